@@ -1,0 +1,211 @@
+//! Typed settings, read once from the environment (and `.env` in development).
+//!
+//! `Config::from_env` reports every missing or malformed variable together, so a
+//! misconfigured deployment fails at start with one complete message. Nothing else in the
+//! crate reads `std::env`.
+
+use std::{net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
+
+use secrecy::SecretString;
+
+#[derive(Clone)]
+pub struct Config {
+    /// Connection for the server and worker: the `adelante_app` role (no RLS bypass).
+    pub database_url: SecretString,
+    /// Connection for migrations: the role that owns the tables.
+    pub database_owner_url: SecretString,
+    /// Superuser connection, used only by `adelante bootstrap` to create roles and the database.
+    pub database_superuser_url: Option<SecretString>,
+    pub db_max_connections: u32,
+    pub platform_db_max_connections: u32,
+    /// `None` runs with in-process stand-ins (single node).
+    pub redis_url: Option<SecretString>,
+    pub bind: SocketAddr,
+    /// Salons live at `<slug>.<base_domain>`.
+    pub base_domain: String,
+    pub allowed_origins: Vec<String>,
+    pub jwt_secret: SecretString,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub password_reset_ttl: Duration,
+    pub invite_ttl: Duration,
+    pub login_max_failures: u32,
+    pub login_window: Duration,
+    /// Trust the last `X-Forwarded-For` hop (set behind an ingress, never when exposed directly).
+    pub trust_proxy: bool,
+    pub request_timeout: Duration,
+    pub body_limit_bytes: usize,
+    /// Public web app, used to build links in e-mails.
+    pub frontend_url: String,
+    pub mail_from: String,
+    /// `None` writes `.eml` files to `mail_outbox_dir` instead of sending.
+    pub smtp_url: Option<SecretString>,
+    pub mail_outbox_dir: PathBuf,
+    pub log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Secrets are `SecretString` and print as redacted; list the plain settings.
+        f.debug_struct("Config")
+            .field("bind", &self.bind)
+            .field("base_domain", &self.base_domain)
+            .field("allowed_origins", &self.allowed_origins)
+            .field("redis", &self.redis_url.is_some())
+            .field("smtp", &self.smtp_url.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Collects every problem so the operator sees them all at once.
+struct Reader<'a> {
+    get: &'a dyn Fn(&str) -> Option<String>,
+    problems: Vec<String>,
+}
+
+impl Reader<'_> {
+    fn raw(&self, key: &str) -> Option<String> {
+        (self.get)(key).filter(|v| !v.trim().is_empty())
+    }
+
+    fn required(&mut self, key: &str) -> String {
+        self.raw(key).unwrap_or_else(|| {
+            self.problems.push(format!("{key} is not set"));
+            String::new()
+        })
+    }
+
+    fn or(&mut self, key: &str, default: &str) -> String {
+        self.raw(key).unwrap_or_else(|| default.to_owned())
+    }
+
+    fn parse<T: FromStr>(&mut self, key: &str, default: T) -> T {
+        match self.raw(key) {
+            None => default,
+            Some(v) => v.trim().parse().unwrap_or_else(|_| {
+                self.problems.push(format!("{key} has an invalid value {v:?}"));
+                default
+            }),
+        }
+    }
+
+    fn minutes(&mut self, key: &str, default: u64) -> Duration {
+        Duration::from_secs(self.parse(key, default) * 60)
+    }
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, String> {
+        Self::from_lookup(&|key| std::env::var(key).ok())
+    }
+
+    /// Builds the configuration from any key lookup (the environment, or a map in tests).
+    pub fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let mut r = Reader { get, problems: Vec::new() };
+        let jwt_secret = r.required("JWT_SECRET");
+        if !jwt_secret.is_empty() && jwt_secret.len() < 32 {
+            r.problems.push("JWT_SECRET must be at least 32 characters".into());
+        }
+        let log_format = match r.or("LOG_FORMAT", "text").as_str() {
+            "json" => LogFormat::Json,
+            "text" => LogFormat::Text,
+            other => {
+                r.problems.push(format!("LOG_FORMAT must be text or json, not {other:?}"));
+                LogFormat::Text
+            }
+        };
+        let config = Config {
+            database_url: r.required("DATABASE_URL").into(),
+            database_owner_url: r.required("DATABASE_OWNER_URL").into(),
+            database_superuser_url: r.raw("DATABASE_SUPERUSER_URL").map(Into::into),
+            db_max_connections: r.parse("DB_MAX_CONNECTIONS", 20),
+            platform_db_max_connections: r.parse("PLATFORM_DB_MAX_CONNECTIONS", 4),
+            redis_url: r.raw("REDIS_URL").map(Into::into),
+            bind: r.parse("BIND_ADDR", SocketAddr::from(([0, 0, 0, 0], 8000))),
+            base_domain: r.or("BASE_DOMAIN", "adelante.localhost").to_ascii_lowercase(),
+            allowed_origins: r
+                .or("ALLOWED_ORIGINS", "http://localhost:3000")
+                .split(',')
+                .map(|o| o.trim().trim_end_matches('/').to_owned())
+                .filter(|o| !o.is_empty())
+                .collect(),
+            jwt_secret: jwt_secret.into(),
+            jwt_issuer: r.or("JWT_ISSUER", "adelante"),
+            jwt_audience: r.or("JWT_AUDIENCE", "adelante-web"),
+            access_token_ttl: r.minutes("ACCESS_TOKEN_EXPIRE_MINUTES", 30),
+            refresh_token_ttl: Duration::from_secs(r.parse("REFRESH_TOKEN_EXPIRE_DAYS", 30u64) * 86_400),
+            password_reset_ttl: r.minutes("PASSWORD_RESET_EXPIRE_MINUTES", 60),
+            invite_ttl: Duration::from_secs(r.parse("INVITE_EXPIRE_DAYS", 14u64) * 86_400),
+            login_max_failures: r.parse("LOGIN_MAX_FAILURES", 10),
+            login_window: r.minutes("LOGIN_WINDOW_MINUTES", 15),
+            trust_proxy: r.parse("TRUST_PROXY", false),
+            request_timeout: Duration::from_secs(r.parse("REQUEST_TIMEOUT_SECONDS", 30)),
+            body_limit_bytes: r.parse("BODY_LIMIT_MB", 10usize) * 1024 * 1024,
+            frontend_url: r.or("FRONTEND_URL", "http://localhost:3000").trim_end_matches('/').to_owned(),
+            mail_from: r.or("MAIL_FROM", "Adelante <no-reply@adelante.localhost>"),
+            smtp_url: r.raw("SMTP_URL").map(Into::into),
+            mail_outbox_dir: PathBuf::from(r.or("MAIL_OUTBOX_DIR", "var/outbox")),
+            log_format,
+        };
+        if r.problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(format!("configuration errors:\n  - {}", r.problems.join("\n  - ")))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn reports_every_missing_setting_at_once() {
+        let err = Config::from_lookup(&lookup(&[])).unwrap_err();
+        for key in ["DATABASE_URL", "DATABASE_OWNER_URL", "JWT_SECRET"] {
+            assert!(err.contains(key), "{key} missing from {err}");
+        }
+    }
+
+    #[test]
+    fn rejects_short_secret_and_bad_numbers() {
+        let err = Config::from_lookup(&lookup(&[
+            ("DATABASE_URL", "postgres://a"),
+            ("DATABASE_OWNER_URL", "postgres://b"),
+            ("JWT_SECRET", "short"),
+            ("DB_MAX_CONNECTIONS", "many"),
+        ]))
+        .unwrap_err();
+        assert!(err.contains("JWT_SECRET must be at least 32"));
+        assert!(err.contains("DB_MAX_CONNECTIONS"));
+    }
+
+    #[test]
+    fn parses_origins_and_defaults() {
+        let c = Config::from_lookup(&lookup(&[
+            ("DATABASE_URL", "postgres://a"),
+            ("DATABASE_OWNER_URL", "postgres://b"),
+            ("JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+            ("ALLOWED_ORIGINS", "http://localhost:3000/, https://crm.example.com"),
+        ]))
+        .unwrap();
+        assert_eq!(c.allowed_origins, ["http://localhost:3000", "https://crm.example.com"]);
+        assert_eq!(c.access_token_ttl, Duration::from_secs(1800));
+        assert!(c.redis_url.is_none());
+    }
+}

@@ -1,0 +1,172 @@
+//! The one error type of the API and its JSON envelope.
+//!
+//! Every handler, extractor and domain function returns [`AppError`]. The body is always the
+//! contract's `{"message": string, "code": string, "details"?: {field: [problem]}}`; messages are
+//! Ukrainian (the salon staff read them in toasts), codes are stable machine names.
+
+use std::collections::BTreeMap;
+
+use axum::{
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Field name → problems with it, as sent in `details`.
+pub type FieldErrors = BTreeMap<String, Vec<String>>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    /// Missing, expired or invalid access token: the only source of 401.
+    #[error("not authenticated")]
+    Unauthenticated,
+    #[error("forbidden")]
+    Forbidden,
+    /// A 403 with its own code and message (inactive account, suspended salon, tenant mismatch).
+    #[error("forbidden: {code}")]
+    Denied { code: &'static str, message: &'static str },
+    /// Field-level validation failure (422).
+    #[error("invalid input")]
+    Invalid(FieldErrors),
+    /// A request that cannot be understood at all (400): malformed JSON, wrong credentials.
+    #[error("bad request: {code}")]
+    BadRequest { code: &'static str, message: String },
+    #[error("conflict: {code}")]
+    Conflict { code: &'static str, message: String },
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("too many requests")]
+    RateLimited { retry_after_secs: u64 },
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Human-readable text for a toast (Ukrainian).
+    pub message: String,
+    /// Stable machine-readable code.
+    pub code: String,
+    /// Field-level problems, present on validation errors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<FieldErrors>,
+}
+
+impl AppError {
+    /// A 422 with a single field problem.
+    pub fn field(field: &str, problem: impl Into<String>) -> Self {
+        let mut details = FieldErrors::new();
+        details.insert(field.to_owned(), vec![problem.into()]);
+        AppError::Invalid(details)
+    }
+
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        AppError::BadRequest { code, message: message.into() }
+    }
+
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        AppError::Conflict { code, message: message.into() }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden | AppError::Denied { .. } => StatusCode::FORBIDDEN,
+            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Db(sqlx::Error::PoolTimedOut) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Db(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn body(&self) -> ErrorBody {
+        let (code, message, details) = match self {
+            AppError::NotFound => ("not_found", "Не знайдено".to_owned(), None),
+            AppError::Unauthenticated => ("not_authenticated", "Not authenticated".to_owned(), None),
+            AppError::Forbidden => ("forbidden", "Недостатньо прав для цієї дії".to_owned(), None),
+            AppError::Denied { code, message } => (*code, (*message).to_owned(), None),
+            AppError::Invalid(details) => {
+                ("validation_error", "Перевірте введені дані".to_owned(), Some(details.clone()))
+            }
+            AppError::BadRequest { code, message } | AppError::Conflict { code, message } => {
+                (*code, message.clone(), None)
+            }
+            AppError::PayloadTooLarge => ("payload_too_large", "Запит завеликий".to_owned(), None),
+            AppError::RateLimited { .. } => {
+                ("too_many_requests", "Забагато спроб. Спробуйте пізніше".to_owned(), None)
+            }
+            AppError::Db(sqlx::Error::PoolTimedOut) => {
+                ("unavailable", "Сервіс перевантажений, спробуйте ще раз".to_owned(), None)
+            }
+            AppError::Db(_) | AppError::Internal(_) => {
+                ("internal_error", "Внутрішня помилка сервера".to_owned(), None)
+            }
+        };
+        ErrorBody { message, code: code.to_owned(), details }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            // The one place a failure is logged: the cause stays in the log, never in the body.
+            tracing::error!(error = ?self, "request failed");
+        }
+        let mut res = (status, axum::Json(self.body())).into_response();
+        if let AppError::RateLimited { retry_after_secs } = self {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
+        }
+        res
+    }
+}
+
+/// The name of the constraint a database error violated, for mapping to a client error.
+pub fn constraint_of(err: &sqlx::Error) -> Option<&str> {
+    match err {
+        sqlx::Error::Database(db) => db.constraint(),
+        _ => None,
+    }
+}
+
+/// A plain error response for rejections produced outside handlers (layers, fallbacks).
+pub fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = ErrorBody { message: message.to_owned(), code: code.to_owned(), details: None };
+    (status, axum::Json(body)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_hide_their_cause() {
+        let err = AppError::Internal(anyhow::anyhow!("password=hunter2 in SQL"));
+        let body = serde_json::to_string(&err.body()).unwrap();
+        assert!(!body.contains("hunter2"));
+        assert_eq!(err.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn rate_limit_sets_retry_after() {
+        let res = AppError::RateLimited { retry_after_secs: 42 }.into_response();
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(res.headers()[header::RETRY_AFTER], "42");
+    }
+
+    #[test]
+    fn validation_lists_fields() {
+        let body = AppError::field("email", "обов'язкове поле").body();
+        assert_eq!(body.details.unwrap()["email"], ["обов'язкове поле"]);
+    }
+}

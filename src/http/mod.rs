@@ -1,0 +1,149 @@
+//! Router assembly, the middleware stack, health routes and the OpenAPI document.
+
+pub mod error;
+mod extract;
+mod openapi;
+
+use std::time::{Duration, Instant};
+
+use axum::{
+    Router,
+    error_handling::HandleErrorLayer,
+    extract::{DefaultBodyLimit, MatchedPath, Request, State},
+    http::{HeaderName, HeaderValue, Method, StatusCode, header},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use serde_json::json;
+use tower::ServiceBuilder;
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    compression::CompressionLayer,
+    cors::{AllowOrigin, CorsLayer},
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::TraceLayer,
+};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_scalar::{Scalar, Servable};
+
+pub use error::AppError;
+pub use extract::{AppJson, AppPath, AppQuery, parse_json};
+
+use crate::AppState;
+
+static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Every API route, with its OpenAPI description, before nesting under `/api/v1`.
+fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().merge(crate::auth::router()).merge(crate::users::router())
+}
+
+/// The OpenAPI document of the whole API (also `adelante openapi`).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, api) = OpenApiRouter::with_openapi(openapi::base()).nest("/api/v1", api_routes()).split_for_parts();
+    api
+}
+
+/// The complete application: routes and middleware, ready to serve.
+pub fn app(state: AppState) -> Router {
+    let (api, doc) = OpenApiRouter::with_openapi(openapi::base()).nest("/api/v1", api_routes()).split_for_parts();
+    let config = &state.config;
+
+    let routes = Router::new()
+        .route("/", get(root))
+        .route("/health", get(health))
+        .route("/ready", get(ready))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(move || async move { axum::Json(doc) }))
+        .merge(Scalar::with_url("/docs", openapi()))
+        .merge(api)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn(track_metrics))
+        .layer(DefaultBodyLimit::max(config.body_limit_bytes))
+        .with_state(state.clone());
+
+    let timeout = config.request_timeout;
+    routes.layer(
+        ServiceBuilder::new()
+            .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
+            .layer(TraceLayer::new_for_http().make_span_with(crate::observability::request_span))
+            .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
+            .layer(CatchPanicLayer::custom(panic_response))
+            .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
+                error::error_response(StatusCode::GATEWAY_TIMEOUT, "timeout", "Запит виконувався задовго")
+            }))
+            .layer(tower::timeout::TimeoutLayer::new(timeout))
+            .layer(cors(&config.allowed_origins))
+            .layer(CompressionLayer::new()),
+    )
+}
+
+fn cors(origins: &[String]) -> CorsLayer {
+    let origins: Vec<HeaderValue> = origins.iter().filter_map(|o| o.parse().ok()).collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::OPTIONS])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .expose_headers([REQUEST_ID.clone(), HeaderName::from_static("x-total-count")])
+        .max_age(Duration::from_secs(3600))
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    // The panic itself is reported by the panic hook with its location.
+    error::error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Внутрішня помилка сервера")
+}
+
+async fn not_found() -> Response {
+    error::error_response(StatusCode::NOT_FOUND, "not_found", "Не знайдено")
+}
+
+async fn method_not_allowed() -> Response {
+    error::error_response(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Метод не підтримується")
+}
+
+async fn root() -> axum::Json<serde_json::Value> {
+    axum::Json(json!({ "message": "Adelante CRM API", "version": env!("CARGO_PKG_VERSION") }))
+}
+
+/// Alive: the process answers. Says nothing about dependencies (see `/ready`).
+async fn health() -> axum::Json<serde_json::Value> {
+    axum::Json(json!({ "status": "healthy" }))
+}
+
+/// Ready: the database and Redis (when configured) answer.
+async fn ready(State(state): State<AppState>) -> Response {
+    let database = state.db.ping().await.is_ok() && state.platform.ping().await.is_ok();
+    let redis = state.kv.ping().await.is_ok();
+    let status = if database && redis { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let body = json!({
+        "status": if status == StatusCode::OK { "ready" } else { "unavailable" },
+        "database": database,
+        "redis": if state.kv.is_shared() { json!(redis) } else { json!("in-process") },
+    });
+    (status, axum::Json(body)).into_response()
+}
+
+async fn metrics(State(state): State<AppState>) -> String {
+    let (size, idle) = state.db.stats();
+    metrics::gauge!("db_pool_connections").set(size as f64);
+    metrics::gauge!("db_pool_idle_connections").set(idle as f64);
+    crate::observability::metrics_handle().render()
+}
+
+/// Request count and latency per route template (never the raw path: bounded labels).
+async fn track_metrics(req: Request, next: Next) -> Response {
+    let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned());
+    let method = req.method().clone();
+    let started = Instant::now();
+    let res = next.run(req).await;
+    let labels = [
+        ("method", method.to_string()),
+        ("route", route.unwrap_or_else(|| "unmatched".into())),
+        ("status", res.status().as_u16().to_string()),
+    ];
+    metrics::counter!("http_requests_total", &labels).increment(1);
+    metrics::histogram!("http_request_duration_seconds", &labels).record(started.elapsed().as_secs_f64());
+    res
+}

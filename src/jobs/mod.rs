@@ -1,0 +1,35 @@
+//! The background worker: periodic housekeeping. It runs inside `adelante serve` by default
+//! and alone as `adelante worker`; it stops taking work when shutdown is signalled.
+
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::AppState;
+
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(600);
+
+/// Runs until `shutdown` turns true.
+pub async fn run_worker(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    tracing::info!("worker started");
+    let mut tick = tokio::time::interval(HOUSEKEEPING_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => housekeeping(&state).await,
+            _ = shutdown.changed() => break,
+        }
+        if *shutdown.borrow() {
+            break;
+        }
+    }
+    tracing::info!("worker stopped");
+}
+
+async fn housekeeping(state: &AppState) {
+    match state.platform.purge_expired().await {
+        Ok(0) => {}
+        Ok(purged) => tracing::info!(purged, "expired sessions and reset links removed"),
+        Err(error) => tracing::error!(?error, "housekeeping failed"),
+    }
+}

@@ -1,0 +1,60 @@
+//! Adelante: a multi-tenant backend for beauty salons.
+//!
+//! [`AppState::connect`] wires the parts from [`Config`]; [`http::app`] builds the router that
+//! `adelante serve` and the tests both run.
+
+pub mod audit;
+pub mod auth;
+pub mod config;
+pub mod http;
+pub mod jobs;
+pub mod kv;
+pub mod messaging;
+pub mod observability;
+pub mod tenancy;
+pub mod tenants;
+pub mod users;
+
+use std::sync::Arc;
+
+use secrecy::ExposeSecret;
+
+pub use config::Config;
+
+use auth::{Throttle, tokens::TokenKeys};
+use kv::Kv;
+use messaging::Mailer;
+use tenancy::{AppDb, PlatformDb};
+
+/// Everything a request handler may reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: AppDb,
+    pub platform: PlatformDb,
+    pub keys: Arc<TokenKeys>,
+    pub kv: Kv,
+    pub throttle: Throttle,
+    pub mailer: Mailer,
+}
+
+impl AppState {
+    pub async fn connect(config: Config) -> anyhow::Result<Self> {
+        let (db, platform) = tenancy::connect(&config).await?;
+        let kv = Kv::connect(config.redis_url.as_ref().map(|u| u.expose_secret()))?;
+        let mailer = Mailer::new(
+            config.smtp_url.as_ref().map(|u| u.expose_secret()),
+            config.mail_outbox_dir.clone(),
+            &config.mail_from,
+        )?;
+        Ok(Self {
+            keys: Arc::new(TokenKeys::new(&config)),
+            throttle: Throttle::new(kv.clone(), config.login_max_failures, config.login_window),
+            kv,
+            mailer,
+            db,
+            platform,
+            config: Arc::new(config),
+        })
+    }
+}

@@ -1,0 +1,145 @@
+use std::{net::SocketAddr, path::PathBuf};
+
+use adelante::{AppState, Config, http, jobs, observability, tenancy, tenants};
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use secrecy::ExposeSecret;
+use tokio::sync::watch;
+
+/// Adelante: the backend for beauty salons.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the HTTP API (with the background worker unless --no-worker).
+    Serve {
+        #[arg(long)]
+        no_worker: bool,
+    },
+    /// Run the background worker only.
+    Worker,
+    /// Create the database roles and the database if missing (needs DATABASE_SUPERUSER_URL).
+    Bootstrap,
+    /// Apply migrations, then policies and grants.
+    Migrate,
+    /// Apply every salon definition in a folder (default: tenants/).
+    Seed {
+        #[arg(default_value = "tenants")]
+        dir: PathBuf,
+    },
+    /// Salon provisioning.
+    Tenant {
+        #[command(subcommand)]
+        action: TenantAction,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+#[derive(Subcommand)]
+enum TenantAction {
+    /// Create the salon a definition file describes.
+    Apply { file: PathBuf },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    if let Command::Openapi = cli.command {
+        println!("{}", http::openapi().to_pretty_json()?);
+        return Ok(());
+    }
+    dotenvy::dotenv().ok();
+    let config = Config::from_env().map_err(|problems| anyhow::anyhow!(problems))?;
+    observability::init_tracing(config.log_format);
+
+    match cli.command {
+        Command::Openapi => unreachable!("handled above"),
+        Command::Bootstrap => tenancy::setup::bootstrap(&config).await?,
+        Command::Migrate => {
+            tenancy::setup::migrate(config.database_owner_url.expose_secret()).await?;
+            tracing::info!("migrations and policies applied");
+        }
+        Command::Seed { dir } => seed(config, &dir).await?,
+        Command::Tenant { action: TenantAction::Apply { file } } => {
+            let state = AppState::connect(config).await?;
+            report(tenants::apply_file(&state, &file).await?);
+        }
+        Command::Worker => {
+            let state = AppState::connect(config).await?;
+            let (stop, stopped) = watch::channel(false);
+            tokio::spawn(async move {
+                shutdown_signal().await;
+                let _ = stop.send(true);
+            });
+            jobs::run_worker(state, stopped).await;
+        }
+        Command::Serve { no_worker } => serve(config, !no_worker).await?,
+    }
+    Ok(())
+}
+
+async fn serve(config: Config, with_worker: bool) -> anyhow::Result<()> {
+    let bind = config.bind;
+    let state = AppState::connect(config).await?;
+    let (stop, stopped) = watch::channel(false);
+    let worker = with_worker.then(|| tokio::spawn(jobs::run_worker(state.clone(), stopped)));
+    let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("binding {bind}"))?;
+    tracing::info!(%bind, worker = with_worker, "serving");
+    axum::serve(listener, http::app(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    let _ = stop.send(true);
+    if let Some(worker) = worker {
+        worker.await?;
+    }
+    Ok(())
+}
+
+async fn seed(config: Config, dir: &std::path::Path) -> anyhow::Result<()> {
+    let state = AppState::connect(config).await?;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    for file in files {
+        report(tenants::apply_file(&state, &file).await?);
+    }
+    Ok(())
+}
+
+fn report((applied, spec): (tenants::Applied, tenants::TenantFile)) {
+    match applied {
+        tenants::Applied::Created { slug } => {
+            println!("created salon {slug}: sign in as {} / {}", spec.admin.email, spec.admin.password)
+        }
+        tenants::Applied::Exists { slug } => println!("salon {slug} exists: sign in as {}", spec.admin.email),
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,66 @@
+//! Outgoing messages. E-mail goes through [`Mailer`]: SMTP in production, `.eml` files in an
+//! outbox folder by default (so `make run` needs no mail server and tests can read the mail).
+
+use std::path::PathBuf;
+
+use lettre::{
+    AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
+    message::{Mailbox, header::ContentType},
+};
+
+#[derive(Debug, Clone)]
+pub struct Email {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+}
+
+#[derive(Clone)]
+pub enum Mailer {
+    Smtp { transport: AsyncSmtpTransport<Tokio1Executor>, from: Mailbox },
+    Outbox { transport: AsyncFileTransport<Tokio1Executor>, dir: PathBuf, from: Mailbox },
+}
+
+impl Mailer {
+    /// SMTP when `smtp_url` is set (`smtp://`, `smtps://` with credentials in the URL),
+    /// otherwise `.eml` files under `outbox_dir`.
+    pub fn new(smtp_url: Option<&str>, outbox_dir: PathBuf, from: &str) -> anyhow::Result<Self> {
+        let from: Mailbox = from.parse().map_err(|e| anyhow::anyhow!("MAIL_FROM is not a mailbox: {e}"))?;
+        Ok(match smtp_url {
+            Some(url) => Mailer::Smtp { transport: AsyncSmtpTransport::<Tokio1Executor>::from_url(url)?.build(), from },
+            None => {
+                std::fs::create_dir_all(&outbox_dir)?;
+                Mailer::Outbox { transport: AsyncFileTransport::new(&outbox_dir), dir: outbox_dir, from }
+            }
+        })
+    }
+
+    pub async fn send(&self, email: &Email) -> anyhow::Result<()> {
+        let from = match self {
+            Mailer::Smtp { from, .. } | Mailer::Outbox { from, .. } => from.clone(),
+        };
+        let message = Message::builder()
+            .from(from)
+            .to(email.to.parse()?)
+            .subject(&email.subject)
+            .header(ContentType::TEXT_PLAIN)
+            .body(email.text.clone())?;
+        match self {
+            Mailer::Smtp { transport, .. } => {
+                transport.send(message).await?;
+            }
+            Mailer::Outbox { transport, .. } => {
+                transport.send(message).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The outbox folder, when mail is written to files.
+    pub fn outbox_dir(&self) -> Option<&PathBuf> {
+        match self {
+            Mailer::Outbox { dir, .. } => Some(dir),
+            Mailer::Smtp { .. } => None,
+        }
+    }
+}

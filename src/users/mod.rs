@@ -1,0 +1,162 @@
+//! Staff accounts of a salon, managed by its administrators: invite (an account without a
+//! password, completed through `/auth/setup`), list, read, change role, deactivate.
+//! Bodies are snake_case like the auth user object they return.
+
+use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{
+    AppState, audit,
+    auth::{Can, ClientIp, NewAccount, Role, UserOut, create_account},
+    http::{AppJson, AppPath, error::AppError},
+    permission,
+    tenancy::TenantTx,
+};
+
+permission!(ManageAccess = "settings.staff.manage_access");
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_users, invite_user))
+        .routes(routes!(get_user, update_user))
+}
+
+/// Every account of the salon, active first, then by name.
+#[utoipa::path(get, path = "/users", tag = "users", security(("bearer" = [])),
+    responses((status = 200, body = [UserOut]), (status = 403)))]
+async fn list_users(_: Can<ManageAccess>, mut tx: TenantTx) -> Result<axum::Json<Vec<UserOut>>, AppError> {
+    let users = sqlx::query_as(concat!(
+        "select ", crate::user_columns!(), " from users order by is_active desc, last_name, first_name, id"
+    ))
+    .fetch_all(tx.conn())
+    .await?;
+    tx.commit().await?;
+    Ok(axum::Json(users))
+}
+
+#[utoipa::path(get, path = "/users/{id}", tag = "users", security(("bearer" = [])),
+    params(("id" = i64, Path)), responses((status = 200, body = UserOut), (status = 404)))]
+async fn get_user(_: Can<ManageAccess>, mut tx: TenantTx, AppPath(id): AppPath<i64>) -> Result<axum::Json<UserOut>, AppError> {
+    let user = find(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    Ok(axum::Json(user))
+}
+
+async fn find(tx: &mut TenantTx, id: i64) -> Result<Option<UserOut>, AppError> {
+    Ok(sqlx::query_as(concat!("select ", crate::user_columns!(), " from users where id = $1"))
+        .bind(id)
+        .fetch_optional(tx.conn())
+        .await?)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    pub email: String,
+    #[serde(default)]
+    pub first_name: String,
+    #[serde(default)]
+    pub last_name: String,
+    #[serde(default)]
+    pub phone: Option<String>,
+    pub role: Role,
+}
+
+/// Creates an account without a password; its owner sets one through `POST /auth/setup`
+/// within the invitation window.
+#[utoipa::path(post, path = "/users", tag = "users", security(("bearer" = [])), request_body = NewUser,
+    responses((status = 201, body = UserOut), (status = 409, description = "e-mail already used in this salon"),
+              (status = 422)))]
+async fn invite_user(
+    Can(admin, ..): Can<ManageAccess>,
+    mut tx: TenantTx,
+    ClientIp(ip): ClientIp,
+    AppJson(input): AppJson<NewUser>,
+) -> Result<(StatusCode, axum::Json<UserOut>), AppError> {
+    let account = NewAccount {
+        email: crate::auth::normalise_email("email", &input.email)?,
+        password_hash: None,
+        first_name: input.first_name.trim().to_owned(),
+        last_name: input.last_name.trim().to_owned(),
+        phone: input.phone.map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()),
+        role: input.role,
+    };
+    let user = create_account(&mut tx, &account).await?;
+    audit::record(&mut tx, audit::Change {
+        user_id: Some(admin.id), entity: "user", entity_id: Some(user.id), action: "created",
+        before: None, after: Some(serde_json::to_value(&user).map_err(anyhow::Error::from)?), ip: ip.as_deref(),
+    })
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, axum::Json(user)))
+}
+
+/// A partial update: absent keys keep their value.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserChanges {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub phone: Option<String>,
+    pub role: Option<Role>,
+    pub is_active: Option<bool>,
+}
+
+/// Changes names, phone, role or active flag. Deactivating signs the account out everywhere.
+/// The salon's last active administrator can be neither demoted nor deactivated (409).
+#[utoipa::path(put, path = "/users/{id}", tag = "users", security(("bearer" = [])), request_body = UserChanges,
+    params(("id" = i64, Path)),
+    responses((status = 200, body = UserOut), (status = 404), (status = 409, description = "last administrator")))]
+async fn update_user(
+    Can(admin, ..): Can<ManageAccess>,
+    mut tx: TenantTx,
+    ClientIp(ip): ClientIp,
+    AppPath(id): AppPath<i64>,
+    AppJson(changes): AppJson<UserChanges>,
+) -> Result<axum::Json<UserOut>, AppError> {
+    // Lock the salon's admins first: two concurrent demotions must not both pass the check.
+    sqlx::query("select id from users where role = 'admin' and is_active order by id for update")
+        .fetch_all(tx.conn())
+        .await?;
+    let before = find(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    let phone = changes.phone.map(|p| p.trim().to_owned());
+    let after: UserOut = sqlx::query_as(concat!(
+        "update users set
+            first_name = coalesce($2, first_name),
+            last_name  = coalesce($3, last_name),
+            phone      = case when $4::text is null then phone else nullif($4, '') end,
+            role       = coalesce($5, role),
+            is_active  = coalesce($6, is_active),
+            updated_at = now()
+         where id = $1
+         returning ",
+        crate::user_columns!()
+    ))
+    .bind(id)
+    .bind(changes.first_name.map(|s| s.trim().to_owned()))
+    .bind(changes.last_name.map(|s| s.trim().to_owned()))
+    .bind(phone)
+    .bind(changes.role)
+    .bind(changes.is_active)
+    .fetch_one(tx.conn())
+    .await?;
+    let admins_left: i64 = sqlx::query_scalar("select count(*) from users where role = 'admin' and is_active")
+        .fetch_one(tx.conn())
+        .await?;
+    if admins_left == 0 {
+        return Err(AppError::conflict("last_admin", "У салоні має залишитися хоча б один активний адміністратор"));
+    }
+    if before.is_active && !after.is_active {
+        crate::auth::revoke_sessions_of_user(&mut tx, id).await?;
+    }
+    audit::record(&mut tx, audit::Change {
+        user_id: Some(admin.id), entity: "user", entity_id: Some(id), action: "updated",
+        before: Some(serde_json::to_value(&before).map_err(anyhow::Error::from)?),
+        after: Some(serde_json::to_value(&after).map_err(anyhow::Error::from)?), ip: ip.as_deref(),
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(axum::Json(after))
+}

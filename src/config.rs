@@ -20,6 +20,8 @@ pub struct Config {
     pub platform_db_max_connections: u32,
     /// `None` runs with in-process stand-ins (single node).
     pub redis_url: Option<SecretString>,
+    /// Prepended to every Redis key, so several deployments (or test runs) can share one Redis.
+    pub redis_prefix: String,
     pub bind: SocketAddr,
     /// Salons live at `<slug>.<base_domain>`.
     pub base_domain: String,
@@ -129,6 +131,7 @@ impl Config {
             db_max_connections: r.parse("DB_MAX_CONNECTIONS", 20),
             platform_db_max_connections: r.parse("PLATFORM_DB_MAX_CONNECTIONS", 4),
             redis_url: r.raw("REDIS_URL").map(Into::into),
+            redis_prefix: r.or("REDIS_PREFIX", "adelante:"),
             bind: r.parse("BIND_ADDR", SocketAddr::from(([0, 0, 0, 0], 8000))),
             base_domain: r.or("BASE_DOMAIN", "adelante.localhost").to_ascii_lowercase(),
             allowed_origins: r

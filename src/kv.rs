@@ -13,24 +13,27 @@ use deadpool_redis::{Pool, Runtime, redis};
 
 #[derive(Clone)]
 pub enum Kv {
-    Redis(Pool),
+    Redis { pool: Pool, prefix: String },
     Local(Arc<Mutex<HashMap<String, (u64, Instant)>>>),
 }
 
 impl Kv {
-    pub fn connect(url: Option<&str>) -> anyhow::Result<Self> {
+    pub fn connect(url: Option<&str>, prefix: &str) -> anyhow::Result<Self> {
         Ok(match url {
-            Some(url) => Kv::Redis(deadpool_redis::Config::from_url(url).create_pool(Some(Runtime::Tokio1))?),
+            Some(url) => Kv::Redis {
+                pool: deadpool_redis::Config::from_url(url).create_pool(Some(Runtime::Tokio1))?,
+                prefix: prefix.to_owned(),
+            },
             None => Kv::Local(Arc::default()),
         })
     }
 
     pub fn is_shared(&self) -> bool {
-        matches!(self, Kv::Redis(_))
+        matches!(self, Kv::Redis { .. })
     }
 
     pub async fn ping(&self) -> anyhow::Result<()> {
-        if let Kv::Redis(pool) = self {
+        if let Kv::Redis { pool, .. } = self {
             let mut conn = pool.get().await?;
             let _: String = redis::cmd("PING").query_async(&mut conn).await?;
         }
@@ -40,10 +43,11 @@ impl Kv {
     /// A counter's value and the time until it resets; `(0, 0)` when absent.
     pub async fn counter(&self, key: &str) -> anyhow::Result<(u64, Duration)> {
         match self {
-            Kv::Redis(pool) => {
+            Kv::Redis { pool, prefix } => {
+                let key = format!("{prefix}{key}");
                 let mut conn = pool.get().await?;
                 let (count, ttl_ms): (Option<u64>, i64) =
-                    redis::pipe().get(key).pttl(key).query_async(&mut conn).await?;
+                    redis::pipe().get(&key).pttl(&key).query_async(&mut conn).await?;
                 Ok((count.unwrap_or(0), Duration::from_millis(ttl_ms.max(0) as u64)))
             }
             Kv::Local(map) => {
@@ -59,13 +63,14 @@ impl Kv {
     /// Increments a counter that expires `window` after its first increment (fixed window).
     pub async fn incr(&self, key: &str, window: Duration) -> anyhow::Result<u64> {
         match self {
-            Kv::Redis(pool) => {
+            Kv::Redis { pool, prefix } => {
+                let key = format!("{prefix}{key}");
                 let mut conn = pool.get().await?;
                 let ms = window.as_millis() as u64;
                 // SET NX starts the window once; INCR counts within it.
                 let (count,): (u64,) = redis::pipe()
-                    .cmd("SET").arg(key).arg(0).arg("PX").arg(ms).arg("NX").ignore()
-                    .incr(key, 1u64)
+                    .cmd("SET").arg(&key).arg(0).arg("PX").arg(ms).arg("NX").ignore()
+                    .incr(&key, 1u64)
                     .query_async(&mut conn)
                     .await?;
                 Ok(count)
@@ -88,9 +93,9 @@ impl Kv {
 
     pub async fn delete(&self, key: &str) -> anyhow::Result<()> {
         match self {
-            Kv::Redis(pool) => {
+            Kv::Redis { pool, prefix } => {
                 let mut conn = pool.get().await?;
-                let _: u64 = redis::cmd("DEL").arg(key).query_async(&mut conn).await?;
+                let _: u64 = redis::cmd("DEL").arg(format!("{prefix}{key}")).query_async(&mut conn).await?;
             }
             Kv::Local(map) => {
                 map.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
@@ -106,7 +111,7 @@ mod tests {
 
     #[tokio::test]
     async fn local_counters_count_and_expire() {
-        let kv = Kv::connect(None).unwrap();
+        let kv = Kv::connect(None, "").unwrap();
         assert_eq!(kv.incr("k", Duration::from_millis(50)).await.unwrap(), 1);
         assert_eq!(kv.incr("k", Duration::from_millis(50)).await.unwrap(), 2);
         let (n, ttl) = kv.counter("k").await.unwrap();

@@ -41,7 +41,7 @@ pub struct AppState {
 impl AppState {
     pub async fn connect(config: Config) -> anyhow::Result<Self> {
         let (db, platform) = tenancy::connect(&config).await?;
-        let kv = Kv::connect(config.redis_url.as_ref().map(|u| u.expose_secret()))?;
+        let kv = Kv::connect(config.redis_url.as_ref().map(|u| u.expose_secret()), &config.redis_prefix)?;
         let mailer = Mailer::new(
             config.smtp_url.as_ref().map(|u| u.expose_secret()),
             config.mail_outbox_dir.clone(),

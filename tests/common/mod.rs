@@ -1,0 +1,357 @@
+//! The black-box test harness: a fresh database per test cloned from a migrated template,
+//! the real router served on 127.0.0.1:0 as `adelante_app`, real Redis, and helpers named for
+//! what a user does.
+#![allow(dead_code)]
+
+use std::{
+    collections::HashMap,
+    net::SocketAddr,
+    path::PathBuf,
+    sync::atomic::{AtomicU64, Ordering},
+    time::Duration,
+};
+
+use adelante::{AppState, Config, http, tenancy};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use sqlx::{Connection, Executor, PgConnection};
+use tokio::sync::OnceCell;
+
+pub const JWT_SECRET: &str = "test-secret-0123456789abcdef0123456789abcdef";
+pub const BASE_DOMAIN: &str = "adelante.test";
+pub const PASSWORD: &str = "correct-horse-battery";
+
+fn pg_host() -> String {
+    std::env::var("TEST_PG_HOST").unwrap_or_else(|_| "127.0.0.1:5432".into())
+}
+
+pub fn superuser_url(db: &str) -> String {
+    format!("postgres://postgres@{}/{db}", pg_host())
+}
+
+fn app_url(db: &str) -> String {
+    format!("postgres://adelante_app@{}/{db}", pg_host())
+}
+
+fn owner_url(db: &str) -> String {
+    format!("postgres://adelante_owner@{}/{db}", pg_host())
+}
+
+pub fn redis_url() -> String {
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// Settings for a test server; `overrides` replace single keys.
+pub fn test_config(db: &str, outbox: &std::path::Path, overrides: &[(&str, &str)]) -> Config {
+    let mut map: HashMap<String, String> = [
+        ("DATABASE_URL", app_url(db)),
+        ("DATABASE_OWNER_URL", owner_url(db)),
+        ("DATABASE_SUPERUSER_URL", superuser_url("postgres")),
+        ("REDIS_URL", redis_url()),
+        ("REDIS_PREFIX", format!("test:{db}:")),
+        ("JWT_SECRET", JWT_SECRET.into()),
+        ("BASE_DOMAIN", BASE_DOMAIN.into()),
+        ("MAIL_OUTBOX_DIR", outbox.display().to_string()),
+        ("DB_MAX_CONNECTIONS", "8".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    for (k, v) in overrides {
+        map.insert((*k).to_owned(), (*v).to_owned());
+    }
+    Config::from_lookup(&|k| map.get(k).cloned()).expect("test configuration is valid")
+}
+
+/// Name of a template database migrated with the current migrations and policies; created
+/// once per content hash, under an advisory lock, whichever test process gets there first.
+async fn template() -> &'static str {
+    static TEMPLATE: OnceCell<String> = OnceCell::const_new();
+    TEMPLATE
+        .get_or_init(|| async {
+            let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+            let mut hasher = Sha256::new();
+            for dir in ["migrations", "policies"] {
+                let mut files: Vec<_> = std::fs::read_dir(root.join(dir)).unwrap().map(|e| e.unwrap().path()).collect();
+                files.sort();
+                for f in files {
+                    hasher.update(f.file_name().unwrap().as_encoded_bytes());
+                    hasher.update(std::fs::read(&f).unwrap());
+                }
+            }
+            let name = format!("adelante_tmpl_{}", &hex::encode(hasher.finalize())[..16]);
+            let mut su = PgConnection::connect(&superuser_url("postgres")).await.expect("PostgreSQL answers");
+            su.execute("select pg_advisory_lock(7345100)").await.unwrap();
+            let exists: bool = sqlx::query_scalar("select exists(select 1 from pg_database where datname = $1)")
+                .bind(&name)
+                .fetch_one(&mut su)
+                .await
+                .unwrap();
+            if !exists {
+                let building = format!("{name}_building");
+                su.execute(sqlx::AssertSqlSafe(format!("drop database if exists {building} with (force)"))).await.unwrap();
+                let outbox = std::env::temp_dir();
+                let config = test_config(&building, &outbox, &[]);
+                tenancy::setup::bootstrap(&config).await.expect("bootstrap");
+                tenancy::setup::migrate(&owner_url(&building)).await.expect("migrate");
+                su.execute(sqlx::AssertSqlSafe(format!("alter database {building} rename to {name}"))).await.unwrap();
+            }
+            su.execute("select pg_advisory_unlock(7345100)").await.unwrap();
+            su.close().await.unwrap();
+            name
+        })
+        .await
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub db_name: String,
+    pub outbox: PathBuf,
+    pub state: AppState,
+    pub client: reqwest::Client,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(&[]).await
+    }
+
+    /// A server on a fresh database; `overrides` change settings (pool size, limits).
+    pub async fn spawn_with(overrides: &[(&str, &str)]) -> Self {
+        let template = template().await;
+        let db_name = format!(
+            "adelante_test_{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed),
+            rand_suffix()
+        );
+        let mut su = PgConnection::connect(&superuser_url("postgres")).await.unwrap();
+        su.execute(sqlx::AssertSqlSafe(format!("create database {db_name} template {template} owner adelante_owner")))
+            .await
+            .expect("create test database");
+        su.close().await.unwrap();
+
+        let outbox = std::env::temp_dir().join(&db_name).join("outbox");
+        std::fs::create_dir_all(&outbox).unwrap();
+        let state = AppState::connect(test_config(&db_name, &outbox, overrides)).await.expect("app connects");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = http::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+        TestApp { addr, db_name, outbox, state, client, server }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// A superuser connection to this test's database: sees every salon's rows, for asserting
+    /// what was (not) written.
+    pub async fn su(&self) -> PgConnection {
+        PgConnection::connect(&superuser_url(&self.db_name)).await.unwrap()
+    }
+
+    /// A direct connection as the app role, with no tenant set.
+    pub async fn app_role(&self) -> PgConnection {
+        PgConnection::connect(&app_url(&self.db_name)).await.unwrap()
+    }
+
+    pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Res {
+        self.request_with(method, path, token, body, &[]).await
+    }
+
+    pub async fn request_with(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Res {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        Res::from(req.send().await.expect("request sent")).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Res {
+        self.request(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Res {
+        self.request(Method::POST, path, token, Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> Res {
+        self.request(Method::PUT, path, Some(token), Some(body)).await
+    }
+
+    /// Registers a new salon with its admin, signed in.
+    pub async fn new_salon(&self, name: &str) -> Session {
+        let email = format!("admin-{}@example.com", rand_suffix());
+        let res = self
+            .post(
+                "/api/v1/auth/register",
+                None,
+                json!({"email": email, "password": PASSWORD, "first_name": "Олена",
+                       "last_name": "Адмін", "phone": "+380671234567", "salon_name": name}),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED, "register: {}", res.body);
+        Session::from_answer(&res.body, &email)
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Res {
+        self.post("/api/v1/auth/login", None, json!({"email": email, "password": password})).await
+    }
+
+    pub async fn login_ok(&self, email: &str, password: &str) -> Session {
+        let res = self.login(email, password).await;
+        assert_eq!(res.status, StatusCode::OK, "login: {}", res.body);
+        Session::from_answer(&res.body, email)
+    }
+
+    /// An administrator invites a staff account (no password yet).
+    pub async fn invite(&self, admin: &Session, email: &str, role: &str) -> i64 {
+        let res = self
+            .post("/api/v1/users", Some(&admin.access),
+                  json!({"email": email, "first_name": "Ірина", "last_name": "Майстер", "role": role}))
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED, "invite: {}", res.body);
+        res.body["id"].as_i64().unwrap()
+    }
+
+    /// Invites an account and sets its password through /auth/setup, signed in.
+    pub async fn staff(&self, admin: &Session, role: &str) -> Session {
+        let email = format!("{role}-{}@example.com", rand_suffix());
+        self.invite(admin, &email, role).await;
+        let res = self.post("/api/v1/auth/setup", None, json!({"email": email, "password": PASSWORD})).await;
+        assert_eq!(res.status, StatusCode::OK, "setup: {}", res.body);
+        Session::from_answer(&res.body, &email)
+    }
+
+    /// E-mails written to the outbox so far, as raw text.
+    pub fn outbox_mails(&self) -> Vec<String> {
+        let mut mails: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(&self.outbox)
+            .map(|dir| {
+                dir.filter_map(|e| e.ok())
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+                    .map(|e| (e.metadata().unwrap().modified().unwrap(), std::fs::read_to_string(e.path()).unwrap()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        mails.sort();
+        mails.into_iter().map(|(_, m)| m).collect()
+    }
+
+    /// Waits for the outbox to hold `n` mails (they are sent after the answer).
+    pub async fn wait_for_mails(&self, n: usize) -> Vec<String> {
+        for _ in 0..100 {
+            let mails = self.outbox_mails();
+            if mails.len() >= n {
+                return mails;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("expected {n} mails in {}", self.outbox.display());
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+        let name = self.db_name.clone();
+        let dir = std::env::temp_dir().join(&name);
+        // Dropped on a separate thread: Drop cannot await, and the test's runtime is ending.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                if let Ok(mut su) = PgConnection::connect(&superuser_url("postgres")).await {
+                    let _ = su.execute(sqlx::AssertSqlSafe(format!("drop database if exists {name} with (force)"))).await;
+                }
+            });
+            let _ = std::fs::remove_dir_all(dir);
+        })
+        .join();
+    }
+}
+
+pub fn rand_suffix() -> String {
+    use rand::Rng;
+    let n: u64 = rand::thread_rng().r#gen();
+    format!("{n:016x}")
+}
+
+/// A signed-in user.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub access: String,
+    pub refresh: String,
+    pub user_id: i64,
+    pub email: String,
+}
+
+impl Session {
+    pub fn from_answer(body: &Value, email: &str) -> Self {
+        Session {
+            access: body["access_token"].as_str().expect("access_token").to_owned(),
+            refresh: body["refresh_token"].as_str().expect("refresh_token").to_owned(),
+            user_id: body["user"]["id"].as_i64().expect("user.id"),
+            email: email.to_owned(),
+        }
+    }
+
+    /// The salon id from the access token's claims.
+    pub fn salon_id(&self) -> i64 {
+        claims(&self.access)["salon_id"].as_i64().unwrap()
+    }
+}
+
+/// Decodes a JWT's payload the way the web client does (plain base64, `atob`).
+pub fn claims(token: &str) -> Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).unwrap();
+    let padded = format!("{payload}{}", "=".repeat((4 - payload.len() % 4) % 4));
+    let bytes = base64::engine::general_purpose::STANDARD.decode(padded).expect("payload decodes with standard base64");
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+/// A response with its body read as JSON (or `Value::Null` when empty / not JSON).
+#[derive(Debug)]
+pub struct Res {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Res {
+    pub async fn from(res: reqwest::Response) -> Self {
+        let status = res.status();
+        let headers = res.headers().clone();
+        let text = res.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Res { status, headers, body, text }
+    }
+
+    /// Asserts the contract's error envelope: a string `message` and a string `code`.
+    pub fn assert_error(&self, status: u16, code: &str) {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.text);
+        assert!(self.body["message"].is_string(), "message must be a string: {}", self.text);
+        assert_eq!(self.body["code"], code, "body: {}", self.text);
+    }
+}

@@ -1,7 +1,9 @@
 -- The named crossings between tenants. Each function is SECURITY DEFINER, owned by
 -- adelante_platform (NOLOGIN, BYPASSRLS), pins its search_path, and returns only what its
 -- caller needs. The app role may execute them; nobody else.
-grant usage on schema public, platform to adelante_platform;
+grant usage on schema public to adelante_platform;
+-- CREATE so it can be made owner of the functions below (ALTER FUNCTION ... OWNER needs it).
+grant usage, create on schema platform to adelante_platform;
 grant select on salons, users to adelante_platform;
 grant insert on salons to adelante_platform;
 

@@ -87,17 +87,21 @@ BASE=http://127.0.0.1:$PORT
 
 # --- Server -------------------------------------------------------------------------------
 WORK_DIR=$(mktemp -d -t adelante-load.XXXXXX)
-SERVER_LOG=$WORK_DIR/server.log
+SETUP_LOG=$WORK_DIR/setup.log   # bootstrap and migrate
+SERVER_LOG=$WORK_DIR/server.log # serve
 SERVER_PID=
 STATUS=0
 
 strip_ansi() { sed -E 's/\x1b\[[0-9;]*[A-Za-z]//g'; }
 show_log() {
-    if [[ -s $SERVER_LOG ]]; then
-        echo "--- last 40 lines of the server log ($SERVER_LOG) ---" >&2
-        tail -n 40 "$SERVER_LOG" | strip_ansi >&2
-        echo "--- end of server log ---" >&2
-    fi
+    local log
+    for log in "$SETUP_LOG" "$SERVER_LOG"; do
+        if [[ -s $log ]]; then
+            echo "--- last 40 lines of $(basename "$log") ---" >&2
+            tail -n 40 "$log" | strip_ansi >&2
+            echo "--- end of $(basename "$log") ---" >&2
+        fi
+    done
 }
 
 cleanup() {
@@ -141,8 +145,8 @@ export TRUST_PROXY=false
 mkdir -p "$MAIL_OUTBOX_DIR"
 
 step "bootstrap and migrate database $LOAD_DB"
-"$BIN" bootstrap >>"$SERVER_LOG" 2>&1 || die "'adelante bootstrap' failed"
-"$BIN" migrate >>"$SERVER_LOG" 2>&1 || die "'adelante migrate' failed"
+"$BIN" bootstrap >>"$SETUP_LOG" 2>&1 || die "'adelante bootstrap' failed"
+"$BIN" migrate >>"$SETUP_LOG" 2>&1 || die "'adelante migrate' failed"
 
 step "starting $BIN serve --no-worker on $BIND_ADDR (pool $DB_MAX_CONNECTIONS)"
 "$BIN" serve --no-worker >>"$SERVER_LOG" 2>&1 &
@@ -228,9 +232,10 @@ if [[ -z $("${PSQL[@]}" -d postgres -c "select 1 from pg_database where datname 
     step "creating database $PGBENCH_DB"
     "${PSQL[@]}" -d postgres -c "create database $PGBENCH_DB"
 fi
-accounts=$("${PSQL[@]}" -d "$PGBENCH_DB" -c \
-    "select case when to_regclass('public.pgbench_accounts') is null then 0
-                 else (select count(*) from pgbench_accounts) end")
+accounts=0
+if [[ -n $("${PSQL[@]}" -d "$PGBENCH_DB" -c "select to_regclass('public.pgbench_accounts')") ]]; then
+    accounts=$("${PSQL[@]}" -d "$PGBENCH_DB" -c "select count(*) from pgbench_accounts")
+fi
 if [[ $accounts != $((PGBENCH_SCALE * 100000)) ]]; then
     step "pgbench -i -s $PGBENCH_SCALE $PGBENCH_DB"
     "$PGBENCH" -h "$PG_HOST" -p "$PG_PORT" -U postgres -i -s "$PGBENCH_SCALE" -q "$PGBENCH_DB"
@@ -258,7 +263,9 @@ printf '%-22s: %s\n' "ratio me / pgbench -S" "$RATIO"
 printf '%-22s: %s (DB_MAX_CONNECTIONS=%s, %s cores shared by server, wrk and pgbench)\n' \
     "server" "$(basename "$BIN") serve --no-worker" "$DB_MAX_CONNECTIONS" "$(nproc)"
 if ((SERVER_PROBLEMS > 0)); then
-    printf '%-22s: %s ERROR/WARN lines, first ones:\n' "server log" "$SERVER_PROBLEMS"
-    strip_ansi <"$SERVER_LOG" | grep -E '\b(ERROR|WARN)\b' | head -n 5 | cut -c1-300
+    printf '%-22s: %s ERROR/WARN lines during the run, by message:\n' "server log" "$SERVER_PROBLEMS"
+    # Drop the timestamp so equal messages group together.
+    strip_ansi <"$SERVER_LOG" | grep -E '\b(ERROR|WARN)\b' | sed -E 's/^[0-9T:.Z-]+ +//' |
+        sort | uniq -c | sort -rn | head -n 8 | cut -c1-300
 fi
 echo "==============================================================================="

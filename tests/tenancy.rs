@@ -196,6 +196,7 @@ async fn no_leak_through_the_pool_under_concurrency() {
     let b_ids = ids_of(&app.get("/api/v1/users", &b.access).await.body);
     assert_eq!((a_ids.len(), b_ids.len()), (4, 2));
 
+    let app = &app;
     let results = futures::future::join_all((0..200).map(|i| {
         let token = if i % 2 == 0 { &a.access } else { &b.access };
         async move { (i, app.get("/api/v1/users", token).await) }

@@ -49,6 +49,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 pub fn app(state: AppState) -> Router {
     let (api, doc) = OpenApiRouter::with_openapi(openapi::base()).nest("/api/v1", api_routes()).split_for_parts();
     let config = &state.config;
+    // Install the recorder before the first request is counted.
+    crate::observability::metrics_handle();
 
     let routes = Router::new()
         .route("/", get(root))

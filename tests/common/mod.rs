@@ -244,13 +244,13 @@ impl TestApp {
         Session::from_answer(&res.body, &email)
     }
 
-    /// E-mails written to the outbox so far, as raw text.
+    /// E-mails written to the outbox so far, decoded: headers and body as text.
     pub fn outbox_mails(&self) -> Vec<String> {
         let mut mails: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(&self.outbox)
             .map(|dir| {
                 dir.filter_map(|e| e.ok())
                     .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
-                    .map(|e| (e.metadata().unwrap().modified().unwrap(), std::fs::read_to_string(e.path()).unwrap()))
+                    .map(|e| (e.metadata().unwrap().modified().unwrap(), decode_mail(&std::fs::read(e.path()).unwrap())))
                     .collect()
             })
             .unwrap_or_default();
@@ -288,6 +288,12 @@ impl Drop for TestApp {
         })
         .join();
     }
+}
+
+fn decode_mail(raw: &[u8]) -> String {
+    let mail = mailparse::parse_mail(raw).expect("a valid e-mail");
+    let headers: String = mail.headers.iter().map(|h| format!("{}: {}\n", h.get_key(), h.get_value())).collect();
+    format!("{headers}\n{}", mail.get_body().expect("a text body"))
 }
 
 pub fn rand_suffix() -> String {

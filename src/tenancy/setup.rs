@@ -34,17 +34,11 @@ fn role_of(url: &str) -> anyhow::Result<(RoleSpec, String)> {
     }
     let password = parsed
         .password()
-        .map(|p| percent_decode(p))
-        .transpose()?;
+        .map(|p| percent_encoding::percent_decode_str(p).decode_utf8().map(|p| p.into_owned()))
+        .transpose()
+        .context("database password is not UTF-8")?;
     let db = parsed.path().trim_start_matches('/').to_owned();
     Ok((RoleSpec { name, password }, db))
-}
-
-fn percent_decode(s: &str) -> anyhow::Result<String> {
-    Ok(url::form_urlencoded::parse(format!("p={}", s.replace('+', "%2B")).as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default())
 }
 
 /// Creates the owner, app and platform roles and the database when missing (idempotent).

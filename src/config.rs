@@ -178,6 +178,21 @@ mod tests {
     }
 
     #[test]
+    fn env_example_documents_every_setting() {
+        let asked = std::cell::RefCell::new(Vec::<String>::new());
+        let _ = Config::from_lookup(&|k| {
+            asked.borrow_mut().push(k.to_owned());
+            None
+        });
+        let example = include_str!("../.env.example");
+        let asked = asked.into_inner();
+        assert!(asked.len() > 20, "{asked:?}");
+        for key in asked {
+            assert!(example.lines().any(|l| l.starts_with(&format!("{key}="))), "{key} missing from .env.example");
+        }
+    }
+
+    #[test]
     fn reports_every_missing_setting_at_once() {
         let err = Config::from_lookup(&lookup(&[])).unwrap_err();
         for key in ["DATABASE_URL", "DATABASE_OWNER_URL", "JWT_SECRET"] {

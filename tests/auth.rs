@@ -302,3 +302,14 @@ async fn a_missing_permission_is_403_with_the_envelope() {
         .bind(receptionist.salon_id()).execute(&mut su).await.unwrap();
     assert_eq!(app.get("/api/v1/users", &receptionist.access).await.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn login_is_throttled_per_ip_across_emails() {
+    let app = TestApp::spawn_with(&[("LOGIN_MAX_FAILURES", "4")]).await;
+    let admin = app.new_salon("Salon").await;
+    for i in 0..4 {
+        app.login(&format!("guess-{i}@example.com"), "wrong-password").await.assert_error(400, "invalid_credentials");
+    }
+    // A fifth address from the same client is refused before any password is checked.
+    app.login(&admin.email, PASSWORD).await.assert_error(429, "too_many_requests");
+}

@@ -34,6 +34,16 @@ async fn another_salons_ids_are_404_and_nothing_changes() {
         .bind(a.salon_id()).fetch_one(&mut su).await.unwrap();
     assert_eq!(changed, 0);
 
+    // Through B's subdomain with B's token, A's ids are just as absent.
+    let b_host = host(&slug_of(&app, b.salon_id()).await);
+    let res = app.request_with(Method::GET, &format!("/api/v1/users/{a_staff}"), Some(&b.access), None, &[("host", &b_host)]).await;
+    res.assert_error(404, "not_found");
+    let res = app.request_with(Method::PUT, &format!("/api/v1/users/{a_staff}"), Some(&b.access),
+        Some(json!({"role": "admin"})), &[("host", &b_host)]).await;
+    res.assert_error(404, "not_found");
+    let role: String = sqlx::query_scalar("select role from users where id = $1").bind(a_staff).fetch_one(&mut su).await.unwrap();
+    assert_eq!(role, "master");
+
     // A's e-mail in B's salon is a different account: inviting it into B does not touch A.
     let dup = app.post("/api/v1/users", Some(&b.access), json!({"email": a.email, "role": "master"})).await;
     assert_eq!(dup.status, StatusCode::CREATED, "{}", dup.text);

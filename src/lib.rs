@@ -5,12 +5,19 @@
 
 pub mod audit;
 pub mod auth;
+pub mod calendar;
+pub mod catalog;
+pub mod clock;
 pub mod config;
 pub mod http;
 pub mod jobs;
 pub mod kv;
 pub mod messaging;
+pub mod money;
+pub mod notifications;
 pub mod observability;
+pub mod realtime;
+pub mod staff;
 pub mod tenancy;
 pub mod tenants;
 pub mod users;

@@ -36,7 +36,13 @@ static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Every API route, with its OpenAPI description, before nesting under `/api/v1`.
 fn api_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().merge(crate::auth::router()).merge(crate::users::router())
+    OpenApiRouter::new()
+        .merge(crate::auth::router())
+        .merge(crate::users::router())
+        .merge(crate::catalog::router())
+        .merge(crate::staff::router())
+        .merge(crate::calendar::router())
+        .merge(crate::notifications::router())
 }
 
 /// The OpenAPI document of the whole API (also `adelante openapi`).

@@ -1,0 +1,136 @@
+//! Money as integer minor units (kopiykas), never a float.
+//!
+//! The contract sends and reads amounts as JSON numbers in hryvnias (`450`, `450.5`). A
+//! [`Money`] parses such a number exactly to kopiykas (more than two decimals is an error) and
+//! writes it back as the shortest decimal that denotes the same kopiykas.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
+use utoipa::ToSchema;
+
+/// An amount in minor units (1/100 of the salon's currency).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, sqlx::Type, ToSchema)]
+#[sqlx(transparent)]
+#[schema(value_type = f64, example = 450.5)]
+pub struct Money(pub i64);
+
+/// Largest amount accepted from a client: 10 billion in major units.
+const MAX_MINOR: i64 = 1_000_000_000_000;
+
+impl Money {
+    pub const ZERO: Money = Money(0);
+
+    pub fn minor(self) -> i64 {
+        self.0
+    }
+
+    /// Parses a decimal text such as `450`, `450.5`, `-12.05` exactly.
+    pub fn parse(text: &str) -> Result<Money, &'static str> {
+        let text = text.trim();
+        let (negative, digits) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
+        if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
+            return Err("не число");
+        }
+        let frac = frac.trim_end_matches('0');
+        if frac.len() > 2 {
+            return Err("щонайбільше два знаки після коми");
+        }
+        let whole: i64 = whole.parse().map_err(|_| "завелика сума")?;
+        let frac_minor: i64 = format!("{frac:0<2}").parse().unwrap_or(0);
+        let minor = whole.checked_mul(100).and_then(|w| w.checked_add(frac_minor)).ok_or("завелика сума")?;
+        if minor > MAX_MINOR {
+            return Err("завелика сума");
+        }
+        Ok(Money(if negative { -minor } else { minor }))
+    }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        let (whole, cents) = (abs / 100, abs % 100);
+        match cents {
+            0 => write!(f, "{sign}{whole}"),
+            c if c % 10 == 0 => write!(f, "{sign}{whole}.{}", c / 10),
+            c => write!(f, "{sign}{whole}.{c:02}"),
+        }
+    }
+}
+
+impl Serialize for Money {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // The decimal text is exact; as a JSON number it reads back as the same amount.
+        let number: serde_json::Number = self.to_string().parse().map_err(serde::ser::Error::custom)?;
+        number.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Money {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl de::Visitor<'_> for Visitor {
+            type Value = Money;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a sum of money as a number, e.g. 450 or 450.50")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Money, E> {
+                Money::parse(&v.to_string()).map_err(E::custom)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Money, E> {
+                Money::parse(&v.to_string()).map_err(E::custom)
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Money, E> {
+                if !v.is_finite() {
+                    return Err(E::custom("не число"));
+                }
+                // Rust prints the shortest text that reads back as this f64: what was sent.
+                Money::parse(&v.to_string()).map_err(E::custom)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Money, E> {
+                Money::parse(v).map_err(E::custom)
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_to_the_kopiyka() {
+        assert_eq!(Money::parse("450").unwrap(), Money(45_000));
+        assert_eq!(Money::parse("450.5").unwrap(), Money(45_050));
+        assert_eq!(Money::parse("0.1").unwrap(), Money(10));
+        assert_eq!(Money::parse("-12.05").unwrap(), Money(-1205));
+        assert_eq!(Money::parse("1.10").unwrap(), Money(110));
+        assert!(Money::parse("1.005").is_err());
+        assert!(Money::parse("abc").is_err());
+        assert!(Money::parse("1e3").is_err());
+        assert!(Money::parse("99999999999999").is_err());
+    }
+
+    #[test]
+    fn json_round_trip_is_exact() {
+        for (json, minor) in [("450", 45_000), ("450.5", 45_050), ("0.1", 10), ("0.29", 29), ("1234567.89", 123_456_789)] {
+            let m: Money = serde_json::from_str(json).unwrap();
+            assert_eq!(m, Money(minor), "{json}");
+            assert_eq!(serde_json::to_string(&m).unwrap(), json);
+        }
+        assert!(serde_json::from_str::<Money>("0.001").is_err());
+        assert!(serde_json::from_str::<Money>("true").is_err());
+    }
+
+    #[test]
+    fn sums_add_up() {
+        let total: i64 = ["0.1", "0.2", "0.3"].iter().map(|s| Money::parse(s).unwrap().minor()).sum();
+        assert_eq!(Money(total).to_string(), "0.6");
+    }
+}

@@ -1,0 +1,1 @@
+//! Realtime updates over WebSocket.

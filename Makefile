@@ -19,7 +19,6 @@ test:
 	else \
 		$(CARGO) test --workspace --all-targets --no-fail-fast; \
 	fi
-	$(CARGO) test --doc --workspace
 
 build:
 	$(CARGO) build --release --locked

@@ -1,7 +1,60 @@
-use utoipa_axum::router::OpenApiRouter;
+//! The salon's services catalogue (contract §3.6): what the salon sells, for how long and at
+//! what price. Deleting a service archives it, so past appointments keep their service.
+//!
+//! Other domains use [`find_by_names`], [`get_ref`] and [`live_ids`] rather than the tables.
 
-use crate::AppState;
+mod http;
+pub mod model;
+mod store;
+
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{AppState, http::error::AppError, money::Money, tenancy::TenantTx};
+
+pub use http::ServicesWrite;
+pub use model::{Service, ServiceDetail, ServiceStatistics, ServiceStatus};
+pub use store::contains_pattern;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(http::list_services, http::create_service))
+        // A static segment: axum prefers it to `/services/{id}`, so "categories" is never an id.
+        .routes(routes!(http::service_categories))
+        .routes(routes!(http::get_service, http::update_service, http::delete_service))
+}
+
+/// What an appointment needs to know about a live service.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ServiceRef {
+    pub id: i64,
+    pub name: String,
+    pub duration_minutes: i32,
+    pub price: Money,
+}
+
+/// Live services named by `names` (trimmed, compared case-insensitively), in the order of
+/// `names`: one entry per name that matched, so a name given twice appears twice and an
+/// unknown name is simply absent (compare lengths to detect it).
+///
+/// The rows stay share-locked until the transaction ends, so a concurrent archive cannot slip
+/// between this check and the booking that relies on it.
+pub async fn find_by_names(tx: &mut TenantTx, names: &[String]) -> Result<Vec<ServiceRef>, AppError> {
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    store::refs_by_names(tx, names).await
+}
+
+/// A live service by id (`None` when archived, unknown or another salon's). Share-locked like
+/// [`find_by_names`].
+pub async fn get_ref(tx: &mut TenantTx, id: i64) -> Result<Option<ServiceRef>, AppError> {
+    store::ref_by_id(tx, id).await
+}
+
+/// The ids among `ids` that are live services of the salon, ascending.
+pub async fn live_ids(tx: &mut TenantTx, ids: &[i64]) -> Result<Vec<i64>, AppError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    store::live_ids(tx, ids).await
 }

@@ -1,0 +1,236 @@
+//! SQL of the services catalogue. Archived services (`archived_at` set) are invisible here:
+//! every query but the archive itself filters them out.
+
+use super::{
+    ServiceRef,
+    model::{DEFAULT_CATEGORIES, Service, ServiceFilter, ServiceStatistics, ServiceValues},
+};
+use crate::{
+    http::error::{AppError, constraint_of},
+    tenancy::TenantTx,
+};
+
+/// The columns of [`Service`], as a literal for `concat!`.
+macro_rules! service_columns {
+    () => {
+        "id, name, description, category, duration_minutes as duration, price_minor as price, color,
+         is_active, case when archived_at is not null then 'archived' when is_active then 'active'
+         else 'inactive' end as status, created_at, updated_at"
+    };
+}
+
+/// Statuses of appointments that no longer hold a future slot.
+macro_rules! settled_statuses {
+    () => {
+        "('cancelled', 'completed', 'no-show')"
+    };
+}
+
+fn name_taken(e: sqlx::Error) -> AppError {
+    match constraint_of(&e) {
+        Some("services_name_per_salon") => {
+            AppError::conflict("service_name_taken", "Послуга з такою назвою вже існує")
+        }
+        _ => e.into(),
+    }
+}
+
+/// `%text%` for `ilike`, with the pattern characters of the text itself escaped.
+pub fn contains_pattern(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+pub async fn list(tx: &mut TenantTx, filter: &ServiceFilter) -> Result<Vec<Service>, AppError> {
+    let search = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(contains_pattern);
+    let category = filter.category.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    Ok(sqlx::query_as(concat!(
+        "select ", service_columns!(), " from services
+         where archived_at is null
+           and ($1::text is null or name ilike $1 or description ilike $1)
+           and ($2::text is null or lower(category) = lower($2))
+           and ($3::boolean is null or is_active = $3)
+         order by category, lower(name), id"
+    ))
+    .bind(search)
+    .bind(category)
+    .bind(filter.is_active)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// The default categories plus every category a live service uses, sorted and deduplicated.
+pub async fn categories(tx: &mut TenantTx) -> Result<Vec<String>, AppError> {
+    let used: Vec<String> = sqlx::query_scalar("select distinct category from services where archived_at is null")
+        .fetch_all(tx.conn())
+        .await?;
+    let mut all: std::collections::BTreeSet<String> = used.into_iter().collect();
+    all.extend(DEFAULT_CATEGORIES.iter().map(|c| (*c).to_owned()));
+    Ok(all.into_iter().collect())
+}
+
+/// A live service; `lock` takes its row `for update` (changes and archiving).
+pub async fn find(tx: &mut TenantTx, id: i64, lock: bool) -> Result<Option<Service>, AppError> {
+    let sql = if lock {
+        concat!("select ", service_columns!(), " from services where id = $1 and archived_at is null for update")
+    } else {
+        concat!("select ", service_columns!(), " from services where id = $1 and archived_at is null")
+    };
+    Ok(sqlx::query_as(sql).bind(id).fetch_optional(tx.conn()).await?)
+}
+
+pub async fn statistics(tx: &mut TenantTx, id: i64) -> Result<ServiceStatistics, AppError> {
+    let mut stats: ServiceStatistics = sqlx::query_as(
+        "with bookings as (
+             select s.id, count(a.id) as n
+             from services s
+             left join appointments a on a.salon_id = s.salon_id and a.service_id = s.id
+                  and a.deleted_at is null and a.status <> 'cancelled'
+             where s.archived_at is null
+             group by s.id
+         ), ranked as (
+             select id, n, rank() over (order by n desc) as popularity_rank from bookings
+         )
+         select r.n as total_bookings,
+                (select coalesce(sum(price_minor), 0)::bigint from appointments
+                 where service_id = $1 and deleted_at is null and status = 'completed') as total_revenue,
+                r.popularity_rank
+         from ranked r where r.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?
+    .ok_or(AppError::NotFound)?;
+    stats.average_rating = 0.0;
+    Ok(stats)
+}
+
+pub async fn insert(tx: &mut TenantTx, v: &ServiceValues) -> Result<Service, AppError> {
+    sqlx::query_as(concat!(
+        "insert into services (name, category, description, duration_minutes, price_minor, color, is_active)
+         values ($1, $2, coalesce($3, ''), $4, $5, nullif($6, ''), $7)
+         returning ",
+        service_columns!()
+    ))
+    .bind(&v.name)
+    .bind(&v.category)
+    .bind(&v.description)
+    .bind(v.duration)
+    .bind(v.price)
+    .bind(&v.color)
+    .bind(v.is_active)
+    .fetch_one(tx.conn())
+    .await
+    .map_err(name_taken)
+}
+
+pub async fn update(tx: &mut TenantTx, id: i64, v: &ServiceValues) -> Result<Option<Service>, AppError> {
+    sqlx::query_as(concat!(
+        "update services set
+            name             = coalesce($2, name),
+            category         = coalesce($3, category),
+            description      = coalesce($4, description),
+            duration_minutes = coalesce($5, duration_minutes),
+            price_minor      = coalesce($6, price_minor),
+            color            = case when $7::text is null then color else nullif($7, '') end,
+            is_active        = coalesce($8, is_active),
+            updated_at       = now()
+         where id = $1 and archived_at is null
+         returning ",
+        service_columns!()
+    ))
+    .bind(id)
+    .bind(&v.name)
+    .bind(&v.category)
+    .bind(&v.description)
+    .bind(v.duration)
+    .bind(v.price)
+    .bind(&v.color)
+    .bind(v.is_active)
+    .fetch_optional(tx.conn())
+    .await
+    .map_err(name_taken)
+}
+
+/// Whether a future appointment still holds this service.
+pub async fn has_future_appointments(tx: &mut TenantTx, id: i64) -> Result<bool, AppError> {
+    Ok(sqlx::query_scalar(concat!(
+        "select exists (select 1 from appointments
+                        where service_id = $1 and deleted_at is null and starts_at > now()
+                          and status not in ",
+        settled_statuses!(),
+        ")"
+    ))
+    .bind(id)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+pub async fn archive(tx: &mut TenantTx, id: i64) -> Result<Option<Service>, AppError> {
+    Ok(sqlx::query_as(concat!(
+        "update services set archived_at = now(), is_active = false, updated_at = now()
+         where id = $1 and archived_at is null
+         returning ",
+        service_columns!()
+    ))
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+/// The columns of [`ServiceRef`].
+macro_rules! ref_columns {
+    () => {
+        "s.id, s.name, s.duration_minutes, s.price_minor as price"
+    };
+}
+
+pub async fn refs_by_names(tx: &mut TenantTx, names: &[String]) -> Result<Vec<ServiceRef>, AppError> {
+    // Both sides are lower-cased by PostgreSQL, the same function the unique index uses, so the
+    // match agrees with what the index calls "the same name".
+    Ok(sqlx::query_as(concat!(
+        "select ", ref_columns!(), "
+         from unnest($1::text[]) with ordinality as n (name, ord)
+         join services s on lower(s.name) = lower(btrim(n.name)) and s.archived_at is null
+         order by n.ord
+         for share of s"
+    ))
+    .bind(names)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+pub async fn ref_by_id(tx: &mut TenantTx, id: i64) -> Result<Option<ServiceRef>, AppError> {
+    Ok(sqlx::query_as(concat!(
+        "select ", ref_columns!(), " from services s where s.id = $1 and s.archived_at is null for share"
+    ))
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+pub async fn live_ids(tx: &mut TenantTx, ids: &[i64]) -> Result<Vec<i64>, AppError> {
+    Ok(sqlx::query_scalar("select id from services where id = any($1) and archived_at is null order by id")
+        .bind(ids)
+        .fetch_all(tx.conn())
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::contains_pattern;
+
+    #[test]
+    fn search_text_is_literal() {
+        assert_eq!(contains_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
+        assert_eq!(contains_pattern("Стрижка"), "%Стрижка%");
+    }
+}

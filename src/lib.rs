@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod calendar;
 pub mod catalog;
+pub mod clients;
 pub mod clock;
 pub mod config;
 pub mod http;

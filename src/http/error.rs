@@ -31,11 +31,17 @@ pub enum AppError {
     /// Field-level validation failure (422).
     #[error("invalid input")]
     Invalid(FieldErrors),
+    /// Well-formed input the salon's rules refuse as a whole (422 with a code, no field).
+    #[error("unprocessable: {code}")]
+    Unprocessable { code: &'static str, message: String },
     /// A request that cannot be understood at all (400): malformed JSON, wrong credentials.
     #[error("bad request: {code}")]
     BadRequest { code: &'static str, message: String },
     #[error("conflict: {code}")]
     Conflict { code: &'static str, message: String },
+    /// A 409 that names what it collided with (the booked appointment), in `conflict`.
+    #[error("conflict with an existing resource: {code}")]
+    ConflictWith { code: &'static str, message: String, conflict: serde_json::Value },
     #[error("payload too large")]
     PayloadTooLarge,
     #[error("too many requests")]
@@ -55,6 +61,10 @@ pub struct ErrorBody {
     /// Field-level problems, present on validation errors.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub details: Option<FieldErrors>,
+    /// On some 409s: the existing resource the request collided with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub conflict: Option<serde_json::Value>,
 }
 
 impl AppError {
@@ -69,6 +79,10 @@ impl AppError {
         AppError::BadRequest { code, message: message.into() }
     }
 
+    pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
+        AppError::Unprocessable { code, message: message.into() }
+    }
+
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
         AppError::Conflict { code, message: message.into() }
     }
@@ -78,9 +92,9 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
             AppError::Forbidden | AppError::Denied { .. } => StatusCode::FORBIDDEN,
-            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Invalid(_) | AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::Conflict { .. } | AppError::ConflictWith { .. } => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Db(sqlx::Error::PoolTimedOut) => StatusCode::SERVICE_UNAVAILABLE,
@@ -89,6 +103,14 @@ impl AppError {
     }
 
     fn body(&self) -> ErrorBody {
+        if let AppError::ConflictWith { code, message, conflict } = self {
+            return ErrorBody {
+                message: message.clone(),
+                code: (*code).to_owned(),
+                details: None,
+                conflict: Some(conflict.clone()),
+            };
+        }
         let (code, message, details) = match self {
             AppError::NotFound => ("not_found", "Не знайдено".to_owned(), None),
             AppError::Unauthenticated => ("not_authenticated", "Not authenticated".to_owned(), None),
@@ -97,9 +119,10 @@ impl AppError {
             AppError::Invalid(details) => {
                 ("validation_error", "Перевірте введені дані".to_owned(), Some(details.clone()))
             }
-            AppError::BadRequest { code, message } | AppError::Conflict { code, message } => {
-                (*code, message.clone(), None)
-            }
+            AppError::BadRequest { code, message }
+            | AppError::Unprocessable { code, message }
+            | AppError::Conflict { code, message }
+            | AppError::ConflictWith { code, message, .. } => (*code, message.clone(), None),
             AppError::PayloadTooLarge => ("payload_too_large", "Запит завеликий".to_owned(), None),
             AppError::RateLimited { .. } => {
                 ("too_many_requests", "Забагато спроб. Спробуйте пізніше".to_owned(), None)
@@ -111,7 +134,7 @@ impl AppError {
                 ("internal_error", "Внутрішня помилка сервера".to_owned(), None)
             }
         };
-        ErrorBody { message, code: code.to_owned(), details }
+        ErrorBody { message, code: code.to_owned(), details, conflict: None }
     }
 }
 
@@ -141,7 +164,7 @@ pub fn constraint_of(err: &sqlx::Error) -> Option<&str> {
 
 /// A plain error response for rejections produced outside handlers (layers, fallbacks).
 pub fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
-    let body = ErrorBody { message: message.to_owned(), code: code.to_owned(), details: None };
+    let body = ErrorBody { message: message.to_owned(), code: code.to_owned(), details: None, conflict: None };
     (status, axum::Json(body)).into_response()
 }
 

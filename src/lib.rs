@@ -44,12 +44,15 @@ pub struct AppState {
     pub kv: Kv,
     pub throttle: Throttle,
     pub mailer: Mailer,
+    pub realtime: realtime::Hub,
 }
 
 impl AppState {
     pub async fn connect(config: Config) -> anyhow::Result<Self> {
         let (db, platform) = tenancy::connect(&config).await?;
-        let kv = Kv::connect(config.redis_url.as_ref().map(|u| u.expose_secret()), &config.redis_prefix)?;
+        let redis_url = config.redis_url.as_ref().map(|u| u.expose_secret());
+        let kv = Kv::connect(redis_url, &config.redis_prefix)?;
+        let realtime = realtime::Hub::connect(redis_url, &config.redis_prefix).await?;
         let mailer = Mailer::new(
             config.smtp_url.as_ref().map(|u| u.expose_secret()),
             config.mail_outbox_dir.clone(),
@@ -60,6 +63,7 @@ impl AppState {
             throttle: Throttle::new(kv.clone(), config.login_max_failures, config.login_window),
             kv,
             mailer,
+            realtime,
             db,
             platform,
             config: Arc::new(config),

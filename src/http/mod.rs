@@ -63,6 +63,8 @@ pub fn app(state: AppState) -> Router {
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/metrics", get(metrics))
+        .route("/ws", get(crate::realtime::socket))
+        .route("/api/v1/ws", get(crate::realtime::socket))
         .route("/openapi.json", get(move || async move { axum::Json(doc) }))
         .merge(Scalar::with_url("/docs", openapi()))
         .merge(api)

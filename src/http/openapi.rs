@@ -9,7 +9,8 @@ use super::error::ErrorBody;
 #[openapi(
     info(title = "Adelante API", description = "Multi-tenant backend for beauty salons. \
         Every error answers `{message, code, details?}`; 401 means only a missing, expired or \
-        invalid access token."),
+        invalid access token. Realtime events are a WebSocket at `/ws` and `/api/v1/ws` \
+        (`?token=<access token>`, text frames `{\"type\", \"data\"}`), outside this document."),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
     tags((name = "auth", description = "Sign-in, sessions and passwords (snake_case bodies)"),

@@ -1,7 +1,82 @@
-use utoipa_axum::router::OpenApiRouter;
+//! Staff members (contract §3.5): who works in the salon, their user accounts, the services
+//! they perform, and when they work (weekly pattern plus exceptions, in the salon's wall-clock
+//! time).
+//!
+//! Other domains use [`working_windows`], [`active_member`], [`performing`] and
+//! [`performing_any`] rather than the tables.
 
-use crate::AppState;
+mod http;
+pub mod model;
+mod schedule;
+pub mod schedule_input;
+mod schedule_store;
+#[cfg(test)]
+mod schedule_tests;
+mod store;
+pub mod windows;
+
+use chrono::NaiveDate;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{AppState, http::error::AppError, tenancy::TenantTx};
+
+pub use http::StaffWrite;
+pub use model::{Staff, StaffDetail, StaffStatistics};
+pub use schedule::ScheduleEdit;
+pub use windows::{DayWindows, ExceptionKind};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(http::list_staff, http::create_staff))
+        .routes(routes!(http::get_staff, http::update_staff, http::delete_staff))
+        .routes(routes!(schedule::get_schedule, schedule::save_schedule))
+        .routes(routes!(schedule::delete_exception))
+}
+
+/// Working intervals per member and local date in `from..=to`, after exceptions
+/// (dayoff/vacation/sick → no intervals; hours → exactly that interval). Only active,
+/// non-deleted members; `staff_ids: None` = all of them.
+///
+/// Sorted by member id, then date; only dates with at least one interval appear, and each
+/// day's intervals are sorted and non-overlapping. Two queries for the whole range.
+pub async fn working_windows(
+    tx: &mut TenantTx,
+    staff_ids: Option<&[i64]>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<DayWindows>, AppError> {
+    if to < from || staff_ids.is_some_and(<[i64]>::is_empty) {
+        return Ok(Vec::new());
+    }
+    let pattern = schedule_store::active_pattern(tx, staff_ids).await?;
+    let exceptions = schedule_store::active_exceptions(tx, staff_ids, from, to).await?;
+    Ok(windows::compute(&pattern, &exceptions, from, to))
+}
+
+/// What an appointment needs to know about a member.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StaffRef {
+    pub id: i64,
+    pub user_id: Option<i64>,
+    pub first_name: String,
+    pub last_name: String,
+}
+
+/// The member if they exist, are active and not deleted (for appointment validation).
+///
+/// The row stays share-locked until the transaction ends, so a concurrent `DELETE /staff/{id}`
+/// either waits for the booking (and then sees it) or has already removed the member.
+pub async fn active_member(tx: &mut TenantTx, staff_id: i64) -> Result<Option<StaffRef>, AppError> {
+    store::active_member(tx, staff_id).await
+}
+
+/// Active members who perform a service, by id; all active members when no active member is
+/// linked to it.
+pub async fn performing(tx: &mut TenantTx, service_id: i64) -> Result<Vec<i64>, AppError> {
+    store::performing(tx, service_id).await
+}
+
+/// Every active, non-deleted member, by id (availability without a service).
+pub async fn performing_any(tx: &mut TenantTx) -> Result<Vec<i64>, AppError> {
+    store::all_active(tx).await
 }

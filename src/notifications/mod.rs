@@ -1,7 +1,102 @@
-use utoipa_axum::router::OpenApiRouter;
+//! In-app notifications of one user (contract §3.11): the bell's list, read marks, deletion,
+//! and `notification:new` pushed to that user's sockets.
+//!
+//! Every query filters by the current user as well as by salon (RLS): another user's
+//! notification, in this salon or another, is a 404. Bodies are camelCase; a notification
+//! carries both `read` and `isRead` (contract §10, decision 8) and its id as a numeric string.
 
-use crate::AppState;
+mod routes;
+mod store;
 
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+use chrono::{DateTime, Utc};
+use serde::{Serialize, Serializer};
+use utoipa::ToSchema;
+
+use crate::{AppState, http::error::AppError, realtime::Event, tenancy::{SalonId, TenantTx}};
+
+pub use routes::router;
+
+/// The kinds a notification may have (checked by the table too).
+pub const KINDS: [&str; 4] = ["info", "success", "warning", "error"];
+
+/// A notification as REST answers it and `notification:new` carries it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Notification {
+    /// The id, sent as a numeric string (`"42"`): the client types it as a string.
+    #[serde(serialize_with = "as_string")]
+    #[schema(value_type = String, example = "42")]
+    pub id: i64,
+    /// Whose notification it is; not sent (only its owner ever sees it).
+    #[serde(skip)]
+    pub user_id: i64,
+    /// `info`, `success`, `warning` or `error`.
+    #[serde(rename = "type")]
+    #[schema(example = "info")]
+    pub kind: String,
+    pub title: String,
+    pub message: String,
+    /// Whether the user has read it; the same value as `isRead`.
+    pub read: bool,
+    /// `read` under the name the notifications store uses.
+    pub is_read: bool,
+    /// Where the bell entry leads, when it leads anywhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+fn as_string<S: Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(id)
+}
+
+/// What another module asks to tell a user.
+#[derive(Debug, Clone, Copy)]
+pub struct NewNotification<'a> {
+    pub user_id: i64,
+    /// One of [`KINDS`].
+    pub kind: &'a str,
+    pub title: &'a str,
+    pub message: &'a str,
+    pub link: Option<&'a str>,
+}
+
+/// Inserts in the caller's transaction and returns the stored notification; the caller
+/// publishes it after commit with [`announce`].
+///
+/// Errors: a `kind` outside [`KINDS`] is a bug of the caller (500); a user who does not exist
+/// in the transaction's salon is `NotFound`.
+pub async fn create(tx: &mut TenantTx, n: NewNotification<'_>) -> Result<Notification, AppError> {
+    if !KINDS.contains(&n.kind) {
+        return Err(AppError::Internal(anyhow::anyhow!("unknown notification kind {:?}", n.kind)));
+    }
+    store::insert(tx, &n).await
+}
+
+/// Pushes `notification:new` to that user's sockets only. Never fails (see
+/// [`crate::realtime::Hub::publish`]).
+pub async fn announce(state: &AppState, salon: SalonId, n: &Notification) {
+    let event = Event::new("notification:new", n).for_user(n.user_id);
+    state.realtime.publish(salon, &event).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn serialises_as_the_contract_says() {
+        let at = DateTime::parse_from_rfc3339("2026-05-13T10:30:00Z").unwrap().with_timezone(&Utc);
+        let n = Notification {
+            id: 42, user_id: 7, kind: "success".into(), title: "Запис".into(), message: "Новий запис".into(),
+            read: false, is_read: false, link: None, created_at: at,
+        };
+        assert_eq!(serde_json::to_value(&n).unwrap(), json!({
+            "id": "42", "type": "success", "title": "Запис", "message": "Новий запис",
+            "read": false, "isRead": false, "createdAt": "2026-05-13T10:30:00Z",
+        }));
+        let linked = Notification { link: Some("/calendar".into()), ..n };
+        assert_eq!(serde_json::to_value(&linked).unwrap()["link"], "/calendar");
+    }
 }

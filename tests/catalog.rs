@@ -243,3 +243,27 @@ async fn appointments_find_services_by_name_and_id() {
     });
     tx.commit().await.unwrap();
 }
+
+#[tokio::test]
+async fn archiving_waits_for_a_booking_that_checked_the_service() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Alpha").await;
+    let id = create(&app, &admin, json!({"name": "Манікюр", "duration": 60, "price": 400})).await["id"].as_i64().unwrap();
+
+    let mut booking = app.state.db.begin(SalonId(admin.salon_id())).await.unwrap();
+    assert!(catalog::get_ref(&mut booking, id).await.unwrap().is_some());
+    let request = app.client.delete(app.url(&format!("/api/v1/services/{id}"))).bearer_auth(&admin.access).send();
+    let archiving = tokio::spawn(async move { common::Res::from(request.await.unwrap()).await });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!archiving.is_finished(), "the archive waits for the booking's transaction");
+    sqlx::query(
+        "insert into appointments (client_name, service_id, date, start_time, end_time, starts_at, ends_at)
+         values ('Клієнтка', $1, current_date + 5, '10:00', '11:00', now() + interval '5 days', now() + interval '5 days 1 hour')",
+    )
+    .bind(id)
+    .execute(booking.conn())
+    .await
+    .unwrap();
+    booking.commit().await.unwrap();
+    archiving.await.unwrap().assert_error(409, "service_in_use");
+}

@@ -475,3 +475,27 @@ async fn invalid_schedules_are_422_and_change_nothing() {
     assert_eq!(dates.len(), 7);
     assert!(dates[0] == day(0).to_string() || dates[0] == day(1).to_string(), "starts today in Kyiv: {dates:?}");
 }
+
+#[tokio::test]
+async fn a_delete_waits_for_a_booking_that_checked_the_member() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Alpha").await;
+    let id = create_staff(&app, &admin, json!({"firstName": "Ірина"})).await["id"].as_i64().unwrap();
+
+    let mut booking = app.state.db.begin(SalonId(admin.salon_id())).await.unwrap();
+    assert!(staff::active_member(&mut booking, id).await.unwrap().is_some());
+    let request = app.client.delete(app.url(&format!("/api/v1/staff/{id}"))).bearer_auth(&admin.access).send();
+    let deleting = tokio::spawn(async move { Res::from(request.await.unwrap()).await });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!deleting.is_finished(), "the delete waits for the booking's transaction");
+    sqlx::query(
+        "insert into appointments (client_name, staff_id, date, start_time, end_time, starts_at, ends_at)
+         values ('Клієнтка', $1, current_date + 5, '10:00', '11:00', now() + interval '5 days', now() + interval '5 days 1 hour')",
+    )
+    .bind(id)
+    .execute(booking.conn())
+    .await
+    .unwrap();
+    booking.commit().await.unwrap();
+    deleting.await.unwrap().assert_error(409, "staff_has_appointments");
+}

@@ -77,10 +77,11 @@ pub async fn categories(tx: &mut TenantTx) -> Result<Vec<String>, AppError> {
     Ok(all.into_iter().collect())
 }
 
-/// A live service; `lock` takes its row `for update` (changes and archiving).
+/// A live service. `lock` takes its row `for no key update` (changes and archiving): it waits
+/// for bookings that share-locked the service, without blocking foreign-key checks.
 pub async fn find(tx: &mut TenantTx, id: i64, lock: bool) -> Result<Option<Service>, AppError> {
     let sql = if lock {
-        concat!("select ", service_columns!(), " from services where id = $1 and archived_at is null for update")
+        concat!("select ", service_columns!(), " from services where id = $1 and archived_at is null for no key update")
     } else {
         concat!("select ", service_columns!(), " from services where id = $1 and archived_at is null")
     };

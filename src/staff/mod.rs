@@ -35,7 +35,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Working intervals per member and local date in `from..=to`, after exceptions
 /// (dayoff/vacation/sick → no intervals; hours → exactly that interval). Only active,
-/// non-deleted members; `staff_ids: None` = all of them.
+/// non-deleted members; `staff_ids: None` = all of them. Members without a weekly schedule
+/// work [`DEFAULT_HOURS`].
 ///
 /// Sorted by member id, then date; only dates with at least one interval appear, and each
 /// day's intervals are sorted and non-overlapping. Two queries for the whole range.
@@ -48,10 +49,31 @@ pub async fn working_windows(
     if to < from || staff_ids.is_some_and(<[i64]>::is_empty) {
         return Ok(Vec::new());
     }
-    let pattern = schedule_store::active_pattern(tx, staff_ids).await?;
+    let mut pattern = schedule_store::active_pattern(tx, staff_ids).await?;
     let exceptions = schedule_store::active_exceptions(tx, staff_ids, from, to).await?;
+    // A member whose weekly schedule was never set up (the web app's staff form cannot set
+    // one yet) works the default hours every day, so the calendar stays usable.
+    let scheduled: std::collections::HashSet<i64> = pattern.iter().map(|p| p.staff_id).collect();
+    let active = store::all_active(tx).await?;
+    for staff_id in active.into_iter().filter(|id| !scheduled.contains(id)) {
+        if staff_ids.is_some_and(|ids| !ids.contains(&staff_id)) {
+            continue;
+        }
+        pattern.extend((1..=7).map(|weekday| windows::PatternRow {
+            staff_id,
+            weekday,
+            starts: DEFAULT_HOURS.0,
+            ends: DEFAULT_HOURS.1,
+        }));
+    }
     Ok(windows::compute(&pattern, &exceptions, from, to))
 }
+
+/// Working hours assumed, every day, for a member without a weekly schedule: 09:00–21:00.
+pub const DEFAULT_HOURS: (chrono::NaiveTime, chrono::NaiveTime) = (
+    chrono::NaiveTime::from_hms_opt(9, 0, 0).expect("valid time"),
+    chrono::NaiveTime::from_hms_opt(21, 0, 0).expect("valid time"),
+);
 
 /// What an appointment needs to know about a member.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]

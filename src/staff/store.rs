@@ -40,10 +40,11 @@ pub async fn list(tx: &mut TenantTx, filter: &StaffFilter) -> Result<Vec<Staff>,
     Ok(staff)
 }
 
-/// A member who is not deleted; `lock` takes the row `for update`.
+/// A member who is not deleted. `lock` takes the row `for no key update`: it serialises writers
+/// and waits for bookings that share-locked the member, without blocking foreign-key checks.
 pub async fn find(tx: &mut TenantTx, id: i64, lock: bool) -> Result<Option<Staff>, AppError> {
     let sql = if lock {
-        concat!("select ", staff_columns!(), " from staff where id = $1 and deleted_at is null for update")
+        concat!("select ", staff_columns!(), " from staff where id = $1 and deleted_at is null for no key update")
     } else {
         concat!("select ", staff_columns!(), " from staff where id = $1 and deleted_at is null")
     };

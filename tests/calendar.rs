@@ -2,9 +2,32 @@
 
 mod common;
 
-use common::{Session, TestApp};
+use std::time::Duration;
+
+use common::{PASSWORD, Session, TestApp};
+use futures::StreamExt;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn socket(app: &TestApp, who: &Session) -> Ws {
+    let url = format!("ws://{}/api/v1/ws?token={}", app.addr, who.access);
+    tokio_tungstenite::connect_async(url).await.expect("socket opens").0
+}
+
+/// The next JSON text frame within `wait`, skipping pings.
+async fn frame(ws: &mut Ws, wait: Duration) -> Option<Value> {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        match tokio::time::timeout_at(deadline, ws.next()).await.ok()?? {
+            Ok(Message::Text(text)) => return Some(serde_json::from_str(&text).expect("JSON frame")),
+            Ok(_) => continue,
+            Err(e) => panic!("socket error {e}"),
+        }
+    }
+}
 
 async fn service(app: &TestApp, admin: &Session, name: &str, duration: i64, price: f64) -> i64 {
     let res = app
@@ -380,4 +403,67 @@ async fn free_slot_search_skips_busy_time_and_respects_performers() {
     assert_eq!(check.body["available"], true);
     let check = app.get(&format!("/api/v1/staff/{staff}/availability?date={DAY}&startTime=13:00&endTime=13:30"), &admin.access).await;
     assert_eq!(check.body["reason"], "outside_working_hours");
+}
+
+#[tokio::test]
+async fn changes_reach_the_salons_sockets_and_only_them() {
+    let app = TestApp::spawn().await;
+    let a = app.new_salon("Alpha").await;
+    let b = app.new_salon("Beta").await;
+    let res = app.post("/api/v1/staff", Some(&a.access), json!({"firstName": "Ірина", "position": "master",
+        "email": "iryna-ws@example.com"})).await;
+    let staff = res.body["id"].as_i64().unwrap();
+    full_week(&app, &a, staff).await;
+    let setup = app.post("/api/v1/auth/setup", None, json!({"email": "iryna-ws@example.com", "password": PASSWORD})).await;
+    let iryna = Session::from_answer(&setup.body, "iryna-ws@example.com");
+
+    let (mut ws_a, mut ws_b, mut ws_iryna) = (socket(&app, &a).await, socket(&app, &b).await, socket(&app, &iryna).await);
+    let created = app.post("/api/v1/appointments", Some(&a.access), booking(Some(staff), DAY, "10:00", "11:00")).await.body;
+
+    let event = frame(&mut ws_a, Duration::from_secs(5)).await.expect("A's admin hears of it");
+    assert_eq!(event["type"], "appointment:created");
+    assert_eq!(event["data"], created, "the object exactly as REST returns it");
+    let mut iryna_types = Vec::new();
+    for _ in 0..2 {
+        let e = frame(&mut ws_iryna, Duration::from_secs(5)).await.expect("the member hears twice");
+        iryna_types.push(e["type"].as_str().unwrap().to_owned());
+        if e["type"] == "notification:new" {
+            assert_eq!(e["data"]["title"], "Новий запис");
+            assert_eq!(e["data"]["isRead"], false);
+        }
+    }
+    iryna_types.sort();
+    assert_eq!(iryna_types, ["appointment:created", "notification:new"]);
+    assert!(frame(&mut ws_a, Duration::from_millis(300)).await.is_none(), "the admin made the change: no notification");
+
+    let path = format!("/api/v1/appointments/{}", created["id"]);
+    app.put(&path, &a.access, json!({"status": "confirmed"})).await;
+    assert_eq!(frame(&mut ws_a, Duration::from_secs(5)).await.unwrap()["type"], "appointment:updated");
+    app.request(Method::DELETE, &path, Some(&a.access), None).await;
+    let deleted = frame(&mut ws_a, Duration::from_secs(5)).await.unwrap();
+    assert_eq!((deleted["type"].as_str(), &deleted["data"]), (Some("appointment:deleted"), &json!({"id": created["id"]})));
+
+    assert!(frame(&mut ws_b, Duration::from_millis(300)).await.is_none(), "salon B hears nothing of salon A");
+}
+
+#[tokio::test]
+async fn a_booking_on_one_server_reaches_a_socket_on_another() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Alpha").await;
+    let staff = member(&app, &admin, "Ірина").await;
+    full_week(&app, &admin, staff).await;
+
+    // A second server process on the same database and Redis.
+    let state = adelante::AppState::connect(common::test_config(&app.db_name, &app.outbox, &[])).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let second = listener.local_addr().unwrap();
+    let service = adelante::http::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server = tokio::spawn(async move { axum::serve(listener, service).await.unwrap() });
+
+    let url = format!("ws://{second}/ws?token={}", admin.access);
+    let mut ws = tokio_tungstenite::connect_async(url).await.expect("socket on the second server").0;
+    let created = app.post("/api/v1/appointments", Some(&admin.access), booking(Some(staff), DAY, "10:00", "11:00")).await.body;
+    let event = frame(&mut ws, Duration::from_secs(5)).await.expect("the event crosses servers");
+    assert_eq!((event["type"].as_str(), &event["data"]["id"]), (Some("appointment:created"), &created["id"]));
+    server.abort();
 }

@@ -6,8 +6,13 @@ mod phone;
 pub use phone::normalise_phone;
 
 use sqlx::FromRow;
+use utoipa_axum::router::OpenApiRouter;
 
-use crate::{http::error::AppError, tenancy::TenantTx};
+use crate::{AppState, http::error::AppError, tenancy::TenantTx};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+}
 
 #[derive(Debug, Clone, FromRow)]
 pub struct ClientRef {

@@ -43,6 +43,9 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(crate::staff::router())
         .merge(crate::calendar::router())
         .merge(crate::notifications::router())
+        .merge(crate::clients::router())
+        .merge(crate::finances::router())
+        .merge(crate::inventory::router())
 }
 
 /// The OpenAPI document of the whole API (also `adelante openapi`).

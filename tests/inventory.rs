@@ -255,3 +255,247 @@ async fn another_salon_can_neither_see_nor_change_nor_reference_a_product() {
         .bind(id).bind(a.salon_id()).fetch_one(&mut su).await.unwrap();
     assert_eq!(movements, 1);
 }
+
+async fn move_stock(app: &TestApp, who: &Session, id: i64, kind: &str, quantity: Value) -> Res {
+    app.post("/api/v1/inventory/stock-movement", Some(&who.access),
+             json!({"productId": id.to_string(), "type": kind, "quantity": quantity, "reason": ""})).await
+}
+
+async fn moved(app: &TestApp, who: &Session, id: i64, kind: &str, quantity: Value) -> Value {
+    let res = move_stock(app, who, id, kind, quantity).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    res.body
+}
+
+/// Every product's cached quantity equals the sum of its movements.
+async fn assert_quantities_are_sums(app: &TestApp) {
+    let mut su = app.su().await;
+    let off: Vec<(i64, i64, Option<i64>)> = sqlx::query_as(
+        "select p.id, p.quantity_milli, (select sum(delta_milli)::bigint from stock_movements m
+                                         where m.salon_id = p.salon_id and m.product_id = p.id) as total
+         from products p")
+        .fetch_all(&mut su).await.unwrap();
+    for (id, cached, total) in off {
+        assert_eq!(cached, total.unwrap_or(0), "product {id}: cached quantity differs from the sum of movements");
+    }
+}
+
+#[tokio::test]
+async fn concurrent_write_offs_cannot_overdraw() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Alpha").await;
+    let id = product(&app, &admin, "Лак", "L-1", json!(10), json!(0)).await;
+
+    let answers = futures::future::join_all((0..20).map(|_| move_stock(&app, &admin, id, "out", json!(1)))).await;
+    let ok = answers.iter().filter(|r| r.status == StatusCode::CREATED).count();
+    let refused: Vec<&Res> = answers.iter().filter(|r| r.status != StatusCode::CREATED).collect();
+    assert_eq!(ok, 10, "exactly the stock is written off");
+    assert_eq!(refused.len(), 10);
+    for res in refused {
+        res.assert_error(422, "insufficient_stock");
+    }
+    let mut new_quantities: Vec<i64> = answers.iter().filter(|r| r.status == StatusCode::CREATED)
+        .map(|r| r.body["newQuantity"].as_i64().unwrap()).collect();
+    new_quantities.sort();
+    assert_eq!(new_quantities, (0..10).collect::<Vec<_>>(), "each write-off saw the previous one");
+    let after = app.get(&format!("/api/v1/inventory/products/{id}"), &admin.access).await;
+    assert_eq!((after.body["quantity"].clone(), after.body["stockStatus"].clone()), (json!(0), json!("out")));
+    assert_quantities_are_sums(&app).await;
+}
+
+#[tokio::test]
+async fn quantity_is_the_sum_of_mixed_movements() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Alpha").await;
+    let reception = app.staff(&admin, "receptionist").await;
+    let id = product(&app, &admin, "Олія", "O-1", json!(1.5), json!(0)).await;
+
+    let body = moved(&app, &admin, id, "in", json!(2.125)).await;
+    assert_eq!(body["newQuantity"], json!(3.625));
+    assert_eq!(body["message"].as_str().map(|m| !m.is_empty()), Some(true));
+    assert_eq!((body["movement"]["type"].clone(), body["movement"]["quantity"].clone()), (json!("in"), json!(2.125)));
+    // The library sends productId as a number: accepted too; a receptionist may move stock.
+    let res = app.post("/api/v1/inventory/stock-movement", Some(&reception.access), json!({
+        "productId": id, "type": "out", "quantity": "0.625", "reason": "Використано", "documentNumber": "ВН-17"
+    })).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    assert_eq!(res.body["newQuantity"], json!(3));
+    assert_eq!(res.body["movement"]["documentNumber"], "ВН-17");
+    assert_eq!(res.body["movement"]["createdBy"], json!(reception.user_id));
+    let body = moved(&app, &admin, id, "adjustment", json!(2.75)).await;
+    assert_eq!((body["newQuantity"].clone(), body["movement"]["quantity"].clone()), (json!(2.75), json!(-0.25)),
+               "an adjustment stores the signed difference");
+    let body = moved(&app, &admin, id, "adjustment", json!(4)).await;
+    assert_eq!(body["movement"]["quantity"], json!(1.25));
+    let body = moved(&app, &admin, id, "out", json!(0.001)).await;
+    assert_eq!(body["newQuantity"], json!(3.999));
+
+    let product = app.get(&format!("/api/v1/inventory/products/{id}"), &admin.access).await;
+    assert_eq!(product.body["quantity"], json!(3.999));
+    assert_quantities_are_sums(&app).await;
+    let mut su = app.su().await;
+    let trail: i64 = sqlx::query_scalar("select count(*) from changes where entity = 'product' and entity_id = $1 and action = 'updated'")
+        .bind(id).fetch_one(&mut su).await.unwrap();
+    assert_eq!(trail, 5, "every movement is in the audit trail");
+}
+
+#[tokio::test]
+async fn negative_stock_is_refused_unless_the_salon_allows_it() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Alpha").await;
+    let id = product(&app, &admin, "Фарба", "F-1", json!(3), json!(1)).await;
+    let res = move_stock(&app, &admin, id, "out", json!(5)).await;
+    res.assert_error(422, "insufficient_stock");
+    let mut su = app.su().await;
+    let (quantity, movements): (i64, i64) = sqlx::query_as(
+        "select quantity_milli, (select count(*) from stock_movements where product_id = $1) from products where id = $1")
+        .bind(id).fetch_one(&mut su).await.unwrap();
+    assert_eq!((quantity, movements), (3_000, 1), "nothing written");
+
+    sqlx::query("update salons set allow_negative_stock = true where id = $1").bind(admin.salon_id())
+        .execute(&mut su).await.unwrap();
+    let body = moved(&app, &admin, id, "out", json!(5)).await;
+    assert_eq!(body["newQuantity"], json!(-2));
+    let product = app.get(&format!("/api/v1/inventory/products/{id}"), &admin.access).await;
+    assert_eq!((product.body["quantity"].clone(), product.body["stockStatus"].clone()), (json!(-2), json!("out")));
+    assert_quantities_are_sums(&app).await;
+}
+
+#[tokio::test]
+async fn bad_movements_are_4xx_with_field_details() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Alpha").await;
+    let id = product(&app, &admin, "Лак", "L-1", json!(5), json!(0)).await;
+    let cases = [
+        ("quantity", json!({"productId": id.to_string(), "type": "in", "quantity": -1})),
+        ("quantity", json!({"productId": id.to_string(), "type": "out", "quantity": 0})),
+        ("quantity", json!({"productId": id.to_string(), "type": "adjustment", "quantity": -0.5})),
+        ("quantity", json!({"productId": id.to_string(), "type": "in", "quantity": 1.2345})),
+        ("quantity", json!({"productId": id.to_string(), "type": "in", "quantity": "many"})),
+        ("type", json!({"productId": id.to_string(), "type": "transfer", "quantity": 1})),
+        ("productId", json!({"productId": "abc", "type": "in", "quantity": 1})),
+        ("productId", json!({"productId": "12.5", "type": "in", "quantity": 1})),
+        ("productId", json!({"productId": "999999", "type": "in", "quantity": 1})),
+        ("reason", json!({"productId": id.to_string(), "type": "in", "quantity": 1, "reason": "x".repeat(501)})),
+    ];
+    for (field, body) in cases {
+        let res = app.post("/api/v1/inventory/stock-movement", Some(&admin.access), body.clone()).await;
+        res.assert_error(422, "validation_error");
+        assert!(res.body["details"][field].is_array(), "{field} for {body}: {}", res.text);
+    }
+    let res = app.post("/api/v1/inventory/stock-movement", Some(&admin.access), json!({"type": "in", "quantity": 1})).await;
+    res.assert_error(422, "validation_error");
+    let master = app.staff(&admin, "master").await;
+    move_stock(&app, &master, id, "in", json!(1)).await.assert_error(403, "forbidden");
+    app.get(&format!("/api/v1/inventory/products/{id}/history"), &master.access).await.assert_error(403, "forbidden");
+
+    let mut su = app.su().await;
+    let (quantity, movements): (i64, i64) = sqlx::query_as(
+        "select quantity_milli, (select count(*) from stock_movements where product_id = $1) from products where id = $1")
+        .bind(id).fetch_one(&mut su).await.unwrap();
+    assert_eq!((quantity, movements), (5_000, 1), "nothing written");
+}
+
+#[tokio::test]
+async fn history_lists_movements_newest_first_with_the_running_balance() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Alpha").await;
+    let id = product(&app, &admin, "Крем", "K-1", json!(10), json!(0)).await;
+    moved(&app, &admin, id, "out", json!(2.5)).await;
+    let res = app.post("/api/v1/inventory/stock-movement", Some(&admin.access), json!({
+        "productId": id.to_string(), "type": "in", "quantity": 4, "reason": "Поставка", "documentNumber": "НК-5"
+    })).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    moved(&app, &admin, id, "adjustment", json!(11)).await;
+
+    let reception = app.staff(&admin, "receptionist").await;
+    let res = app.get(&format!("/api/v1/inventory/products/{id}/history"), &reception.access).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!(res.headers["x-total-count"], "4");
+    let rows: Vec<(Value, Value, Value)> = res.body.as_array().unwrap().iter()
+        .map(|m| (m["type"].clone(), m["quantity"].clone(), m["balanceAfter"].clone())).collect();
+    assert_eq!(rows, [
+        (json!("adjustment"), json!(-0.5), json!(11)),
+        (json!("in"), json!(4), json!(11.5)),
+        (json!("out"), json!(2.5), json!(7.5)),
+        (json!("in"), json!(10), json!(10)),
+    ]);
+    let first = &res.body[1];
+    assert_eq!((first["reason"].as_str(), first["documentNumber"].as_str()), (Some("Поставка"), Some("НК-5")));
+    assert_eq!((first["productId"].as_i64(), first["createdBy"].as_i64()), (Some(id), Some(admin.user_id)));
+    assert!(first["id"].is_i64() && first["createdAt"].is_string());
+    assert_eq!(res.body[2]["reason"], Value::Null, "\"\" is no reason");
+    assert_eq!(res.body[3]["reason"], "Початковий залишок");
+
+    let page = app.get(&format!("/api/v1/inventory/products/{id}/history?limit=2&offset=1"), &admin.access).await;
+    let balances: Vec<Value> = page.body.as_array().unwrap().iter().map(|m| m["balanceAfter"].clone()).collect();
+    assert_eq!(balances, [json!(11.5), json!(7.5)], "the running balance does not depend on the page");
+    app.get("/api/v1/inventory/products/999999/history", &admin.access).await.assert_error(404, "not_found");
+}
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Text frames of the socket until `kinds` have all arrived (5 s at most).
+async fn frames_of(ws: &mut Ws, kinds: &[&str]) -> Vec<Value> {
+    use futures::StreamExt;
+    let mut seen = Vec::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !kinds.iter().all(|k| seen.iter().any(|f: &Value| f["type"] == *k)) {
+        let msg = tokio::time::timeout_at(deadline, ws.next()).await.expect("the frames arrive in time");
+        if let tokio_tungstenite::tungstenite::Message::Text(text) = msg.unwrap().unwrap() {
+            seen.push(serde_json::from_str(&text).unwrap());
+        }
+    }
+    seen
+}
+
+async fn notes_of(app: &TestApp, user_id: i64) -> Vec<(String, String)> {
+    let mut su = app.su().await;
+    sqlx::query_as("select type, title from notifications where user_id = $1 and link = '/inventory' order by id")
+        .bind(user_id).fetch_all(&mut su).await.unwrap()
+}
+
+#[tokio::test]
+async fn reaching_the_minimum_notifies_admins_and_managers_once() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Alpha").await;
+    let manager = app.staff(&admin, "manager").await;
+    let former = app.staff(&admin, "manager").await;
+    let reception = app.staff(&admin, "receptionist").await;
+    let mut su = app.su().await;
+    sqlx::query("update users set is_active = false where id = $1").bind(former.user_id).execute(&mut su).await.unwrap();
+    let other = app.new_salon("Beta").await;
+    let id = product(&app, &admin, "Шампунь", "SH-1", json!(5), json!(2)).await;
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws?token={}", app.addr, admin.access))
+        .await.expect("the socket opens");
+
+    moved(&app, &reception, id, "out", json!(2)).await; // 3: above the minimum
+    assert!(notes_of(&app, admin.user_id).await.is_empty());
+
+    moved(&app, &reception, id, "out", json!(1)).await; // 2: reaches the minimum
+    let frames = frames_of(&mut ws, &["inventory:low-stock", "notification:new"]).await;
+    let event = frames.iter().find(|f| f["type"] == "inventory:low-stock").unwrap();
+    assert_eq!((event["data"]["id"].as_i64(), event["data"]["quantity"].clone()), (Some(id), json!(2)));
+    assert_eq!((event["data"]["stockStatus"].clone(), event["data"]["costPrice"].clone()), (json!("low"), json!(0)),
+               "every socket gets it, so no cost price");
+    let note = frames.iter().find(|f| f["type"] == "notification:new").unwrap();
+    assert_eq!(note["data"]["type"], "warning");
+    assert!(note["data"]["message"].as_str().unwrap().contains("Шампунь"), "{note}");
+
+    moved(&app, &reception, id, "out", json!(1)).await; // 1: further below, no new alert
+    moved(&app, &reception, id, "adjustment", json!(0.5)).await;
+    let expected = vec![("warning".to_owned(), "Товар закінчується".to_owned())];
+    assert_eq!(notes_of(&app, admin.user_id).await, expected);
+    assert_eq!(notes_of(&app, manager.user_id).await, expected);
+    assert!(notes_of(&app, former.user_id).await.is_empty(), "inactive accounts are skipped");
+    assert!(notes_of(&app, reception.user_id).await.is_empty(), "receptionists are not told");
+    assert!(notes_of(&app, other.user_id).await.is_empty(), "another salon is not told");
+
+    // Restocked above the minimum, it alerts again on the next crossing (here to zero).
+    moved(&app, &reception, id, "in", json!(4.5)).await;
+    assert_eq!(notes_of(&app, admin.user_id).await.len(), 1);
+    moved(&app, &reception, id, "out", json!(5)).await;
+    let notes = notes_of(&app, manager.user_id).await;
+    assert_eq!(notes.len(), 2);
+    assert_eq!(notes[1].1, "Товар закінчився");
+}

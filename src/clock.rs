@@ -38,7 +38,10 @@ impl HhMm {
 
 impl std::fmt::Display for HhMm {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.0.format("%H:%M"))
+        use chrono::Timelike;
+        // Written by hand: chrono's `format` parses its pattern on every call, and a day view
+        // writes hundreds of these.
+        write!(f, "{:02}:{:02}", self.0.hour(), self.0.minute())
     }
 }
 
@@ -69,7 +72,8 @@ impl Ymd {
 
 impl std::fmt::Display for Ymd {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.0.format("%Y-%m-%d"))
+        use chrono::Datelike;
+        write!(f, "{:04}-{:02}-{:02}", self.0.year(), self.0.month(), self.0.day())
     }
 }
 

@@ -65,9 +65,13 @@ impl fmt::Display for Money {
 
 impl Serialize for Money {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        // The decimal text is exact; as a JSON number it reads back as the same amount.
-        let number: serde_json::Number = self.to_string().parse().map_err(serde::ser::Error::custom)?;
-        number.serialize(s)
+        if self.0 % 100 == 0 {
+            s.serialize_i64(self.0 / 100)
+        } else {
+            // Division is correctly rounded, so this is the f64 nearest to the exact decimal,
+            // and its shortest representation is that decimal (exact below 2^53 kopiykas).
+            s.serialize_f64(self.0 as f64 / 100.0)
+        }
     }
 }
 
@@ -126,6 +130,16 @@ mod tests {
         }
         assert!(serde_json::from_str::<Money>("0.001").is_err());
         assert!(serde_json::from_str::<Money>("true").is_err());
+    }
+
+    #[test]
+    fn every_kopiyka_writes_back_exactly() {
+        for minor in (-10_000..10_000).chain([123_456_789_01, 999_999_999_99, MAX_MINOR]) {
+            let m = Money(minor);
+            let json = serde_json::to_string(&m).unwrap();
+            assert_eq!(json, m.to_string(), "{minor}");
+            assert_eq!(serde_json::from_str::<Money>(&json).unwrap(), m);
+        }
     }
 
     #[test]

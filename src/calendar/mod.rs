@@ -3,6 +3,7 @@
 
 mod availability;
 mod book;
+pub mod facts;
 mod model;
 mod routes;
 pub mod slots;

@@ -6,7 +6,7 @@
 //! first occurrence. A slot lasts the service's real duration, so across a DST change its
 //! wall-clock end differs from start + duration.
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Timelike, Utc};
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 
 use crate::clock::instant;
@@ -39,6 +39,10 @@ fn instant_at_or_after(tz: Tz, date: NaiveDate, time: NaiveTime) -> Option<DateT
     })
 }
 
+fn offset_at(tz: Tz, at: DateTime<Utc>) -> FixedOffset {
+    tz.offset_from_utc_datetime(&at.naive_utc()).fix()
+}
+
 /// Free slots of one member. `windows` sorted by date and start; `busy` sorted by start.
 pub fn free_slots(
     tz: Tz,
@@ -56,13 +60,22 @@ pub fn free_slots(
         else {
             continue;
         };
+        // Almost every window lies within one UTC offset; then local time converts by plain
+        // arithmetic and only DST days pay for a zone lookup per candidate.
+        let fixed = Some(offset_at(tz, open)).filter(|o| *o == offset_at(tz, close));
         let first = w.start.num_seconds_from_midnight() / 60;
         let last = w.end.num_seconds_from_midnight() / 60;
         let mut minute = first;
         while minute < last {
             let local = NaiveTime::from_hms_opt(minute / 60, minute % 60, 0).expect("minute of a day");
             minute += step;
-            let Ok(starts_at) = instant(tz, w.date, local) else { continue };
+            let starts_at = match fixed {
+                Some(offset) => (NaiveDateTime::new(w.date, local) - offset).and_utc(),
+                None => match instant(tz, w.date, local) {
+                    Ok(t) => t,
+                    Err(_) => continue,
+                },
+            };
             let ends_at = starts_at + duration;
             if starts_at < open || ends_at > close || starts_at < not_before {
                 continue;
@@ -77,7 +90,10 @@ pub fn free_slots(
             slots.push(Slot {
                 date: w.date,
                 start: local,
-                end: ends_at.with_timezone(&tz).time(),
+                end: match fixed {
+                    Some(offset) if ends_at <= close => (ends_at.naive_utc() + offset).time(),
+                    _ => ends_at.with_timezone(&tz).time(),
+                },
                 starts_at,
                 ends_at,
             });

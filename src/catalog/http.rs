@@ -118,7 +118,7 @@ pub async fn delete_service(
     // The row lock makes a booking that checks the service with `get_ref` (which takes a share
     // lock) either finish before this check or see the service archived.
     let before = store::find(&mut tx, id, true).await?.ok_or(AppError::NotFound)?;
-    if store::has_future_appointments(&mut tx, id).await? {
+    if crate::calendar::facts::has_future_bookings(&mut tx, crate::calendar::facts::Holder::Service(id)).await? {
         return Err(AppError::conflict(
             "service_in_use",
             "Послугу не можна видалити: на неї є майбутні записи. Скасуйте або перенесіть їх спочатку",

@@ -19,13 +19,6 @@ macro_rules! service_columns {
     };
 }
 
-/// Statuses of appointments that no longer hold a future slot.
-macro_rules! settled_statuses {
-    () => {
-        "('cancelled', 'completed', 'no-show')"
-    };
-}
-
 fn name_taken(e: sqlx::Error) -> AppError {
     match constraint_of(&e) {
         Some("services_name_per_salon") => {
@@ -89,29 +82,24 @@ pub async fn find(tx: &mut TenantTx, id: i64, lock: bool) -> Result<Option<Servi
 }
 
 pub async fn statistics(tx: &mut TenantTx, id: i64) -> Result<ServiceStatistics, AppError> {
-    let mut stats: ServiceStatistics = sqlx::query_as(
-        "with bookings as (
-             select s.id, count(a.id) as n
-             from services s
-             left join appointments a on a.salon_id = s.salon_id and a.service_id = s.id
-                  and a.deleted_at is null and a.status <> 'cancelled'
-             where s.archived_at is null
-             group by s.id
-         ), ranked as (
-             select id, n, rank() over (order by n desc) as popularity_rank from bookings
-         )
-         select r.n as total_bookings,
-                (select coalesce(sum(price_minor), 0)::bigint from appointments
-                 where service_id = $1 and deleted_at is null and status = 'completed') as total_revenue,
-                r.popularity_rank
-         from ranked r where r.id = $1",
-    )
-    .bind(id)
-    .fetch_optional(tx.conn())
-    .await?
-    .ok_or(AppError::NotFound)?;
-    stats.average_rating = 0.0;
-    Ok(stats)
+    use crate::calendar::facts::{self, Holder};
+    let live: Vec<i64> = sqlx::query_scalar("select id from services where archived_at is null")
+        .fetch_all(tx.conn())
+        .await?;
+    if !live.contains(&id) {
+        return Err(AppError::NotFound);
+    }
+    let per_service: std::collections::HashMap<i64, i64> = facts::bookings_per_service(tx).await?.into_iter().collect();
+    let count = |s: &i64| per_service.get(s).copied().unwrap_or(0);
+    let mine = count(&id);
+    let totals = facts::totals(tx, Holder::Service(id)).await?;
+    Ok(ServiceStatistics {
+        total_bookings: mine,
+        total_revenue: totals.revenue,
+        average_rating: 0.0,
+        // Ties share a rank, as SQL's rank() would give.
+        popularity_rank: 1 + live.iter().filter(|s| count(s) > mine).count() as i64,
+    })
 }
 
 pub async fn insert(tx: &mut TenantTx, v: &ServiceValues) -> Result<Service, AppError> {
@@ -159,20 +147,6 @@ pub async fn update(tx: &mut TenantTx, id: i64, v: &ServiceValues) -> Result<Opt
     .fetch_optional(tx.conn())
     .await
     .map_err(name_taken)
-}
-
-/// Whether a future appointment still holds this service.
-pub async fn has_future_appointments(tx: &mut TenantTx, id: i64) -> Result<bool, AppError> {
-    Ok(sqlx::query_scalar(concat!(
-        "select exists (select 1 from appointments
-                        where service_id = $1 and deleted_at is null and starts_at > now()
-                          and status not in ",
-        settled_statuses!(),
-        ")"
-    ))
-    .bind(id)
-    .fetch_one(tx.conn())
-    .await?)
 }
 
 pub async fn archive(tx: &mut TenantTx, id: i64) -> Result<Option<Service>, AppError> {

@@ -11,6 +11,7 @@ use super::{
 use crate::{
     audit,
     auth::{Can, ClientIp, CurrentUser, NewAccount, Role, create_account},
+    calendar::{self, facts::Holder},
     catalog,
     http::{AppJson, AppPath, AppQuery, error::AppError},
     permission,
@@ -110,7 +111,7 @@ pub async fn update_staff(
         store::replace_services(&mut tx, id, ids).await?;
     }
     if let (true, Some(false), Some(user_id)) = (before.is_active, values.is_active, before.user_id) {
-        store::deactivate_user(&mut tx, user_id).await?;
+        crate::auth::deactivate_user(&mut tx, user_id).await?;
     }
     let after = store::find(&mut tx, id, false).await?.ok_or(AppError::NotFound)?;
     audit::record(&mut tx, audit::Change {
@@ -137,7 +138,7 @@ pub async fn delete_staff(
 ) -> Result<StatusCode, AppError> {
     // The row lock orders this with bookings, which share-lock the member (`active_member`).
     let before = store::find(&mut tx, id, true).await?.ok_or(AppError::NotFound)?;
-    if store::has_future_appointments(&mut tx, id).await? {
+    if calendar::facts::has_future_bookings(&mut tx, Holder::Member(id)).await? {
         return Err(AppError::conflict(
             "staff_has_appointments",
             "Співробітника не можна видалити: у нього є майбутні записи. Скасуйте або перенесіть їх спочатку",
@@ -145,7 +146,7 @@ pub async fn delete_staff(
     }
     store::soft_delete(&mut tx, id).await?;
     if let Some(user_id) = before.user_id {
-        store::deactivate_user(&mut tx, user_id).await?;
+        crate::auth::deactivate_user(&mut tx, user_id).await?;
     }
     audit::record(&mut tx, audit::Change {
         user_id: Some(user.id), entity: "employee", entity_id: Some(id), action: "deleted",

@@ -8,7 +8,8 @@ use super::{
     model::{Staff, StaffFilter, StaffStatistics, StaffValues, WeekHours},
     schedule_store,
 };
-use crate::{catalog, http::error::AppError, tenancy::TenantTx};
+use crate::{
+    calendar::{self, facts::Holder},catalog, http::error::AppError, tenancy::TenantTx};
 
 /// The columns of [`Staff`], as a literal for `concat!`.
 macro_rules! staff_columns {
@@ -88,18 +89,14 @@ async fn fill(tx: &mut TenantTx, staff: &mut [Staff]) -> Result<(), AppError> {
 }
 
 pub async fn statistics(tx: &mut TenantTx, id: i64) -> Result<StaffStatistics, AppError> {
-    let mut stats: StaffStatistics = sqlx::query_as(
-        "select count(*) as total_appointments,
-                count(*) filter (where status = 'completed') as completed_appointments,
-                coalesce(sum(price_minor) filter (where status = 'completed'), 0)::bigint as total_revenue,
-                count(distinct client_id) as clients_served
-         from appointments where staff_id = $1 and deleted_at is null",
-    )
-    .bind(id)
-    .fetch_one(tx.conn())
-    .await?;
-    stats.average_rating = 0.0;
-    Ok(stats)
+    let totals = calendar::facts::totals(tx, Holder::Member(id)).await?;
+    Ok(StaffStatistics {
+        total_appointments: totals.appointments,
+        completed_appointments: totals.completed,
+        total_revenue: totals.revenue,
+        average_rating: 0.0,
+        clients_served: totals.clients,
+    })
 }
 
 pub async fn insert(tx: &mut TenantTx, v: &StaffValues, user_id: Option<i64>) -> Result<i64, AppError> {
@@ -180,44 +177,11 @@ pub async fn replace_services(tx: &mut TenantTx, id: i64, ids: &[i64]) -> Result
     Ok(())
 }
 
-/// Whether a future appointment that still holds a slot is booked with this member.
-pub async fn has_future_appointments(tx: &mut TenantTx, id: i64) -> Result<bool, AppError> {
-    Ok(sqlx::query_scalar(
-        "select exists (select 1 from appointments
-                        where staff_id = $1 and deleted_at is null and starts_at > now()
-                          and status not in ('cancelled', 'completed', 'no-show'))",
-    )
-    .bind(id)
-    .fetch_one(tx.conn())
-    .await?)
-}
-
 pub async fn soft_delete(tx: &mut TenantTx, id: i64) -> Result<(), AppError> {
     sqlx::query("update staff set is_active = false, deleted_at = now(), updated_at = now() where id = $1 and deleted_at is null")
         .bind(id)
         .execute(tx.conn())
         .await?;
-    Ok(())
-}
-
-/// Deactivates a member's user account. Refused (409 `last_admin`) when it is the salon's last
-/// active administrator, like `PUT /users/{id}`.
-pub async fn deactivate_user(tx: &mut TenantTx, user_id: i64) -> Result<(), AppError> {
-    // Lock the admins first: two concurrent deactivations must not both pass the check.
-    sqlx::query("select id from users where role = 'admin' and is_active order by id for update")
-        .fetch_all(tx.conn())
-        .await?;
-    sqlx::query("update users set is_active = false, updated_at = now() where id = $1")
-        .bind(user_id)
-        .execute(tx.conn())
-        .await?;
-    let admins_left: i64 = sqlx::query_scalar("select count(*) from users where role = 'admin' and is_active")
-        .fetch_one(tx.conn())
-        .await?;
-    if admins_left == 0 {
-        return Err(AppError::conflict("last_admin", "У салоні має залишитися хоча б один активний адміністратор"));
-    }
-    crate::auth::revoke_sessions_of_user(tx, user_id).await?;
     Ok(())
 }
 

@@ -116,10 +116,7 @@ async fn update_user(
     AppPath(id): AppPath<i64>,
     AppJson(changes): AppJson<UserChanges>,
 ) -> Result<axum::Json<UserOut>, AppError> {
-    // Lock the salon's admins first: two concurrent demotions must not both pass the check.
-    sqlx::query("select id from users where role = 'admin' and is_active order by id for update")
-        .fetch_all(tx.conn())
-        .await?;
+    crate::auth::lock_admins(&mut tx).await?;
     let before = find(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     let phone = changes.phone.map(|p| p.trim().to_owned());
     let after: UserOut = sqlx::query_as(concat!(
@@ -142,12 +139,7 @@ async fn update_user(
     .bind(changes.is_active)
     .fetch_one(tx.conn())
     .await?;
-    let admins_left: i64 = sqlx::query_scalar("select count(*) from users where role = 'admin' and is_active")
-        .fetch_one(tx.conn())
-        .await?;
-    if admins_left == 0 {
-        return Err(AppError::conflict("last_admin", "У салоні має залишитися хоча б один активний адміністратор"));
-    }
+    crate::auth::ensure_an_admin_remains(&mut tx).await?;
     if before.is_active && !after.is_active {
         crate::auth::revoke_sessions_of_user(&mut tx, id).await?;
     }

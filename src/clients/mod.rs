@@ -1,17 +1,35 @@
-//! Clients of a salon. This part serves the calendar: phone normalisation and finding or
-//! creating the client an appointment is for.
+//! Clients of a salon (contract §3.4): the card with its visit figures and segment, soft
+//! delete with an administrator's restore, the history of visits, and spreadsheet import and
+//! export.
+//!
+//! Other domains use [`normalise_phone`], [`find_or_create_by_phone`] and [`get_ref`] rather
+//! than the table. Visit figures and the stored segment are kept current by a trigger on
+//! `appointments` (migration 0003), so the calendar needs to do nothing for them.
 
+mod history;
+mod http;
+pub mod model;
 mod phone;
+mod store;
 
 pub use phone::normalise_phone;
 
 use sqlx::FromRow;
-use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::{AppState, http::error::AppError, tenancy::TenantTx};
+use crate::{AppState, http::error::AppError, permission, tenancy::TenantTx};
+
+permission!(ClientsView = "clients");
+permission!(ClientsEdit = "clients.card.edit");
+permission!(ClientsDelete = "clients.delete");
+permission!(ClientsExport = "clients.export");
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(http::list_clients, http::create_client))
+        .routes(routes!(http::get_client, http::update_client, http::delete_client))
+        .routes(routes!(http::restore_client))
+        .routes(routes!(history::client_history))
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -21,16 +39,18 @@ pub struct ClientRef {
     pub phone: Option<String>,
 }
 
-/// The salon's client with this (normalised, E.164) phone, created as a `new` client named
-/// `name` when there is none. Concurrent calls for one phone meet on the unique key and get
-/// the same client.
+/// The salon's live client with this (normalised, E.164) phone, created as a `new` client when
+/// there is none: the first word of `name` becomes the first name, the rest the last name.
+/// Concurrent calls for one phone meet on the unique key and get the same client.
 pub async fn find_or_create_by_phone(tx: &mut TenantTx, name: &str, phone: &str) -> Result<ClientRef, AppError> {
+    let (first, last) = model::split_full_name(name);
     Ok(sqlx::query_as(
-        "insert into clients (name, phone) values ($1, $2)
-         on conflict (salon_id, phone) do update set phone = excluded.phone
+        "insert into clients (first_name, last_name, phone) values ($1, $2, $3)
+         on conflict (salon_id, phone) where deleted_at is null do update set phone = excluded.phone
          returning id, name, phone",
     )
-    .bind(name.trim())
+    .bind(first)
+    .bind(last)
     .bind(phone)
     .fetch_one(tx.conn())
     .await?)

@@ -1,0 +1,202 @@
+//! Handlers of the client card: list, read, create, change, delete (soft) and restore.
+
+use axum::{
+    Json,
+    extract::State,
+    http::{HeaderValue, StatusCode, header::HeaderName},
+    response::{IntoResponse, Response},
+};
+use serde::Serialize;
+use serde_json::json;
+
+use super::{
+    ClientsDelete, ClientsEdit, ClientsView, history,
+    model::{Client, ClientChanges, ClientDetail, ClientFilter, NewClient},
+    store,
+};
+use crate::{
+    AppState, audit,
+    auth::{Can, ClientIp, CurrentUser, Role},
+    http::{AppJson, AppPath, AppQuery, error::AppError},
+    realtime::Event,
+    tenancy::{SalonId, TenantTx},
+};
+
+/// Completed visits shown with a client's card.
+const CARD_VISITS: i64 = 20;
+
+fn json<T: Serialize>(value: &T) -> Result<serde_json::Value, AppError> {
+    Ok(serde_json::to_value(value).map_err(anyhow::Error::from)?)
+}
+
+async fn announce(state: &AppState, salon: SalonId, kind: &str, data: &impl Serialize) {
+    state.realtime.publish(salon, &Event::new(kind, data)).await;
+}
+
+/// Live clients matching the filters, sorted (by name unless `sortBy` says otherwise).
+/// `page`/`perPage` do not cut the answer: the clients page slices it itself (contract §10,
+/// decision 2); `limit`/`offset` do. `X-Total-Count` always holds the number of matches.
+/// `deleted=true` lists the deleted clients instead (administrators only).
+#[utoipa::path(get, path = "/clients", tag = "clients", security(("bearer" = [])), params(ClientFilter),
+    responses((status = 200, body = [Client], headers(("X-Total-Count" = i64, description = "matches before limit/offset"))),
+              (status = 403), (status = 422)))]
+pub async fn list_clients(
+    Can(user, ..): Can<ClientsView>,
+    mut tx: TenantTx,
+    AppQuery(filter): AppQuery<ClientFilter>,
+) -> Result<Response, AppError> {
+    if filter.deleted == Some(true) && user.role != Role::Admin {
+        return Err(AppError::Forbidden);
+    }
+    if let (Some(from), Some(to)) = (filter.date_from, filter.date_to)
+        && from > to
+    {
+        return Err(AppError::field("dateTo", "Кінець періоду раніше за початок"));
+    }
+    let clients = store::list(&mut tx, &filter).await?;
+    let total = match clients.first() {
+        Some(c) => c.total_count,
+        // A window past the end still reports the number of matches.
+        None if filter.offset.unwrap_or(0) > 0 => store::count(&mut tx, &filter).await?,
+        None => 0,
+    };
+    tx.commit().await?;
+    let mut res = Json(clients).into_response();
+    res.headers_mut().insert(HeaderName::from_static("x-total-count"), HeaderValue::from(total));
+    Ok(res)
+}
+
+/// One client with statistics and the latest completed visits. Administrators also read
+/// deleted clients (with `deletedAt`).
+#[utoipa::path(get, path = "/clients/{id}", tag = "clients", security(("bearer" = [])),
+    params(("id" = i64, Path)), responses((status = 200, body = ClientDetail), (status = 403), (status = 404)))]
+pub async fn get_client(
+    Can(user, ..): Can<ClientsView>,
+    mut tx: TenantTx,
+    AppPath(id): AppPath<i64>,
+) -> Result<Json<ClientDetail>, AppError> {
+    let client = store::find(&mut tx, id, user.role == Role::Admin, false).await?.ok_or(AppError::NotFound)?;
+    let statistics = store::statistics(&mut tx, id).await?;
+    let visits = history::recent_completed(&mut tx, id, CARD_VISITS).await?;
+    tx.commit().await?;
+    Ok(Json(ClientDetail { client, statistics, visits }))
+}
+
+/// Adds a client (segment `new`, no visits). The phone is stored as E.164 and is unique among
+/// the salon's live clients: a taken phone is a 409 whose `conflict.id` names the holder.
+#[utoipa::path(post, path = "/clients", tag = "clients", security(("bearer" = [])), request_body = NewClient,
+    responses((status = 201, body = Client), (status = 403),
+              (status = 409, description = "phone taken; `conflict: {id}` names the existing client"),
+              (status = 422)))]
+pub async fn create_client(
+    State(state): State<AppState>,
+    Can(user, ..): Can<ClientsView>,
+    mut tx: TenantTx,
+    ClientIp(ip): ClientIp,
+    AppJson(input): AppJson<NewClient>,
+) -> Result<(StatusCode, Json<Client>), AppError> {
+    let values = input.validate(store::salon_today(&mut tx).await?)?;
+    let client = store::insert(&mut tx, &values).await?;
+    audit::record(&mut tx, audit::Change {
+        user_id: Some(user.id), entity: "client", entity_id: Some(client.id), action: "created",
+        before: None, after: Some(json(&client)?), ip: ip.as_deref(),
+    })
+    .await?;
+    tx.commit().await?;
+    announce(&state, user.salon, "client:created", &client).await;
+    Ok((StatusCode::CREATED, Json(client)))
+}
+
+/// Changes the keys present in the body; the answer is the whole client.
+#[utoipa::path(put, path = "/clients/{id}", tag = "clients", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = ClientChanges,
+    responses((status = 200, body = Client), (status = 403), (status = 404),
+              (status = 409, description = "phone taken; `conflict: {id}` names the existing client"),
+              (status = 422)))]
+pub async fn update_client(
+    State(state): State<AppState>,
+    Can(user, ..): Can<ClientsEdit>,
+    mut tx: TenantTx,
+    ClientIp(ip): ClientIp,
+    AppPath(id): AppPath<i64>,
+    AppJson(changes): AppJson<ClientChanges>,
+) -> Result<Json<Client>, AppError> {
+    let values = changes.validate(store::salon_today(&mut tx).await?)?;
+    let before = store::find(&mut tx, id, false, true).await?.ok_or(AppError::NotFound)?;
+    let after = store::update(&mut tx, id, &values).await?.ok_or(AppError::NotFound)?;
+    audit::record(&mut tx, audit::Change {
+        user_id: Some(user.id), entity: "client", entity_id: Some(id), action: "updated",
+        before: Some(json(&before)?), after: Some(json(&after)?), ip: ip.as_deref(),
+    })
+    .await?;
+    tx.commit().await?;
+    announce(&state, user.salon, "client:updated", &after).await;
+    Ok(Json(after))
+}
+
+/// Deletes a client softly: gone from lists, search and export; appointments and history
+/// stay, and an administrator can restore the card. Refused with 409
+/// `client_has_appointments` while an appointment of the client is still to come.
+#[utoipa::path(delete, path = "/clients/{id}", tag = "clients", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 204), (status = 403), (status = 404),
+              (status = 409, description = "the client has upcoming appointments")))]
+pub async fn delete_client(
+    State(state): State<AppState>,
+    Can(user, ..): Can<ClientsDelete>,
+    mut tx: TenantTx,
+    ClientIp(ip): ClientIp,
+    AppPath(id): AppPath<i64>,
+) -> Result<StatusCode, AppError> {
+    let before = store::find(&mut tx, id, false, true).await?.ok_or(AppError::NotFound)?;
+    if store::has_upcoming_appointments(&mut tx, id).await? {
+        return Err(AppError::conflict(
+            "client_has_appointments",
+            "Клієнта не можна видалити: у нього є майбутні записи. Скасуйте або перенесіть їх спочатку",
+        ));
+    }
+    let after = store::soft_delete(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    audit::record(&mut tx, audit::Change {
+        user_id: Some(user.id), entity: "client", entity_id: Some(id), action: "deleted",
+        before: Some(json(&before)?), after: Some(json(&after)?), ip: ip.as_deref(),
+    })
+    .await?;
+    tx.commit().await?;
+    announce(&state, user.salon, "client:deleted", &json!({ "id": id })).await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Brings a deleted client back, with their history (administrators only, 403 otherwise).
+/// 404 for an id that is not a deleted client of the salon; 409 with `conflict: {id}` when a
+/// live client has taken the phone since.
+#[utoipa::path(post, path = "/clients/{id}/restore", tag = "clients", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = Client), (status = 403, description = "not an administrator"),
+              (status = 404), (status = 409, description = "the phone now belongs to another live client")))]
+pub async fn restore_client(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    mut tx: TenantTx,
+    ClientIp(ip): ClientIp,
+    AppPath(id): AppPath<i64>,
+) -> Result<Json<Client>, AppError> {
+    if user.role != Role::Admin {
+        return Err(AppError::Forbidden);
+    }
+    let before = store::find(&mut tx, id, true, true).await?.ok_or(AppError::NotFound)?;
+    if before.deleted_at.is_none() {
+        return Err(AppError::NotFound);
+    }
+    if let Some(owner) = store::phone_owner(&mut tx, &before.phone, Some(id)).await? {
+        return Err(store::phone_taken(owner));
+    }
+    let after = store::restore(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    audit::record(&mut tx, audit::Change {
+        user_id: Some(user.id), entity: "client", entity_id: Some(id), action: "updated",
+        before: Some(json(&before)?), after: Some(json(&after)?), ip: ip.as_deref(),
+    })
+    .await?;
+    tx.commit().await?;
+    announce(&state, user.salon, "client:updated", &after).await;
+    Ok(Json(after))
+}

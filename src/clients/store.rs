@@ -1,0 +1,355 @@
+//! SQL of client cards. Every function runs inside a [`TenantTx`]; soft-deleted clients
+//! (`deleted_at` set) are invisible unless a function says otherwise.
+
+use sqlx::Acquire;
+
+use super::model::{Category, Client, ClientFilter, ClientStatistics, ClientValues, Gender, Segment, SortBy, SortOrder};
+use crate::{
+    catalog::contains_pattern,
+    http::error::{AppError, constraint_of},
+    tenancy::TenantTx,
+};
+
+/// The read-time segment: the stored `new`/`repeat` (kept by the appointments trigger), or
+/// `lost` once the last visit (or the day the client was added) is older than the salon's
+/// `lost_after_days`. Needs `clients c` joined with `salons s`.
+macro_rules! segment_expr {
+    () => {
+        "(case when c.segment <> 'subscription-ending'
+                and coalesce(c.last_visit_at, c.created_at) < now() - make_interval(days => s.lost_after_days)
+               then 'lost' else c.segment end)"
+    };
+}
+
+/// The columns of [`Client`] over `clients c join salons s on s.id = c.salon_id`.
+macro_rules! client_columns {
+    () => {
+        concat!(
+            "c.id, c.first_name, c.middle_name, c.last_name, c.name, coalesce(c.phone, '') as phone, c.email,
+             c.birth_date, c.card_number, ",
+            segment_expr!(),
+            " as segment, c.gender, c.source, c.notes, c.discount_bp as discount,
+             c.bonus_balance_minor as bonus_balance, c.completed_visits as total_visits,
+             c.total_spent_minor as total_spent, c.last_visit_at as last_visit, c.first_visit_at as first_visit,
+             c.created_at, c.updated_at, c.deleted_at"
+        )
+    };
+}
+
+/// The list's filter, sort and window as bind values; shared with the export.
+pub(super) struct ListArgs {
+    pub deleted: bool,
+    pub search: Option<String>,
+    pub phone_digits: Option<String>,
+    pub segment: Option<&'static str>,
+    pub gender: Option<&'static str>,
+    pub source: Option<&'static str>,
+    pub date_from: Option<chrono::NaiveDate>,
+    pub date_to: Option<chrono::NaiveDate>,
+    pub sort_by: &'static str,
+    pub desc: bool,
+}
+
+impl ListArgs {
+    pub fn new(f: &ClientFilter) -> Self {
+        let search = f.search.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        let digits: Option<String> = search
+            .map(|s| s.chars().filter(char::is_ascii_digit).collect::<String>())
+            .filter(|d| d.len() >= 3)
+            .map(|d| format!("%{d}%"));
+        ListArgs {
+            deleted: f.deleted.unwrap_or(false),
+            search: search.map(contains_pattern),
+            phone_digits: digits,
+            segment: f.segment.map(Segment::as_str),
+            gender: f.gender.map(Gender::as_str),
+            source: f.source.map(Category::as_str),
+            date_from: f.date_from.map(|d| d.0),
+            date_to: f.date_to.map(|d| d.0),
+            sort_by: match f.sort_by.unwrap_or_default() {
+                SortBy::Name => "name",
+                SortBy::CreatedAt => "createdAt",
+                SortBy::LastVisit => "lastVisit",
+                SortBy::TotalVisits => "totalVisits",
+                SortBy::TotalSpent => "totalSpent",
+            },
+            desc: f.sort_order.unwrap_or_default() == SortOrder::Desc,
+        }
+    }
+}
+
+/// `from ... where ... order by ...` of the list and the export: `$1`..`$10` are the
+/// [`ListArgs`] in field order.
+macro_rules! list_body {
+    () => {
+        concat!(
+            " from clients c join salons s on s.id = c.salon_id
+             where (case when $1 then c.deleted_at is not null else c.deleted_at is null end)
+               and ($2::text is null or c.name ilike $2 or c.email ilike $2 or c.card_number ilike $2
+                    or ($3::text is not null and c.phone like $3))
+               and ($4::text is null or ",
+            segment_expr!(),
+            " = $4)
+               and ($5::text is null or c.gender = $5)
+               and ($6::text is null or c.source = $6)
+               and (($7::date is null and $8::date is null) or exists (
+                    select 1 from appointments a
+                    where a.salon_id = c.salon_id and a.client_id = c.id and a.status = 'completed'
+                      and a.deleted_at is null
+                      and ($7::date is null or a.date >= $7) and ($8::date is null or a.date <= $8)))
+             order by
+               case when $9 = 'name' and not $10 then lower(c.name) end asc,
+               case when $9 = 'name' and $10 then lower(c.name) end desc,
+               case when $9 = 'createdAt' and not $10 then c.created_at end asc,
+               case when $9 = 'createdAt' and $10 then c.created_at end desc,
+               case when $9 = 'lastVisit' and not $10 then c.last_visit_at end asc nulls last,
+               case when $9 = 'lastVisit' and $10 then c.last_visit_at end desc nulls last,
+               case when $9 = 'totalVisits' and not $10 then c.completed_visits end asc,
+               case when $9 = 'totalVisits' and $10 then c.completed_visits end desc,
+               case when $9 = 'totalSpent' and not $10 then c.total_spent_minor end asc,
+               case when $9 = 'totalSpent' and $10 then c.total_spent_minor end desc,
+               c.id"
+        )
+    };
+}
+
+/// Binds [`ListArgs`] as `$1`..`$10`.
+macro_rules! bind_list_args {
+    ($query:expr, $a:expr) => {
+        $query
+            .bind($a.deleted)
+            .bind(&$a.search)
+            .bind(&$a.phone_digits)
+            .bind($a.segment)
+            .bind($a.gender)
+            .bind($a.source)
+            .bind($a.date_from)
+            .bind($a.date_to)
+            .bind($a.sort_by)
+            .bind($a.desc)
+    };
+}
+
+/// Every match (or the `limit`/`offset` window), each with the total before the window.
+pub async fn list(tx: &mut TenantTx, filter: &ClientFilter) -> Result<Vec<Client>, AppError> {
+    let args = ListArgs::new(filter);
+    let query = sqlx::query_as(concat!(
+        "select ", client_columns!(), ", count(*) over () as total_count", list_body!(), " limit $11 offset $12"
+    ));
+    Ok(bind_list_args!(query, args)
+        .bind(filter.limit.map(|l| l.clamp(1, 10_000)))
+        .bind(filter.offset.unwrap_or(0).max(0))
+        .fetch_all(tx.conn())
+        .await?)
+}
+
+/// The number of matches of the list's filter.
+pub async fn count(tx: &mut TenantTx, filter: &ClientFilter) -> Result<i64, AppError> {
+    let args = ListArgs::new(filter);
+    let query = sqlx::query_scalar(concat!("select count(*) from (select c.id", list_body!(), ") m"));
+    Ok(bind_list_args!(query, args).fetch_one(tx.conn()).await?)
+}
+
+/// Today in the salon's time zone.
+pub async fn salon_today(tx: &mut TenantTx) -> Result<chrono::NaiveDate, AppError> {
+    let zone: String = sqlx::query_scalar("select timezone from salons").fetch_one(tx.conn()).await?;
+    Ok(chrono::Utc::now().with_timezone(&crate::clock::zone(&zone)).date_naive())
+}
+
+/// A client; `with_deleted` also finds a soft-deleted one. `lock` takes the row for a change.
+pub async fn find(tx: &mut TenantTx, id: i64, with_deleted: bool, lock: bool) -> Result<Option<Client>, AppError> {
+    let sql = if lock {
+        concat!("select ", client_columns!(), " from clients c join salons s on s.id = c.salon_id
+                 where c.id = $1 and ($2 or c.deleted_at is null) for no key update of c")
+    } else {
+        concat!("select ", client_columns!(), " from clients c join salons s on s.id = c.salon_id
+                 where c.id = $1 and ($2 or c.deleted_at is null)")
+    };
+    Ok(sqlx::query_as(sql).bind(id).bind(with_deleted).fetch_optional(tx.conn()).await?)
+}
+
+/// The live client holding `phone`, other than `except`.
+pub async fn phone_owner(tx: &mut TenantTx, phone: &str, except: Option<i64>) -> Result<Option<i64>, AppError> {
+    Ok(sqlx::query_scalar(
+        "select id from clients where phone = $1 and deleted_at is null and ($2::bigint is null or id <> $2)",
+    )
+    .bind(phone)
+    .bind(except)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+/// 409 naming the client that already has the phone.
+pub fn phone_taken(id: i64) -> AppError {
+    AppError::ConflictWith {
+        code: "client_phone_taken",
+        message: "Клієнт з таким номером телефону вже існує".to_owned(),
+        conflict: serde_json::json!({ "id": id }),
+    }
+}
+
+/// Inserts a client; a live client with the same phone is a 409 naming it.
+pub async fn insert(tx: &mut TenantTx, v: &ClientValues) -> Result<Client, AppError> {
+    let created: Option<Client> = sqlx::query_as(concat!(
+        "with c as (
+             insert into clients (first_name, middle_name, last_name, phone, email, card_number, birth_date,
+                                  gender, source, notes, discount_bp, bonus_balance_minor)
+             values ($1, coalesce($2, ''), coalesce($3, ''), $4, nullif($5, ''), nullif($6, ''),
+                     nullif($7, '')::date, nullif($8, ''), nullif($9, ''), coalesce($10, ''),
+                     coalesce($11, 0), coalesce($12, 0))
+             on conflict (salon_id, phone) where deleted_at is null do nothing
+             returning *
+         )
+         select ", client_columns!(), " from c join salons s on s.id = c.salon_id"
+    ))
+    .bind(&v.first_name)
+    .bind(&v.middle_name)
+    .bind(&v.last_name)
+    .bind(&v.phone)
+    .bind(&v.email)
+    .bind(&v.card_number)
+    .bind(&v.birth_date)
+    .bind(&v.gender)
+    .bind(&v.source)
+    .bind(&v.notes)
+    .bind(v.discount)
+    .bind(v.bonus_balance)
+    .fetch_optional(tx.conn())
+    .await?;
+    match created {
+        Some(c) => Ok(c),
+        None => {
+            let phone = v.phone.as_deref().unwrap_or_default();
+            let owner = phone_owner(tx, phone, None).await?;
+            Err(owner.map(phone_taken).unwrap_or_else(|| AppError::conflict("client_phone_taken", "Клієнт з таким номером телефону вже існує")))
+        }
+    }
+}
+
+/// Changes the given fields of a live client. A phone another live client holds is a 409
+/// naming it, also when a concurrent change takes it first (the update runs in a savepoint).
+pub async fn update(tx: &mut TenantTx, id: i64, v: &ClientValues) -> Result<Option<Client>, AppError> {
+    if let Some(phone) = &v.phone
+        && let Some(owner) = phone_owner(tx, phone, Some(id)).await?
+    {
+        return Err(phone_taken(owner));
+    }
+    let mut savepoint = tx.conn().begin().await?;
+    let result = sqlx::query_as(concat!(
+        "with c as (
+             update clients set
+                 first_name          = coalesce($2, first_name),
+                 middle_name         = coalesce($3, middle_name),
+                 last_name           = coalesce($4, last_name),
+                 phone               = coalesce($5, phone),
+                 email               = case when $6::text is null then email else nullif($6, '') end,
+                 card_number         = case when $7::text is null then card_number else nullif($7, '') end,
+                 birth_date          = case when $8::text is null then birth_date else nullif($8, '')::date end,
+                 gender              = case when $9::text is null then gender else nullif($9, '') end,
+                 source              = case when $10::text is null then source else nullif($10, '') end,
+                 notes               = coalesce($11, notes),
+                 discount_bp         = coalesce($12, discount_bp),
+                 bonus_balance_minor = coalesce($13, bonus_balance_minor),
+                 updated_at          = now()
+             where id = $1 and deleted_at is null
+             returning *
+         )
+         select ", client_columns!(), " from c join salons s on s.id = c.salon_id"
+    ))
+    .bind(id)
+    .bind(&v.first_name)
+    .bind(&v.middle_name)
+    .bind(&v.last_name)
+    .bind(&v.phone)
+    .bind(&v.email)
+    .bind(&v.card_number)
+    .bind(&v.birth_date)
+    .bind(&v.gender)
+    .bind(&v.source)
+    .bind(&v.notes)
+    .bind(v.discount)
+    .bind(v.bonus_balance)
+    .fetch_optional(&mut *savepoint)
+    .await;
+    match result {
+        Ok(row) => {
+            savepoint.commit().await?;
+            Ok(row)
+        }
+        Err(e) if constraint_of(&e) == Some("clients_phone_live") => {
+            savepoint.rollback().await?;
+            let phone = v.phone.as_deref().unwrap_or_default();
+            match phone_owner(tx, phone, Some(id)).await? {
+                Some(owner) => Err(phone_taken(owner)),
+                None => Err(e.into()),
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Whether an appointment of the client is still to come.
+pub async fn has_upcoming_appointments(tx: &mut TenantTx, id: i64) -> Result<bool, AppError> {
+    Ok(sqlx::query_scalar(
+        "select exists (select 1 from appointments
+                        where client_id = $1 and deleted_at is null and starts_at > now()
+                          and status in ('scheduled', 'confirmed', 'arrived'))",
+    )
+    .bind(id)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+/// Marks a live client deleted; their appointments and figures stay.
+pub async fn soft_delete(tx: &mut TenantTx, id: i64) -> Result<Option<Client>, AppError> {
+    Ok(sqlx::query_as(concat!(
+        "with c as (update clients set deleted_at = now(), updated_at = now()
+                    where id = $1 and deleted_at is null returning *)
+         select ", client_columns!(), " from c join salons s on s.id = c.salon_id"
+    ))
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+/// Brings a deleted client back (the caller has checked that the phone is free).
+pub async fn restore(tx: &mut TenantTx, id: i64) -> Result<Option<Client>, AppError> {
+    sqlx::query_as(concat!(
+        "with c as (update clients set deleted_at = null, updated_at = now()
+                    where id = $1 and deleted_at is not null returning *)
+         select ", client_columns!(), " from c join salons s on s.id = c.salon_id"
+    ))
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await
+    .map_err(|e| match constraint_of(&e) {
+        Some("clients_phone_live") => {
+            AppError::conflict("client_phone_taken", "Номер телефону цього клієнта вже має інший клієнт")
+        }
+        _ => e.into(),
+    })
+}
+
+pub async fn statistics(tx: &mut TenantTx, id: i64) -> Result<ClientStatistics, AppError> {
+    Ok(sqlx::query_as(
+        "with a as (select * from appointments where client_id = $1 and deleted_at is null),
+              done as (select * from a where status = 'completed')
+         select (select count(*) from done) as total_visits,
+                (select coalesce(sum(price_minor), 0) from done)::bigint as total_spent,
+                (select coalesce(round(avg(price_minor)), 0) from done)::bigint as average_check,
+                (select min(starts_at) from done) as first_visit,
+                (select max(starts_at) from done) as last_visit,
+                (select min(starts_at) from a
+                 where status in ('scheduled', 'confirmed', 'arrived') and starts_at > now()) as next_visit,
+                (select count(*) from a
+                 where status in ('scheduled', 'confirmed', 'arrived') and starts_at > now()) as upcoming,
+                (select count(*) from a where status = 'no-show') as no_shows,
+                (select count(*) from a where status = 'cancelled') as cancelled,
+                (select service_name from done where service_name <> ''
+                 group by service_name order by count(*) desc, max(starts_at) desc limit 1) as favorite_service,
+                (select bonus_balance_minor from clients where id = $1) as bonus_balance",
+    )
+    .bind(id)
+    .fetch_one(tx.conn())
+    .await?)
+}

@@ -186,6 +186,11 @@ async fn apply_changes(
 
     let resolved = book::resolve(&mut tx, user, draft, moves, c.override_schedule).await?;
     let saved = store::save(&mut tx, Some(id), &resolved.row, user.id).await?;
+    if saved.status == Status::Completed && before.status != Status::Completed && saved.price.minor() > 0 {
+        let description = format!("{} — {}", saved.service_name, saved.client_name);
+        crate::finances::record_visit_income(&mut tx, saved.id, saved.client_id, saved.price, &description, user.id)
+            .await?;
+    }
     audit::record(&mut tx, audit::Change {
         user_id: Some(user.id), entity: "record", entity_id: Some(id), action: "updated",
         before: Some(to_json(&before)?), after: Some(to_json(&saved)?), ip,

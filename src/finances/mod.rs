@@ -1,7 +1,74 @@
-use utoipa_axum::router::OpenApiRouter;
+//! Finances (contract §3.7): payment methods, cash registers, money operations, documents with
+//! gap-free numbering, receipts with a PDF, the dashboard and the period export.
+//!
+//! Money is exact end to end ([`Money`], bigint kopiykas). A register's balance is never
+//! stored: it is the sum of its completed operations, computed in SQL. Operations are never
+//! rewritten: a correction is a reversing operation or an audited edit of description,
+//! category or date.
+//!
+//! Permissions (ids of `policies/permissions.txt`):
+//!
+//! | routes | permission |
+//! |---|---|
+//! | `GET /finances/payment-methods`, `GET /finances/cash-registers` (pickers of the forms), `/finances/documents` (read, create, status) | `finances` (the module switch) |
+//! | `/finances/operations` (read, create, edit, reverse), `GET /finances/dashboard` | `finances.movements.view` |
+//! | `/finances/receipts` (read, create, PDF) | `finances.receipt.print` |
+//! | `POST/PUT/DELETE /finances/payment-methods` | `finances.payment_settings` |
+//! | `POST/PUT/DELETE /finances/cash-registers` | `finances.accounts_cashboxes.access` |
+//! | `GET /finances/export` | `finances.reports.period` |
+//!
+//! Other modules call [`record_visit_income`] (the calendar, when a visit is completed).
 
-use crate::AppState;
+mod common;
+mod defaults;
+pub mod enums;
+mod methods;
+pub mod operations;
+mod receipts;
+mod registers;
+mod setup_http;
+
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{AppState, http::error::AppError, money::Money, tenancy::TenantTx};
+
+pub use defaults::ensure_defaults;
+pub use methods::PaymentMethod;
+pub use operations::model::Operation;
+pub use registers::CashRegister;
+
+crate::permission!(FinancesModule = "finances");
+crate::permission!(MovementsView = "finances.movements.view");
+crate::permission!(ReceiptPrint = "finances.receipt.print");
+crate::permission!(PaymentSettings = "finances.payment_settings");
+crate::permission!(AccountsCashboxes = "finances.accounts_cashboxes.access");
+crate::permission!(ReportsPeriod = "finances.reports.period");
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(setup_http::list_payment_methods, setup_http::create_payment_method))
+        .routes(routes!(setup_http::update_payment_method, setup_http::delete_payment_method))
+        .routes(routes!(setup_http::list_cash_registers, setup_http::create_cash_register))
+        .routes(routes!(setup_http::update_cash_register, setup_http::delete_cash_register))
+        .routes(routes!(operations::http::list_operations, operations::http::create_operation))
+        .routes(routes!(operations::http::get_operation, operations::http::update_operation))
+        .routes(routes!(operations::http::reverse_operation))
+}
+
+/// Records the payment of a visit that has just been completed and paid, in the caller's
+/// transaction: a completed `payment` of `amount` into the salon's main register, linked to
+/// the appointment and the client, dated now on the salon's clock.
+///
+/// Idempotent per appointment (a unique key on `(salon_id, appointment_id)`): a second call
+/// for the same appointment, or one for a visit whose receipt already recorded the payment,
+/// creates nothing. A non-positive amount records nothing.
+pub async fn record_visit_income(
+    tx: &mut TenantTx,
+    appointment_id: i64,
+    client_id: Option<i64>,
+    amount: Money,
+    description: &str,
+    user_id: i64,
+) -> Result<(), AppError> {
+    operations::record_visit_income(tx, appointment_id, client_id, amount, description, user_id).await
 }

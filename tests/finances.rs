@@ -1,0 +1,423 @@
+//! Finances through the API: defaults, payment methods, registers with derived balances,
+//! operations (free-text references, reversal, audited edit), the visit-income hook,
+//! documents with gap-free numbering, the dashboard, exports, permissions and tenancy.
+
+mod common;
+
+use adelante::{money::Money, tenancy::SalonId};
+use common::{Res, Session, TestApp};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+const OPS: &str = "/api/v1/finances/operations";
+const METHODS: &str = "/api/v1/finances/payment-methods";
+const REGISTERS: &str = "/api/v1/finances/cash-registers";
+
+async fn created(app: &TestApp, who: &Session, path: &str, body: Value) -> Value {
+    let res = app.post(path, Some(&who.access), body).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{path}: {}", res.text);
+    res.body
+}
+
+async fn delete(app: &TestApp, who: &Session, path: &str) -> Res {
+    app.request(Method::DELETE, path, Some(&who.access), None).await
+}
+
+fn id(v: &Value) -> i64 {
+    v["id"].as_i64().unwrap_or_else(|| panic!("no id in {v}"))
+}
+
+async fn registers(app: &TestApp, who: &Session) -> Vec<Value> {
+    let res = app.get(REGISTERS, &who.access).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    res.body.as_array().unwrap().clone()
+}
+
+async fn register_balance(app: &TestApp, who: &Session, register: i64) -> Value {
+    registers(app, who).await.into_iter().find(|r| id(r) == register).expect("register listed")["balance"].clone()
+}
+
+async fn main_register(app: &TestApp, who: &Session) -> i64 {
+    id(&registers(app, who).await[0])
+}
+
+async fn count(app: &TestApp, sql: &'static str) -> i64 {
+    let mut su = app.su().await;
+    sqlx::query_scalar(sql).fetch_one(&mut su).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_new_salon_gets_default_methods_and_a_main_register() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Alpha").await;
+    let methods = app.get(METHODS, &admin.access).await;
+    assert_eq!(methods.status, StatusCode::OK, "{}", methods.text);
+    let m = methods.body.as_array().unwrap();
+    assert_eq!(m.len(), 2, "{}", methods.text);
+    assert_eq!((m[0]["name"].as_str(), m[0]["type"].as_str(), m[0]["code"].as_str()), (Some("Готівка"), Some("cash"), Some("cash")));
+    assert_eq!((m[1]["name"].as_str(), m[1]["type"].as_str()), (Some("Картка"), Some("card")));
+    assert_eq!(m[0]["cashRegister"], "Основна каса");
+    assert_eq!((m[0]["commissionType"].as_str(), m[0]["commissionValue"].as_f64()), (Some("none"), Some(0.0)));
+    assert_eq!(m[0]["isActive"], true);
+
+    let regs = registers(&app, &admin).await;
+    assert_eq!(regs.len(), 1);
+    assert_eq!((regs[0]["name"].as_str(), regs[0]["code"].as_str()), (Some("Основна каса"), Some("main")));
+    assert_eq!((regs[0]["balance"].clone(), regs[0]["currency"].as_str()), (json!(0), Some("UAH")));
+
+    // Touching finances again creates nothing more, and a deleted default stays deleted.
+    app.get(METHODS, &admin.access).await;
+    assert_eq!(count(&app, "select count(*) from payment_methods").await, 2);
+    assert_eq!(delete(&app, &admin, &format!("{METHODS}/{}", id(&m[1]))).await.status, StatusCode::NO_CONTENT);
+    let again = app.get(METHODS, &admin.access).await;
+    assert_eq!(again.body.as_array().unwrap().len(), 1);
+    assert_eq!(count(&app, "select count(*) from payment_methods").await, 2);
+}
+
+#[tokio::test]
+async fn payment_methods_are_managed_with_validation() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Alpha").await;
+    let register = main_register(&app, &admin).await;
+    let m = created(&app, &admin, METHODS, json!({
+        "name": "Термінал Приват", "type": "card", "cashRegister": "основна КАСА", "commissionType": "percentage",
+        "commissionValue": 1.75, "commissionPayer": "split", "availableOnline": true, "allowPartialPayment": true,
+        "allowTips": false, "sortOrder": 5, "isActive": true
+    })).await;
+    assert_eq!((m["cashRegisterId"].as_i64(), m["commissionValue"].clone()), (Some(register), json!(1.75)));
+    assert_eq!((m["commissionPayer"].as_str(), m["availableOnline"].as_bool(), m["sortOrder"].as_i64()), (Some("split"), Some(true), Some(5)));
+    assert!(m["code"].is_null());
+
+    // Partial update: only what is named changes; null unlinks the register.
+    let path = format!("{METHODS}/{}", id(&m));
+    let res = app.put(&path, &admin.access, json!({"commissionType": "fixed", "commissionValue": 5, "cashRegisterId": null})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!((res.body["commissionType"].as_str(), res.body["commissionValue"].clone()), (Some("fixed"), json!(5)));
+    assert!(res.body["cashRegisterId"].is_null());
+    assert_eq!((res.body["name"].as_str(), res.body["allowPartialPayment"].as_bool()), (Some("Термінал Приват"), Some(true)));
+
+    let bad = app.post(METHODS, Some(&admin.access), json!({"name": "X", "type": "crypto"})).await;
+    bad.assert_error(422, "validation_error");
+    assert!(bad.body["details"]["type"].is_array(), "{}", bad.text);
+    let bad = app.post(METHODS, Some(&admin.access),
+        json!({"name": " ", "type": "other", "commissionType": "percentage", "commissionValue": 101, "cashRegisterId": 999999})).await;
+    bad.assert_error(422, "validation_error");
+    for field in ["name", "commissionValue", "cashRegisterId"] {
+        assert!(bad.body["details"][field].is_array(), "{field}: {}", bad.text);
+    }
+    let bad = app.post(METHODS, Some(&admin.access), json!({"name": "Y", "type": "other", "commissionType": "fixed", "commissionValue": -1})).await;
+    assert!(bad.body["details"]["commissionValue"].is_array(), "{}", bad.text);
+    let bad = app.put(&path, &admin.access, json!({"commissionValue": 0.001})).await;
+    bad.assert_error(422, "validation_error");
+    assert!(bad.body["details"]["commissionValue"].is_array(), "{}", bad.text);
+    app.post(METHODS, Some(&admin.access), json!({"name": "готівка", "type": "cash"})).await.assert_error(409, "payment_method_name_taken");
+
+    assert_eq!(delete(&app, &admin, &path).await.status, StatusCode::NO_CONTENT);
+    app.put(&path, &admin.access, json!({"name": "Z"})).await.assert_error(404, "not_found");
+    delete(&app, &admin, &path).await.assert_error(404, "not_found");
+    let only_active = app.get(&format!("{METHODS}?isActive=true"), &admin.access).await;
+    assert_eq!(only_active.body.as_array().unwrap().len(), 2);
+    let mut su = app.su().await;
+    let trail: Vec<String> = sqlx::query_scalar("select action from changes where entity = 'payment_method' and entity_id = $1 order by id")
+        .bind(id(&m)).fetch_all(&mut su).await.unwrap();
+    assert_eq!(trail, ["created", "updated", "deleted"]);
+}
+
+#[tokio::test]
+async fn register_balances_are_derived_from_operations() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Alpha").await;
+    let safe = created(&app, &admin, REGISTERS, json!({"name": "Сейф", "location": "Кабінет", "balance": 1000.5, "isActive": true})).await;
+    assert_eq!((safe["balance"].clone(), safe["type"].as_str(), safe["location"].as_str()), (json!(1000.5), Some("cash"), Some("Кабінет")));
+    let ops = app.get(&format!("{OPS}?cashRegisterId={}", id(&safe)), &admin.access).await;
+    assert_eq!(ops.body.as_array().unwrap().len(), 1, "the opening balance is an operation: {}", ops.text);
+    assert_eq!((ops.body[0]["type"].as_str(), ops.body[0]["amount"].clone()), (Some("deposit"), json!(1000.5)));
+
+    let path = format!("{REGISTERS}/{}", id(&safe));
+    let res = app.put(&path, &admin.access, json!({"balance": 5})).await;
+    res.assert_error(422, "validation_error");
+    assert!(res.body["details"]["balance"].is_array());
+    let res = app.put(&path, &admin.access, json!({"name": "Сейф 2", "balance": 1000.5})).await;
+    assert_eq!((res.status, res.body["name"].as_str()), (StatusCode::OK, Some("Сейф 2")), "the unchanged balance may be echoed");
+    app.put(&path, &admin.access, json!({"currency": "USD"})).await.assert_error(422, "validation_error");
+    app.post(REGISTERS, Some(&admin.access), json!({"name": "Debt", "balance": -1})).await.assert_error(422, "validation_error");
+    app.post(REGISTERS, Some(&admin.access), json!({"name": "сейф 2"})).await.assert_error(409, "cash_register_name_taken");
+
+    delete(&app, &admin, &path).await.assert_error(409, "register_not_empty");
+    created(&app, &admin, OPS, json!({"type": "withdrawal", "amount": 1000.5, "cashRegisterId": id(&safe)})).await;
+    assert_eq!(register_balance(&app, &admin, id(&safe)).await, json!(0));
+    assert_eq!(delete(&app, &admin, &path).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(registers(&app, &admin).await.len(), 1);
+}
+
+#[tokio::test]
+async fn concurrent_operations_keep_the_balance_equal_to_their_sum() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Alpha").await;
+    let register = main_register(&app, &admin).await;
+    let bodies: Vec<Value> = (0..20)
+        .map(|i| {
+            let (kind, amount) = if i % 4 == 3 { ("withdrawal", format!("{}.{:02}", 10 + i, i)) } else { ("payment", format!("{}.{:02}", 100 + i, (7 * i) % 100)) };
+            json!({"type": kind, "amount": amount.parse::<f64>().unwrap(), "cashRegisterId": register, "paymentMethod": "Готівка"})
+        })
+        .collect();
+    let expected: i64 = bodies
+        .iter()
+        .map(|b| {
+            let m: Money = serde_json::from_value(b["amount"].clone()).unwrap();
+            if b["type"] == "payment" { m.minor() } else { -m.minor() }
+        })
+        .sum();
+    let results = futures::future::join_all(bodies.into_iter().map(|b| app.post(OPS, Some(&admin.access), b))).await;
+    assert!(results.iter().all(|r| r.status == StatusCode::CREATED), "{:?}", results.iter().map(|r| &r.text).collect::<Vec<_>>());
+
+    let balance: Money = serde_json::from_value(register_balance(&app, &admin, register).await).unwrap();
+    assert_eq!(balance, Money(expected));
+    let mut su = app.su().await;
+    let summed: i64 = sqlx::query_scalar(
+        "select sum(case direction when 'in' then amount_minor else -amount_minor end)::bigint from finance_operations where cash_register_id = $1")
+        .bind(register).fetch_one(&mut su).await.unwrap();
+    assert_eq!(summed, expected);
+    let list = app.get(&format!("{OPS}?cashRegisterId={register}"), &admin.access).await;
+    assert_eq!(list.headers["x-total-count"], "20");
+}
+
+#[tokio::test]
+async fn the_create_form_sends_free_text_which_is_resolved_or_kept() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Alpha").await;
+    let register = main_register(&app, &admin).await;
+    // Exactly as the form posts it.
+    let op = created(&app, &admin, OPS, json!({
+        "date": "2026-01-04", "documentNumber": "ПКО-17", "cashRegister": "основна каса", "client": "Марія Петренко",
+        "amount": 1250.5, "paymentMethod": "готівка", "type": "payment", "status": "completed",
+        "author": "Адміністратор", "description": "Фарбування"
+    })).await;
+    assert_eq!((op["cashRegisterId"].as_i64(), op["cashRegister"].as_str()), (Some(register), Some("Основна каса")));
+    assert!(op["paymentMethodId"].is_i64());
+    assert_eq!(op["paymentMethod"], "Готівка");
+    assert_eq!((op["client"].as_str(), op["clientId"].clone()), (Some("Марія Петренко"), Value::Null));
+    assert_eq!((op["counterparty"].as_str(), op["author"].as_str()), (Some("Марія Петренко"), Some("Адміністратор")));
+    assert_eq!((op["amount"].clone(), op["direction"].as_str(), op["date"].as_str()), (json!(1250.5), Some("in"), Some("2026-01-04")));
+    assert_eq!((op["documentNumber"].as_str(), op["status"].as_str()), (Some("ПКО-17"), Some("completed")));
+    assert!(op["createdAt"].is_string() && op["occurredAt"].is_string());
+
+    // Unknown names are kept as text and link nothing; no author means the signed-in user.
+    let op = created(&app, &admin, OPS, json!({"type": "expense", "amount": 99.99, "cashRegister": "Сейф у підвалі",
+        "paymentMethod": "Бартер", "category": "Оренда"})).await;
+    assert_eq!((op["cashRegister"].as_str(), op["cashRegisterId"].clone()), (Some("Сейф у підвалі"), Value::Null));
+    assert_eq!((op["paymentMethod"].as_str(), op["paymentMethodId"].clone()), (Some("Бартер"), Value::Null));
+    assert_eq!((op["author"].as_str(), op["direction"].as_str()), (Some("Олена Адмін"), Some("out")));
+    assert_eq!(register_balance(&app, &admin, register).await, json!(1250.5));
+
+    // Ids are accepted too; nothing named falls back to the method's register, then the main one.
+    let cash = app.get(METHODS, &admin.access).await.body[0].clone();
+    let op = created(&app, &admin, OPS, json!({"type": "deposit", "amount": 10, "paymentMethodId": id(&cash)})).await;
+    assert_eq!(op["cashRegisterId"].as_i64(), Some(register));
+    assert_eq!(register_balance(&app, &admin, register).await, json!(1260.5));
+}
+
+#[tokio::test]
+async fn bad_operations_are_refused_with_field_details() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Alpha").await;
+    for (body, field) in [
+        (json!({"type": "payment", "amount": -5}), "amount"),
+        (json!({"type": "payment", "amount": 0}), "amount"),
+        (json!({"type": "payment", "amount": 1.005}), "amount"),
+        (json!({"type": "payment", "amount": "abc"}), "amount"),
+        (json!({"type": "payment"}), "body"),
+        (json!({"type": "gift", "amount": 5}), "type"),
+        (json!({"type": "payment", "amount": 5, "status": "done"}), "status"),
+        (json!({"type": "payment", "amount": 5, "date": "04.01.2026"}), "date"),
+        (json!({"type": "payment", "amount": 5, "direction": "out"}), "direction"),
+        (json!({"type": "payment", "amount": 5, "paymentMethodId": 987654}), "paymentMethodId"),
+        (json!({"type": "payment", "amount": 5, "cashRegisterId": 987654}), "cashRegisterId"),
+        (json!({"type": "payment", "amount": 5, "clientId": 987654}), "clientId"),
+    ] {
+        let res = app.post(OPS, Some(&admin.access), body.clone()).await;
+        res.assert_error(422, "validation_error");
+        let details = &res.body["details"];
+        assert!(details[field].is_array() || (field == "body" && details.as_object().is_some_and(|d| !d.is_empty())),
+                "{body} → {}", res.text);
+    }
+    let res = app.request_with(Method::POST, OPS, Some(&admin.access), None, &[("content-type", "application/json")]).await;
+    assert!(res.status.is_client_error());
+    assert_eq!(count(&app, "select count(*) from finance_operations").await, 0);
+}
+
+#[tokio::test]
+async fn operations_are_corrected_by_reversal_or_an_audited_edit() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Alpha").await;
+    let register = main_register(&app, &admin).await;
+    let op = created(&app, &admin, OPS, json!({"type": "payment", "amount": 450.5, "paymentMethod": "Картка", "client": "Ірина"})).await;
+    let path = format!("{OPS}/{}", id(&op));
+
+    // The edit touches description, category and date; money is never rewritten.
+    let res = app.put(&path, &admin.access, json!({"description": "Стрижка", "category": "Послуги", "date": "2026-02-01", "amount": 450.5})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!((res.body["description"].as_str(), res.body["category"].as_str(), res.body["date"].as_str()), (Some("Стрижка"), Some("Послуги"), Some("2026-02-01")));
+    let res = app.put(&path, &admin.access, json!({"amount": 1})).await;
+    res.assert_error(422, "validation_error");
+    assert!(res.body["details"]["amount"].is_array());
+    app.put(&path, &admin.access, json!({"status": "cancelled"})).await.assert_error(409, "invalid_transition");
+    assert_eq!(app.get(&path, &admin.access).await.body["amount"], json!(450.5));
+
+    let reversal = app.post(&format!("{path}/reverse"), Some(&admin.access), json!({})).await;
+    assert_eq!(reversal.status, StatusCode::CREATED, "{}", reversal.text);
+    let r = &reversal.body;
+    assert_eq!((r["reversalOf"].as_i64(), r["direction"].as_str(), r["type"].as_str(), r["amount"].clone()), (Some(id(&op)), Some("out"), Some("payment"), json!(450.5)));
+    assert_eq!((r["client"].as_str(), r["paymentMethod"].as_str()), (Some("Ірина"), Some("Картка")));
+    assert_eq!(app.get(&path, &admin.access).await.body["reversedBy"].as_i64(), Some(id(r)));
+    assert_eq!(register_balance(&app, &admin, register).await, json!(0));
+    app.post(&format!("{path}/reverse"), Some(&admin.access), json!({})).await.assert_error(409, "already_reversed");
+    app.post(&format!("{OPS}/{}/reverse", id(r)), Some(&admin.access), json!({})).await.assert_error(409, "reversal_of_reversal");
+
+    // A pending operation counts nowhere until completed, and is cancelled rather than reversed.
+    let pending = created(&app, &admin, OPS, json!({"type": "payment", "amount": 100, "status": "pending"})).await;
+    let pending_path = format!("{OPS}/{}", id(&pending));
+    app.post(&format!("{pending_path}/reverse"), Some(&admin.access), json!({})).await.assert_error(409, "not_completed");
+    assert_eq!(register_balance(&app, &admin, register).await, json!(0));
+    let res = app.put(&pending_path, &admin.access, json!({"status": "completed"})).await;
+    assert_eq!(res.body["status"], "completed", "{}", res.text);
+    assert_eq!(register_balance(&app, &admin, register).await, json!(100));
+
+    let mut su = app.su().await;
+    let trail: Vec<(String, Option<i64>)> = sqlx::query_as("select action, entity_id from changes where entity = 'operation' order by id")
+        .fetch_all(&mut su).await.unwrap();
+    assert_eq!(trail, [("created".into(), Some(id(&op))), ("updated".into(), Some(id(&op))), ("created".into(), Some(id(r))),
+                       ("created".into(), Some(id(&pending))), ("updated".into(), Some(id(&pending)))]);
+}
+
+#[tokio::test]
+async fn operations_filter_by_type_dates_status_references_and_text() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Alpha").await;
+    for (kind, amount, date, method, status, client) in [
+        ("payment", 100, "2025-12-29", "Готівка", "completed", "Оксана"),
+        ("refund", 20, "2025-12-30", "Картка", "completed", "Оксана"),
+        ("payment", 300, "2026-01-04", "Картка", "pending", "Богдан"),
+        ("withdrawal", 50, "2026-01-05", "Готівка", "completed", ""),
+    ] {
+        created(&app, &admin, OPS, json!({"type": kind, "amount": amount, "date": date, "paymentMethod": method, "status": status, "client": client})).await;
+    }
+    let amounts = |res: Res| -> Vec<f64> { res.body.as_array().unwrap().iter().map(|o| o["amount"].as_f64().unwrap()).collect() };
+    let q = |query: &str| {
+        let path = format!("{OPS}?{query}");
+        let (app, token) = (&app, admin.access.clone());
+        async move { app.get(&path, &token).await }
+    };
+    assert_eq!(amounts(q("dateFrom=2025-12-29&dateTo=2026-01-04&type=").await), [300.0, 20.0, 100.0], "newest first");
+    assert_eq!(amounts(q("type=payment").await), [300.0, 100.0]);
+    assert_eq!(amounts(q("type=income").await), [300.0, 100.0], "income = money in");
+    assert_eq!(amounts(q("type=expense").await), [50.0, 20.0], "expense = money out");
+    assert_eq!(amounts(q("status=pending").await), [300.0]);
+    assert_eq!(amounts(q("paymentMethod=%D0%BA%D0%B0%D1%80%D1%82%D0%BA%D0%B0").await), [300.0, 20.0]);
+    assert_eq!(amounts(q("search=%D0%BE%D0%BA%D1%81").await), [20.0, 100.0]);
+    assert_eq!(amounts(q("limit=1&offset=1").await), [300.0]);
+    q("dateFrom=2026-01-05&dateTo=2026-01-01").await.assert_error(422, "validation_error");
+    q("type=gift").await.assert_error(422, "validation_error");
+}
+
+async fn complete_a_visit(app: &TestApp, admin: &Session, price: f64) -> (i64, Res) {
+    let res = app.post("/api/v1/appointments", Some(&admin.access), json!({
+        "clientName": "Марія Петренко", "clientPhone": "+380 (67) 123-45-67", "service": "Стрижка", "date": "2031-06-02",
+        "startTime": "10:00", "endTime": "11:00", "status": "scheduled", "type": "standard", "notes": "", "price": price
+    })).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    let appointment = id(&res.body);
+    let done = app.put(&format!("/api/v1/appointments/{appointment}"), &admin.access, json!({"status": "completed", "notes": "Дякуємо"})).await;
+    (appointment, done)
+}
+
+#[tokio::test]
+async fn completing_a_visit_records_its_payment_exactly_once() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Alpha").await;
+    let (appointment, done) = complete_a_visit(&app, &admin, 1250.5).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text);
+    let again = app.put(&format!("/api/v1/appointments/{appointment}"), &admin.access, json!({"status": "completed"})).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.text);
+
+    let ops = app.get(OPS, &admin.access).await.body;
+    let ops = ops.as_array().unwrap();
+    assert_eq!(ops.len(), 1, "{ops:?}");
+    let op = &ops[0];
+    assert_eq!((op["type"].as_str(), op["amount"].clone(), op["appointmentId"].as_i64()), (Some("payment"), json!(1250.5), Some(appointment)));
+    assert_eq!((op["client"].as_str(), op["cashRegister"].as_str()), (Some("Марія Петренко"), Some("Основна каса")));
+    assert_eq!(op["description"], "Стрижка — Марія Петренко");
+    assert!(op["clientId"].is_i64());
+    let register = main_register(&app, &admin).await;
+    assert_eq!(register_balance(&app, &admin, register).await, json!(1250.5));
+
+    // Called again directly (a retried completion), the domain function adds nothing.
+    let mut tx = app.state.db.begin(SalonId(admin.salon_id())).await.unwrap();
+    adelante::finances::record_visit_income(&mut tx, appointment, None, Money(125_050), "again", admin.user_id).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(count(&app, "select count(*) from finance_operations").await, 1);
+
+    // A free visit records nothing.
+    let (_, done) = complete_a_visit(&app, &admin, 0.0).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text);
+    assert_eq!(count(&app, "select count(*) from finance_operations").await, 1);
+}
+
+#[tokio::test]
+async fn roles_follow_the_permission_matrix() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Alpha").await;
+    let receptionist = app.staff(&admin, "receptionist").await;
+    let manager = app.staff(&admin, "manager").await;
+    let master = app.staff(&admin, "master").await;
+
+    assert_eq!(app.get(METHODS, &receptionist.access).await.status, StatusCode::OK, "pickers are readable");
+    assert_eq!(app.get(REGISTERS, &receptionist.access).await.status, StatusCode::OK);
+    app.post(METHODS, Some(&receptionist.access), json!({"name": "X", "type": "other"})).await.assert_error(403, "forbidden");
+    app.post(REGISTERS, Some(&receptionist.access), json!({"name": "X"})).await.assert_error(403, "forbidden");
+    created(&app, &receptionist, OPS, json!({"type": "payment", "amount": 1})).await;
+
+    app.post(METHODS, Some(&manager.access), json!({"name": "X", "type": "other"})).await.assert_error(403, "forbidden");
+    created(&app, &manager, REGISTERS, json!({"name": "Каса 2"})).await;
+
+    for path in [OPS, METHODS, REGISTERS] {
+        app.get(path, &master.access).await.assert_error(403, "forbidden");
+    }
+    app.post(OPS, Some(&master.access), json!({"type": "payment", "amount": 1})).await.assert_error(403, "forbidden");
+}
+
+#[tokio::test]
+async fn another_salon_can_neither_see_change_nor_reference_finances() {
+    let app = TestApp::spawn().await;
+    let a = app.new_salon("Alpha").await;
+    let b = app.new_salon("Beta").await;
+    let a_register = main_register(&app, &a).await;
+    let a_method = id(&app.get(METHODS, &a.access).await.body[0]);
+    let a_op = created(&app, &a, OPS, json!({"type": "payment", "amount": 10, "cashRegisterId": a_register})).await;
+    main_register(&app, &b).await;
+    let before_ops = count(&app, "select count(*) from finance_operations").await;
+    let before_changes = count(&app, "select count(*) from changes").await;
+
+    app.get(&format!("{OPS}/{}", id(&a_op)), &b.access).await.assert_error(404, "not_found");
+    app.put(&format!("{OPS}/{}", id(&a_op)), &b.access, json!({"description": "x"})).await.assert_error(404, "not_found");
+    app.post(&format!("{OPS}/{}/reverse", id(&a_op)), Some(&b.access), json!({})).await.assert_error(404, "not_found");
+    app.put(&format!("{METHODS}/{a_method}"), &b.access, json!({"name": "x"})).await.assert_error(404, "not_found");
+    delete(&app, &b, &format!("{METHODS}/{a_method}")).await.assert_error(404, "not_found");
+    app.put(&format!("{REGISTERS}/{a_register}"), &b.access, json!({"name": "x"})).await.assert_error(404, "not_found");
+    delete(&app, &b, &format!("{REGISTERS}/{a_register}")).await.assert_error(404, "not_found");
+    assert!(app.get(OPS, &b.access).await.body.as_array().unwrap().is_empty());
+
+    for (field, body) in [
+        ("cashRegisterId", json!({"type": "payment", "amount": 10, "cashRegisterId": a_register})),
+        ("paymentMethodId", json!({"type": "payment", "amount": 10, "paymentMethodId": a_method})),
+    ] {
+        let res = app.post(OPS, Some(&b.access), body).await;
+        res.assert_error(422, "validation_error");
+        assert!(res.body["details"][field].is_array(), "{}", res.text);
+    }
+    let res = app.post(METHODS, Some(&b.access), json!({"name": "X", "type": "other", "cashRegisterId": a_register})).await;
+    assert!(res.body["details"]["cashRegisterId"].is_array(), "{}", res.text);
+    assert_eq!(count(&app, "select count(*) from finance_operations").await, before_ops);
+    assert_eq!(count(&app, "select count(*) from changes").await, before_changes);
+    assert_eq!(register_balance(&app, &a, a_register).await, json!(10));
+}

@@ -365,3 +365,109 @@ async fn the_calendar_finds_or_creates_clients_by_phone() {
     let res = app.get("/api/v1/clients", &admin.access).await;
     assert_eq!(total(&res), 1);
 }
+
+fn day(offset: i64) -> String {
+    (chrono::Utc::now().date_naive() + chrono::Duration::days(offset)).format("%Y-%m-%d").to_string()
+}
+
+async fn card(app: &TestApp, who: &Session, id: i64) -> Value {
+    let res = app.get(&format!("/api/v1/clients/{id}"), &who.access).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    res.body
+}
+
+async fn in_segment(app: &TestApp, who: &Session, segment: &str) -> Vec<i64> {
+    ids(&app.get(&format!("/api/v1/clients?segment={segment}"), &who.access).await.body)
+}
+
+fn ids(list: &Value) -> Vec<i64> {
+    list.as_array().unwrap().iter().map(|v| v["id"].as_i64().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn figures_segments_and_history_follow_the_appointments() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Salon").await;
+    let id = client(&app, &admin, "Марія", "0671234567").await;
+    let a1 = book(&app, &admin, id, &day(-20), "10:00", "Стрижка", 450.5).await;
+    let a2 = book(&app, &admin, id, &day(-10), "11:00", "Фарбування", 1200.0).await;
+    let a3 = book(&app, &admin, id, &day(-5), "12:00", "Стрижка", 300.0).await;
+    let a4 = book(&app, &admin, id, &day(-3), "13:00", "Манікюр", 500.0).await;
+    let a5 = book(&app, &admin, id, &day(-2), "14:00", "Манікюр", 500.0).await;
+    let a6 = book(&app, &admin, id, &day(10), "15:00", "Стрижка", 450.0).await;
+
+    set_status(&app, &admin, a1, "completed").await;
+    let c = card(&app, &admin, id).await;
+    assert_eq!((c["segment"].as_str(), c["totalVisits"].as_i64()), (Some("new"), Some(1)));
+    assert_eq!(c["totalSpent"], json!(450.5));
+    assert_eq!(in_segment(&app, &admin, "new").await, [id]);
+
+    set_status(&app, &admin, a2, "completed").await;
+    let c = card(&app, &admin, id).await;
+    assert_eq!((c["segment"].as_str(), c["totalVisits"].as_i64()), (Some("repeat"), Some(2)));
+    assert_eq!((in_segment(&app, &admin, "repeat").await, in_segment(&app, &admin, "new").await), (vec![id], vec![]));
+
+    set_status(&app, &admin, a3, "completed").await;
+    set_status(&app, &admin, a4, "no-show").await;
+    set_status(&app, &admin, a5, "cancelled").await;
+    let c = card(&app, &admin, id).await;
+    let s = &c["statistics"];
+    assert_eq!(s["totalVisits"], 3);
+    assert_eq!(s["totalSpent"], json!(1950.5));
+    assert_eq!(s["averageCheck"], json!(650.17));
+    assert_eq!(s["favoriteService"], "Стрижка");
+    assert_eq!((s["noShows"].as_i64(), s["cancelled"].as_i64(), s["upcoming"].as_i64()), (Some(1), Some(1), Some(1)));
+    assert!(s["nextVisit"].is_string() && s["lastVisit"] == c["lastVisit"], "{c}");
+    assert_eq!(ids(&c["visits"]), [a3, a2, a1]);
+    let visit = &c["visits"][0];
+    assert_eq!((visit["clientId"].as_i64(), visit["appointmentId"].as_i64()), (Some(id), Some(a3)));
+    assert_eq!((visit["serviceName"].as_str(), visit["status"].as_str()), (Some("Стрижка"), Some("completed")));
+    assert_eq!((visit["photos"].clone(), visit["amount"].clone(), visit["staffName"].clone()), (json!([]), json!(300), json!("")));
+
+    let res = app.get(&format!("/api/v1/clients/{id}/history?page=1&perPage=2"), &admin.access).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!(ids(&res.body["appointments"]), [a6, a5]);
+    assert_eq!(res.body["appointments"][1]["amount"], 0);
+    assert_eq!(res.body["payments"], json!([]));
+    assert_eq!(res.body["pagination"], json!({"page": 1, "perPage": 2, "total": 6, "totalPages": 3}));
+    assert_eq!(total(&res), 6);
+    let res = app.get(&format!("/api/v1/clients/{id}/history?page=3&perPage=2"), &admin.access).await;
+    assert_eq!(ids(&res.body["appointments"]), [a2, a1]);
+    let res = app.get(&format!("/api/v1/clients/{id}/history?type=purchases"), &admin.access).await;
+    assert_eq!((res.body["appointments"].clone(), res.body["payments"].clone()), (json!([]), json!([])));
+    app.get(&format!("/api/v1/clients/{id}/history?type=gifts"), &admin.access).await.assert_error(422, "validation_error");
+
+    // A deleted appointment no longer counts.
+    let res = delete(&app, &admin, &format!("/api/v1/appointments/{a3}")).await;
+    assert!(res.status.is_success(), "{}", res.text);
+    let c = card(&app, &admin, id).await;
+    assert_eq!((c["totalVisits"].as_i64(), c["totalSpent"].clone()), (Some(2), json!(1650.5)));
+    let history = app.get(&format!("/api/v1/clients/{id}/history"), &admin.access).await;
+    assert_eq!(ids(&history.body["appointments"]), [a6, a5, a4, a2, a1]);
+}
+
+#[tokio::test]
+async fn a_client_without_a_recent_visit_is_lost_after_the_salons_days() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Salon").await;
+    let mut su = app.su().await;
+    sqlx::query("update salons set lost_after_days = 30 where id = $1").bind(admin.salon_id()).execute(&mut su).await.unwrap();
+    let old = client(&app, &admin, "Марія", "0671234567").await;
+    let visit = book(&app, &admin, old, &day(-40), "10:00", "Стрижка", 450.0).await;
+    set_status(&app, &admin, visit, "completed").await;
+    let fresh = client(&app, &admin, "Олена", "0501112233").await;
+
+    assert_eq!((card(&app, &admin, old).await["segment"].clone(), card(&app, &admin, fresh).await["segment"].clone()), (json!("lost"), json!("new")));
+    assert_eq!(ids(&app.get("/api/v1/clients?segment=lost", &admin.access).await.body), [old]);
+
+    // Added long ago and never visited: lost as well, as time passes.
+    sqlx::query("update clients set created_at = now() - interval '31 days' where id = $1").bind(fresh).execute(&mut su).await.unwrap();
+    assert_eq!(card(&app, &admin, fresh).await["segment"], "lost");
+
+    // A new visit brings the client back, now with two visits.
+    let again = book(&app, &admin, old, &day(-1), "10:00", "Стрижка", 450.0).await;
+    set_status(&app, &admin, again, "completed").await;
+    assert_eq!(card(&app, &admin, old).await["segment"], "repeat");
+    assert_eq!(ids(&app.get("/api/v1/clients?segment=lost", &admin.access).await.body), [fresh]);
+    assert_eq!(ids(&app.get("/api/v1/clients?sortBy=lastVisit&sortOrder=desc", &admin.access).await.body), [old, fresh]);
+}

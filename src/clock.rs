@@ -90,6 +90,20 @@ impl<'de> Deserialize<'de> for Ymd {
     }
 }
 
+/// Serialises an instant as `2026-05-13T07:30:00Z` (RFC 3339, whole seconds), written by hand:
+/// slot searches write thousands of them.
+pub fn utc_seconds<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    use chrono::{Datelike, Timelike};
+    use std::fmt::Write;
+    let mut out = String::with_capacity(20);
+    let _ = write!(
+        out,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(), t.month(), t.day(), t.hour(), t.minute(), t.second()
+    );
+    s.serialize_str(&out)
+}
+
 /// Why a wall-clock moment has no instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NonexistentTime;
@@ -129,6 +143,14 @@ mod tests {
         assert!(HhMm::parse("nine").is_err());
         assert_eq!(Ymd::parse("2026-5-3").unwrap().to_string(), "2026-05-03");
         assert!(Ymd::parse("2026-02-30").is_err());
+    }
+
+    #[test]
+    fn instants_write_as_rfc3339_utc() {
+        #[derive(Serialize)]
+        struct W(#[serde(serialize_with = "utc_seconds")] DateTime<Utc>);
+        let t = DateTime::parse_from_rfc3339("2026-03-29T01:05:09+03:00").unwrap().with_timezone(&Utc);
+        assert_eq!(serde_json::to_string(&W(t)).unwrap(), "\"2026-03-28T22:05:09Z\"");
     }
 
     #[test]

@@ -46,7 +46,9 @@ pub struct SlotQuery {
 pub struct SlotOut {
     pub start_time: HhMm,
     pub end_time: HhMm,
+    #[serde(serialize_with = "clock::utc_seconds")]
     pub starts_at: DateTime<Utc>,
+    #[serde(serialize_with = "clock::utc_seconds")]
     pub ends_at: DateTime<Utc>,
 }
 
@@ -94,7 +96,7 @@ async fn free_slots(
     }
     let (service_id, minutes) = match (q.service_id, q.duration) {
         (Some(id), _) => {
-            let service = catalog::get_ref(&mut tx, id).await?.ok_or_else(|| AppError::field("serviceId", "Послугу не знайдено"))?;
+            let service = catalog::peek_ref(&mut tx, id).await?.ok_or_else(|| AppError::field("serviceId", "Послугу не знайдено"))?;
             (Some(id), i64::from(service.duration_minutes))
         }
         (None, Some(d)) if (5..=1440).contains(&d) => (None, d),
@@ -102,7 +104,7 @@ async fn free_slots(
     };
     let staff_ids = match q.staff_id {
         Some(id) => {
-            staff::active_member(&mut tx, id).await?.ok_or_else(|| AppError::field("staffId", "Майстра не знайдено"))?;
+            staff::peek_member(&mut tx, id).await?.ok_or_else(|| AppError::field("staffId", "Майстра не знайдено"))?;
             vec![id]
         }
         None => match service_id {
@@ -177,7 +179,7 @@ async fn check_slot(
     AppPath(staff_id): AppPath<i64>,
     AppQuery(q): AppQuery<CheckQuery>,
 ) -> Result<axum::Json<SlotCheck>, AppError> {
-    staff::active_member(&mut tx, staff_id).await?.ok_or(AppError::NotFound)?;
+    staff::peek_member(&mut tx, staff_id).await?.ok_or(AppError::NotFound)?;
     let end = match (q.end_time, q.duration) {
         (Some(end), _) => end.0,
         (None, Some(d)) if (5..=1440).contains(&d) => q.start_time.0 + Duration::minutes(d),

@@ -51,6 +51,11 @@ pub async fn get_ref(tx: &mut TenantTx, id: i64) -> Result<Option<ServiceRef>, A
     store::ref_by_id(tx, id).await
 }
 
+/// Like [`get_ref`] without the lock, for searches that change nothing.
+pub async fn peek_ref(tx: &mut TenantTx, id: i64) -> Result<Option<ServiceRef>, AppError> {
+    store::peek_ref(tx, id).await
+}
+
 /// The ids among `ids` that are live services of the salon, ascending.
 pub async fn live_ids(tx: &mut TenantTx, ids: &[i64]) -> Result<Vec<i64>, AppError> {
     if ids.is_empty() {

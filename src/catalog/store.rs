@@ -183,6 +183,15 @@ pub async fn refs_by_names(tx: &mut TenantTx, names: &[String]) -> Result<Vec<Se
     .await?)
 }
 
+/// A live service without locking it, for read-only paths (a row lock makes the
+/// transaction a writer that must flush WAL at commit).
+pub async fn peek_ref(tx: &mut TenantTx, id: i64) -> Result<Option<ServiceRef>, AppError> {
+    Ok(sqlx::query_as(concat!("select ", ref_columns!(), " from services s where s.id = $1 and s.archived_at is null"))
+        .bind(id)
+        .fetch_optional(tx.conn())
+        .await?)
+}
+
 pub async fn ref_by_id(tx: &mut TenantTx, id: i64) -> Result<Option<ServiceRef>, AppError> {
     Ok(sqlx::query_as(concat!(
         "select ", ref_columns!(), " from services s where s.id = $1 and s.archived_at is null for share"

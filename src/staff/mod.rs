@@ -92,6 +92,11 @@ pub async fn active_member(tx: &mut TenantTx, staff_id: i64) -> Result<Option<St
     store::active_member(tx, staff_id).await
 }
 
+/// Like [`active_member`] without the lock, for searches that change nothing.
+pub async fn peek_member(tx: &mut TenantTx, staff_id: i64) -> Result<Option<StaffRef>, AppError> {
+    store::peek_member(tx, staff_id).await
+}
+
 /// Active members who perform a service, by id; all active members when no active member is
 /// linked to it.
 pub async fn performing(tx: &mut TenantTx, service_id: i64) -> Result<Vec<i64>, AppError> {

@@ -185,6 +185,16 @@ pub async fn soft_delete(tx: &mut TenantTx, id: i64) -> Result<(), AppError> {
     Ok(())
 }
 
+/// An active member without locking the row (read-only paths).
+pub async fn peek_member(tx: &mut TenantTx, id: i64) -> Result<Option<StaffRef>, AppError> {
+    Ok(sqlx::query_as(
+        "select id, user_id, first_name, last_name from staff where id = $1 and is_active and deleted_at is null",
+    )
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
 pub async fn active_member(tx: &mut TenantTx, id: i64) -> Result<Option<StaffRef>, AppError> {
     Ok(sqlx::query_as(
         "select id, user_id, first_name, last_name from staff

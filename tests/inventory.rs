@@ -499,3 +499,21 @@ async fn reaching_the_minimum_notifies_admins_and_managers_once() {
     assert_eq!(notes.len(), 2);
     assert_eq!(notes[1].1, "Товар закінчився");
 }
+
+#[tokio::test]
+async fn openapi_describes_every_inventory_route() {
+    let app = TestApp::spawn().await;
+    let doc = Res::from(app.client.get(app.url("/openapi.json")).send().await.unwrap()).await;
+    let paths = doc.body["paths"].as_object().unwrap();
+    for (path, method) in [
+        ("/api/v1/inventory/products", "get"), ("/api/v1/inventory/products", "post"),
+        ("/api/v1/inventory/products/{id}", "get"), ("/api/v1/inventory/products/{id}", "put"),
+        ("/api/v1/inventory/products/{id}", "delete"), ("/api/v1/inventory/products/{id}/history", "get"),
+        ("/api/v1/inventory/stock-movement", "post"), ("/api/v1/inventory/categories", "get"),
+        ("/api/v1/inventory/export", "get"), ("/api/v1/inventory/import", "post"),
+    ] {
+        assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing from OpenAPI");
+    }
+    let import = &paths["/api/v1/inventory/import"]["post"];
+    assert!(import["requestBody"]["content"]["multipart/form-data"].is_object(), "{import}");
+}

@@ -12,7 +12,8 @@ use axum::{
 use serde::Serialize;
 
 use super::{
-    model::{NewProduct, Product, ProductChanges, ProductFilter},
+    input::{NewProduct, ProductChanges},
+    model::{Product, ProductFilter},
     products, stock, store,
 };
 use crate::{

@@ -6,14 +6,23 @@
 //! transaction (see [`stock`]). Quantities are [`Quantity`] (thousandths), money
 //! [`crate::money::Money`]. Deleting a product archives it; its movements stay.
 //!
+//! Export writes Ukrainian headers and labels that the import reads back; the import matches
+//! products by SKU (`onDuplicate=skip|update`) and guards against oversized and zip-bomb files
+//! (see [`sheet`]).
+//!
 //! Other domains (sales of goods) move stock with [`record_movement`] and announce a
 //! [`LowStock`] with [`announce_low_stock`] after their commit.
 
+mod columns;
+mod export;
 mod http;
+mod import;
+pub mod input;
 pub mod model;
 mod movements;
 mod products;
 pub mod quantity;
+pub mod sheet;
 pub mod stock;
 mod store;
 
@@ -34,4 +43,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(http::list_categories))
         .routes(routes!(movements::create_movement))
         .routes(routes!(movements::product_history))
+        .routes(routes!(export::export_products))
+        .routes(routes!(import::import_products))
 }

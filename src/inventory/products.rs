@@ -3,7 +3,8 @@
 //! always the sum of its movements. Used by the handlers and the import.
 
 use super::{
-    model::{Product, ProductValues},
+    input::ProductValues,
+    model::Product,
     quantity::Quantity,
     stock::{self, LowStock, MovementKind, StockChange},
     store,

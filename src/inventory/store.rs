@@ -1,7 +1,10 @@
 //! SQL of products. Archived products (`archived_at` set) are invisible here: every query but
 //! the archive itself filters them out.
 
-use super::model::{DEFAULT_CATEGORIES, Product, ProductFilter, ProductValues};
+use super::{
+    input::ProductValues,
+    model::{DEFAULT_CATEGORIES, Product, ProductFilter},
+};
 use crate::{
     catalog::contains_pattern,
     http::error::{AppError, constraint_of},

@@ -421,3 +421,135 @@ async fn another_salon_can_neither_see_change_nor_reference_finances() {
     assert_eq!(count(&app, "select count(*) from changes").await, before_changes);
     assert_eq!(register_balance(&app, &a, a_register).await, json!(10));
 }
+
+const DOCS: &str = "/api/v1/finances/documents";
+
+fn numbers(res: &Res) -> Vec<String> {
+    res.body.as_array().unwrap().iter().map(|d| d["number"].as_str().unwrap().to_owned()).collect()
+}
+
+async fn service(app: &TestApp, admin: &Session, name: &str) -> i64 {
+    id(&created(app, admin, "/api/v1/services", json!({"name": name, "category": "hair", "duration": 60, "price": 450})).await)
+}
+
+async fn client_of(app: &TestApp, salon: &Session, name: &str) -> i64 {
+    let mut su = app.su().await;
+    sqlx::query_scalar("insert into clients (salon_id, first_name) values ($1, $2) returning id")
+        .bind(salon.salon_id()).bind(name).fetch_one(&mut su).await.unwrap()
+}
+
+#[tokio::test]
+async fn documents_are_numbered_per_type_and_year_and_follow_their_statuses() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Alpha").await;
+    // Exactly what the form posts.
+    let doc = created(&app, &admin, DOCS, json!({
+        "number": "INV-77", "date": "2026-01-04", "type": "invoice", "contentType": "services", "amount": 1250.5,
+        "servicesCount": 2, "productsCount": 0, "counterparty": "ТОВ Краса", "comment": "За січень",
+        "author": "Адміністратор", "status": "draft"
+    })).await;
+    assert_eq!((doc["number"].as_str(), doc["externalNumber"].as_str()), (Some("РН-2026-000001"), Some("INV-77")));
+    assert_eq!((doc["amount"].clone(), doc["servicesCount"].as_i64(), doc["status"].as_str()), (json!(1250.5), Some(2), Some("draft")));
+    assert_eq!((doc["counterparty"].as_str(), doc["author"].as_str(), doc["date"].as_str()), (Some("ТОВ Краса"), Some("Адміністратор"), Some("2026-01-04")));
+    assert_eq!(doc["items"], json!([]));
+
+    let second = created(&app, &admin, DOCS, json!({"type": "invoice", "date": "2026-03-01", "amount": 1})).await;
+    let expense = created(&app, &admin, DOCS, json!({"type": "expense", "date": "2026-03-01", "amount": 1})).await;
+    let last_year = created(&app, &admin, DOCS, json!({"type": "invoice", "date": "2025-12-31", "amount": 1})).await;
+    assert_eq!([&second, &expense, &last_year].map(|d| d["number"].as_str().unwrap().to_owned()),
+               ["РН-2026-000002", "ВКО-2026-000001", "РН-2025-000001"]);
+
+    // Lines make the totals; an amount that disagrees is refused, not overwritten.
+    let cut = service(&app, &admin, "Стрижка").await;
+    let with_items = created(&app, &admin, DOCS, json!({"type": "act", "items": [
+        {"type": "service", "name": "Стрижка", "serviceId": cut, "quantity": 2, "price": 450.5, "discount": 0.5},
+        {"type": "product", "name": "Шампунь", "quantity": 0.5, "price": 199.99}
+    ]})).await;
+    assert_eq!((with_items["amount"].clone(), with_items["contentType"].as_str()), (json!(1000.5), Some("mixed")));
+    assert_eq!((with_items["servicesCount"].as_i64(), with_items["productsCount"].as_i64()), (Some(1), Some(1)));
+    assert_eq!(with_items["items"][1]["total"], json!(100), "199.99 × 0.5 = 99.995 → 100.00");
+    let one = app.get(&format!("{DOCS}/{}", id(&with_items)), &admin.access).await;
+    assert_eq!(one.body["items"][0]["total"], json!(900.5));
+    let res = app.post(DOCS, Some(&admin.access), json!({"items": [{"name": "X", "price": 10}], "amount": 11})).await;
+    assert!(res.body["details"]["amount"].is_array(), "{}", res.text);
+    let res = app.post(DOCS, Some(&admin.access), json!({"amount": -1, "type": "bill", "status": "cancelled"})).await;
+    res.assert_error(422, "validation_error");
+    let res = app.post(DOCS, Some(&admin.access), json!({"amount": -1, "status": "cancelled"})).await;
+    assert!(res.body["details"]["amount"].is_array() && res.body["details"]["status"].is_array(), "{}", res.text);
+
+    // draft → issued → paid; paid and cancelled are final.
+    let status = |d: &Value, s: &str| {
+        let (path, token, body) = (format!("{DOCS}/{}/status", id(d)), admin.access.clone(), json!({"status": s}));
+        let app = &app;
+        async move { app.request(Method::PATCH, &path, Some(&token), Some(body)).await }
+    };
+    assert_eq!(status(&doc, "issued").await.body["status"], "issued");
+    assert_eq!(status(&doc, "paid").await.body["status"], "paid");
+    status(&doc, "cancelled").await.assert_error(409, "invalid_transition");
+    assert_eq!(status(&second, "cancelled").await.body["status"], "cancelled");
+    status(&second, "issued").await.assert_error(409, "invalid_transition");
+    status(&expense, "void").await.assert_error(422, "validation_error");
+
+    let q = |query: &str| {
+        let path = format!("{DOCS}?{query}");
+        let (app, token) = (&app, admin.access.clone());
+        async move { app.get(&path, &token).await }
+    };
+    let all = q("dateFrom=2026-01-01&dateTo=2026-12-31&type=").await;
+    assert_eq!(all.headers["x-total-count"], "4");
+    assert_eq!(numbers(&q("type=invoice&dateFrom=2026-01-01").await), ["РН-2026-000002", "РН-2026-000001"]);
+    assert_eq!(numbers(&q("status=paid").await), ["РН-2026-000001"]);
+    assert_eq!(numbers(&q("search=inv-7").await), ["РН-2026-000001"]);
+    assert_eq!(numbers(&q("type=invoice&limit=1&page=2").await).len(), 1);
+}
+
+#[tokio::test]
+async fn concurrent_creations_get_consecutive_numbers_and_a_rollback_leaves_no_gap() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Alpha").await;
+    let other = app.new_salon("Beta").await;
+    let foreign_service = service(&app, &other, "Чужа послуга").await;
+
+    let results = futures::future::join_all((0..20).map(|i| {
+        app.post(DOCS, Some(&admin.access), json!({"type": "invoice", "date": "2026-05-01", "amount": i}))
+    }))
+    .await;
+    assert!(results.iter().all(|r| r.status == StatusCode::CREATED), "{:?}", results.iter().map(|r| &r.text).collect::<Vec<_>>());
+    let mut got: Vec<String> = results.iter().map(|r| r.body["number"].as_str().unwrap().to_owned()).collect();
+    got.sort();
+    let expected: Vec<String> = (1..=20).map(|n| format!("РН-2026-{n:06}")).collect();
+    assert_eq!(got, expected, "no gaps, no duplicates");
+
+    // Number 21 is taken, then the insert fails on a service of another salon: all rolls back.
+    let res = app.post(DOCS, Some(&admin.access), json!({"type": "invoice", "date": "2026-05-01",
+        "items": [{"name": "Чужа", "serviceId": foreign_service, "price": 10}]})).await;
+    res.assert_error(422, "validation_error");
+    assert!(res.body["details"]["items"].is_array(), "{}", res.text);
+    let next = created(&app, &admin, DOCS, json!({"type": "invoice", "date": "2026-05-01", "amount": 1})).await;
+    assert_eq!(next["number"], "РН-2026-000021");
+    assert_eq!(count(&app, "select count(*) from finance_document_items").await, 0);
+}
+
+#[tokio::test]
+async fn another_salon_cannot_read_change_or_reference_documents() {
+    let app = TestApp::spawn().await;
+    let a = app.new_salon("Alpha").await;
+    let b = app.new_salon("Beta").await;
+    let a_client = client_of(&app, &a, "Оксана").await;
+    let doc = created(&app, &a, DOCS, json!({"type": "invoice", "amount": 5, "clientId": a_client})).await;
+    assert_eq!(doc["counterparty"], "Оксана", "the client's name fills an empty counterparty");
+    let before_docs = count(&app, "select count(*) from finance_documents").await;
+    let before_counters = count(&app, "select coalesce(sum(last), 0)::bigint from document_counters").await;
+
+    app.get(&format!("{DOCS}/{}", id(&doc)), &b.access).await.assert_error(404, "not_found");
+    app.request(Method::PATCH, &format!("{DOCS}/{}/status", id(&doc)), Some(&b.access), Some(json!({"status": "issued"})))
+        .await
+        .assert_error(404, "not_found");
+    assert!(app.get(DOCS, &b.access).await.body.as_array().unwrap().is_empty());
+    let res = app.post(DOCS, Some(&b.access), json!({"type": "invoice", "amount": 5, "clientId": a_client})).await;
+    res.assert_error(422, "validation_error");
+    assert!(res.body["details"]["clientId"].is_array());
+    assert_eq!(count(&app, "select count(*) from finance_documents").await, before_docs);
+    assert_eq!(count(&app, "select coalesce(sum(last), 0)::bigint from document_counters").await, before_counters);
+    assert_eq!(app.get(&format!("{DOCS}/{}", id(&doc)), &a.access).await.body["status"], "draft");
+}

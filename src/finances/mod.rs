@@ -21,7 +21,9 @@
 
 mod common;
 mod defaults;
+pub mod documents;
 pub mod enums;
+mod items;
 mod methods;
 pub mod operations;
 mod receipts;
@@ -33,6 +35,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::{AppState, http::error::AppError, money::Money, tenancy::TenantTx};
 
 pub use defaults::ensure_defaults;
+pub use documents::model::Document;
 pub use methods::PaymentMethod;
 pub use operations::model::Operation;
 pub use registers::CashRegister;
@@ -53,6 +56,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(operations::http::list_operations, operations::http::create_operation))
         .routes(routes!(operations::http::get_operation, operations::http::update_operation))
         .routes(routes!(operations::http::reverse_operation))
+        .routes(routes!(documents::http::list_documents, documents::http::create_document))
+        .routes(routes!(documents::http::get_document))
+        .routes(routes!(documents::http::change_document_status))
 }
 
 /// Records the payment of a visit that has just been completed and paid, in the caller's

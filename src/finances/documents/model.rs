@@ -1,0 +1,104 @@
+//! The document object of contract §3.7 and its inputs.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::{
+    clock::Ymd,
+    finances::{
+        enums::{ContentType, DocStatus, DocType},
+        items::{Item, NewItem},
+    },
+    money::Money,
+};
+
+/// A numbered finance document (receipt, invoice, expense or income order, act).
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct Document {
+    pub id: i64,
+    /// Ours, gap-free per salon, type and year: `РН-2026-000001`.
+    pub number: String,
+    /// A number typed by the user (a supplier's), `""` when none.
+    pub external_number: String,
+    pub date: Ymd,
+    #[serde(rename = "type")]
+    #[sqlx(rename = "type")]
+    pub kind: DocType,
+    pub content_type: ContentType,
+    pub amount: Money,
+    pub services_count: i32,
+    pub products_count: i32,
+    pub client_id: Option<i64>,
+    pub counterparty: String,
+    pub comment: String,
+    pub author: String,
+    pub status: DocStatus,
+    /// The receipt this document belongs to, for `receipt` documents made by `/finances/receipts`.
+    pub receipt_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// The lines (single-document answers only).
+    #[sqlx(skip)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub items: Option<Vec<Item>>,
+    #[serde(skip)]
+    #[sqlx(default)]
+    pub total_count: Option<i64>,
+}
+
+/// `POST /finances/documents`. The form sends amount and counts; `items` (an extension) make
+/// the server compute them, and an `amount` that disagrees with the items is refused.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NewDocument {
+    /// Kept as `externalNumber`: the server numbers every document itself.
+    pub number: Option<String>,
+    /// Default today (salon time).
+    pub date: Option<Ymd>,
+    /// Default `invoice`.
+    #[serde(rename = "type")]
+    pub kind: Option<DocType>,
+    pub content_type: Option<ContentType>,
+    pub amount: Option<Money>,
+    pub services_count: Option<i64>,
+    pub products_count: Option<i64>,
+    pub client_id: Option<i64>,
+    pub counterparty: Option<String>,
+    pub comment: Option<String>,
+    pub author: Option<String>,
+    /// `draft` (default), `issued` or `paid`.
+    pub status: Option<DocStatus>,
+    pub items: Option<Vec<NewItem>>,
+}
+
+/// `PATCH /finances/documents/{id}/status`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DocStatusChange {
+    pub status: DocStatus,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
+pub struct DocumentFilter {
+    #[param(value_type = Option<String>)]
+    pub date_from: Option<Ymd>,
+    #[param(value_type = Option<String>)]
+    pub date_to: Option<Ymd>,
+    #[serde(rename = "type")]
+    #[param(rename = "type", value_type = Option<String>)]
+    pub kind: Option<DocType>,
+    #[param(value_type = Option<String>)]
+    pub status: Option<DocStatus>,
+    #[param(value_type = Option<String>)]
+    pub content_type: Option<ContentType>,
+    pub client_id: Option<i64>,
+    /// Part of the number, external number, counterparty or comment.
+    pub search: Option<String>,
+    /// Paging: every match when absent; `page` (from 1) counts in `limit`s.
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+    pub page: Option<i64>,
+}

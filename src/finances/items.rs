@@ -157,6 +157,7 @@ pub fn lines(items: &[NewItem], p: &mut Problems) -> (Vec<Item>, Totals) {
         let discount = it.discount.unwrap_or(Money::ZERO);
         let gross = gross(it.price, quantity).filter(|g| *g <= 1_000_000_000_000);
         let total = match gross {
+            _ if it.price.minor() < 0 => Money::ZERO,
             None => {
                 p.add(&field("price"), "Завелика сума");
                 Money::ZERO

@@ -8,12 +8,15 @@
 
 mod history;
 mod http;
+mod import;
 pub mod model;
 mod phone;
 mod store;
 
+pub use import::sweep as sweep_imports;
 pub use phone::normalise_phone;
 
+use axum::extract::DefaultBodyLimit;
 use sqlx::FromRow;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -30,6 +33,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(http::get_client, http::update_client, http::delete_client))
         .routes(routes!(http::restore_client))
         .routes(routes!(history::client_history))
+        .routes(routes!(import::import_status))
+        .merge(
+            // The upload may be the full 10 MB plus the multipart framing around it.
+            OpenApiRouter::new()
+                .routes(routes!(import::import_clients))
+                .layer(DefaultBodyLimit::max(import::MAX_UPLOAD + 64 * 1024)),
+        )
 }
 
 #[derive(Debug, Clone, FromRow)]

@@ -1,0 +1,393 @@
+//! Background imports. The request stores the job with the uploaded file
+//! (`client_import_jobs`, status `queued`), commits, and starts a task in this process that
+//! claims the job (`running`), writes every row in one transaction of its own and marks the
+//! job `completed` in that same transaction, so the rows and the status commit together.
+//! Progress is written by short separate transactions (readable while the import runs) and
+//! pushed to the salon's sockets as `clients:import` events. Any failure rolls the import back
+//! and marks the job `failed` with a message.
+//!
+//! A job whose heartbeat (`updated_at`, bumped after every batch) is older than
+//! [`STALE_AFTER_SECS`] lost its task (the process stopped) and is marked failed the next
+//! time anyone reads the salon's jobs or the worker sweeps. The worker also starts queued
+//! jobs of salons this process has seen; finding queued jobs of every salon after a restart
+//! needs a platform function that does not exist yet.
+
+use std::{
+    collections::HashSet,
+    sync::{LazyLock, Mutex},
+    time::Duration,
+};
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{ImportResult, OnDuplicate, Parsed, audit_import, parse_off_thread, result_of, write_all};
+use crate::{
+    AppState,
+    clients::store,
+    http::error::AppError,
+    realtime::Event,
+    tenancy::{SalonId, TenantTx},
+};
+
+/// Seconds without a heartbeat after which a queued or running job is taken for dead.
+pub const STALE_AFTER_SECS: i64 = 120;
+
+/// Salons whose imports this process started (the worker's sweep visits them).
+static SALONS: LazyLock<Mutex<HashSet<SalonId>>> = LazyLock::new(Default::default);
+/// Jobs with a task in this process.
+static RUNNING: LazyLock<Mutex<HashSet<(SalonId, i64)>>> = LazyLock::new(Default::default);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema, sqlx::Type)]
+#[serde(rename_all = "lowercase")]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+pub enum JobStatus {
+    Queued,
+    Running,
+    Completed,
+    Failed,
+}
+
+/// A background import as `GET /clients/import/{jobId}` shows it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportJob {
+    pub job_id: i64,
+    pub status: JobStatus,
+    pub file_name: String,
+    pub on_duplicate: OnDuplicate,
+    /// Data rows done (refused rows count as done).
+    pub processed: i32,
+    /// Data rows in the file.
+    pub total: i32,
+    /// Once `completed`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<ImportResult>,
+    /// Once `failed`: why; nothing of the file was written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct JobRow {
+    id: i64,
+    status: JobStatus,
+    file_name: String,
+    on_duplicate: String,
+    processed: i32,
+    total: i32,
+    result: Option<sqlx::types::Json<ImportResult>>,
+    error: Option<String>,
+    created_at: DateTime<Utc>,
+    started_at: Option<DateTime<Utc>>,
+    finished_at: Option<DateTime<Utc>>,
+}
+
+/// The `data` of a `clients:import` event.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Progress<'a> {
+    job_id: i64,
+    status: JobStatus,
+    processed: usize,
+    total: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    result: Option<&'a ImportResult>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+}
+
+fn policy_of(text: &str) -> OnDuplicate {
+    if text == "update" { OnDuplicate::Update } else { OnDuplicate::Skip }
+}
+
+pub fn in_progress(job_id: i64) -> AppError {
+    AppError::ConflictWith {
+        code: "import_in_progress",
+        message: "Імпорт клієнтів уже виконується. Дочекайтеся його завершення".to_owned(),
+        conflict: serde_json::json!({ "jobId": job_id }),
+    }
+}
+
+/// Marks queued or running jobs without a recent heartbeat as failed; their ids.
+pub async fn mark_stale(tx: &mut TenantTx) -> Result<Vec<i64>, AppError> {
+    Ok(sqlx::query_scalar(
+        "update client_import_jobs
+         set status = 'failed', file = null, finished_at = now(), updated_at = now(),
+             error = 'Імпорт перервано: сервер зупинився під час роботи. Нічого не записано, завантажте файл ще раз'
+         where status in ('queued', 'running') and updated_at < now() - make_interval(secs => $1)
+         returning id",
+    )
+    .bind(STALE_AFTER_SECS as f64)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// The salon's queued or running import, after retiring stale ones.
+pub async fn active(tx: &mut TenantTx) -> Result<Option<i64>, AppError> {
+    mark_stale(tx).await?;
+    Ok(sqlx::query_scalar("select id from client_import_jobs where status in ('queued', 'running')")
+        .fetch_optional(tx.conn())
+        .await?)
+}
+
+/// Stores a queued job with its file; 409 when another import of the salon is active.
+pub async fn enqueue(
+    tx: &mut TenantTx,
+    user_id: i64,
+    file_name: &str,
+    file: &[u8],
+    total: usize,
+    policy: OnDuplicate,
+) -> Result<i64, AppError> {
+    let id: Option<i64> = sqlx::query_scalar(
+        "insert into client_import_jobs (on_duplicate, file_name, file, total, created_by)
+         values ($1, $2, $3, $4, $5)
+         on conflict (salon_id) where status in ('queued', 'running') do nothing
+         returning id",
+    )
+    .bind(policy.as_str())
+    .bind(file_name.chars().take(255).collect::<String>())
+    .bind(file)
+    .bind(i32::try_from(total).unwrap_or(i32::MAX))
+    .bind(user_id)
+    .fetch_optional(tx.conn())
+    .await?;
+    match id {
+        Some(id) => Ok(id),
+        None => Err(in_progress(active(tx).await?.unwrap_or_default())),
+    }
+}
+
+pub async fn find(tx: &mut TenantTx, id: i64) -> Result<Option<ImportJob>, AppError> {
+    let row: Option<JobRow> = sqlx::query_as(
+        "select id, status, file_name, on_duplicate, processed, total, result, error, created_at, started_at,
+                finished_at
+         from client_import_jobs where id = $1",
+    )
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(row.map(|r| ImportJob {
+        job_id: r.id,
+        status: r.status,
+        file_name: r.file_name,
+        on_duplicate: policy_of(&r.on_duplicate),
+        processed: r.processed,
+        total: r.total,
+        result: r.result.map(|j| j.0),
+        error: r.error,
+        created_at: r.created_at,
+        started_at: r.started_at,
+        finished_at: r.finished_at,
+    }))
+}
+
+/// Runs a queued job in a task of this process. `parsed` saves reading the file again when
+/// the request has just read it.
+pub fn start(state: AppState, salon: SalonId, job_id: i64, parsed: Option<Parsed>) {
+    lock(&SALONS).insert(salon);
+    if !lock(&RUNNING).insert((salon, job_id)) {
+        return;
+    }
+    tokio::spawn(async move {
+        let task = tokio::spawn(run(state.clone(), salon, job_id, parsed));
+        if let Err(panic) = task.await {
+            tracing::error!(salon.id = salon.get(), job.id = job_id, error = %panic, "client import task died");
+            fail(&state, salon, job_id, "Імпорт перервано внутрішньою помилкою. Нічого не записано").await;
+        }
+        lock(&RUNNING).remove(&(salon, job_id));
+    });
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+async fn run(state: AppState, salon: SalonId, job_id: i64, parsed: Option<Parsed>) {
+    if let Err(error) = execute(&state, salon, job_id, parsed).await {
+        let message = match &error {
+            AppError::BadRequest { message, .. } | AppError::Unprocessable { message, .. } => message.clone(),
+            _ => "Імпорт не вдався через помилку сервера. Нічого не записано, спробуйте ще раз".to_owned(),
+        };
+        tracing::error!(salon.id = salon.get(), job.id = job_id, ?error, "client import failed");
+        fail(&state, salon, job_id, &message).await;
+    }
+}
+
+/// A tenant transaction, retried briefly when the pool is exhausted.
+async fn begin(state: &AppState, salon: SalonId) -> Result<TenantTx, AppError> {
+    let mut attempt = 0;
+    loop {
+        match state.db.begin(salon).await {
+            Err(AppError::Db(sqlx::Error::PoolTimedOut)) if attempt < 3 => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(500 * attempt)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct Claim {
+    on_duplicate: String,
+    total: i32,
+    file: Option<Vec<u8>>,
+    created_by: Option<i64>,
+    file_name: String,
+}
+
+async fn execute(state: &AppState, salon: SalonId, job_id: i64, parsed: Option<Parsed>) -> Result<(), AppError> {
+    let mut tx = begin(state, salon).await?;
+    let claim: Option<Claim> = sqlx::query_as(
+        "update client_import_jobs set status = 'running', started_at = now(), updated_at = now()
+         where id = $1 and status = 'queued'
+         returning on_duplicate, total, case when $2 then file end as file, created_by, file_name",
+    )
+    .bind(job_id)
+    .bind(parsed.is_none())
+    .fetch_optional(tx.conn())
+    .await?;
+    let Some(claim) = claim else { return Ok(()) };
+    let today = store::salon_today(&mut tx).await?;
+    tx.commit().await?;
+    let total = usize::try_from(claim.total).unwrap_or(0);
+    publish(state, salon, &Progress { job_id, status: JobStatus::Running, processed: 0, total, result: None, error: None })
+        .await;
+
+    let parsed = match parsed {
+        Some(p) => p,
+        None => parse_off_thread(Bytes::from(claim.file.unwrap_or_default()), today).await?,
+    };
+    let mut tx = begin(state, salon).await?;
+    let reporter = Reporter { state, salon, job_id, total };
+    let counts = write_all(&mut tx, &parsed, policy_of(&claim.on_duplicate), Some(&reporter)).await?;
+    let result = result_of(&parsed, counts);
+    audit_import(&mut tx, claim.created_by, None, Some(job_id), &claim.file_name, &result).await?;
+    let finished = sqlx::query(
+        "update client_import_jobs
+         set status = 'completed', processed = total, result = $2, file = null, finished_at = now(), updated_at = now()
+         where id = $1 and status = 'running'",
+    )
+    .bind(job_id)
+    .bind(sqlx::types::Json(&result))
+    .execute(tx.conn())
+    .await?;
+    if finished.rows_affected() != 1 {
+        return Err(AppError::Internal(anyhow::anyhow!("import job {job_id} was retired while it ran")));
+    }
+    tx.commit().await?;
+    let done = Progress { job_id, status: JobStatus::Completed, processed: total, total, result: Some(&result), error: None };
+    publish(state, salon, &done).await;
+    Ok(())
+}
+
+/// Where a running job records its progress.
+pub struct Reporter<'a> {
+    state: &'a AppState,
+    salon: SalonId,
+    job_id: i64,
+    total: usize,
+}
+
+impl Reporter<'_> {
+    /// Records and announces `done` rows; a failure here is logged, not fatal to the import.
+    pub async fn step(&self, done: usize) {
+        let Reporter { state, salon, job_id, total } = *self;
+        progress(state, salon, job_id, done, total).await;
+    }
+}
+
+async fn progress(state: &AppState, salon: SalonId, job_id: i64, done: usize, total: usize) {
+    let written = async {
+        let mut tx = begin(state, salon).await?;
+        sqlx::query("update client_import_jobs set processed = $2, updated_at = now() where id = $1 and status = 'running'")
+            .bind(job_id)
+            .bind(i32::try_from(done).unwrap_or(i32::MAX))
+            .execute(tx.conn())
+            .await?;
+        tx.commit().await
+    };
+    if let Err(error) = written.await {
+        tracing::warn!(salon.id = salon.get(), job.id = job_id, ?error, "client import progress not recorded");
+    }
+    let step = Progress { job_id, status: JobStatus::Running, processed: done, total, result: None, error: None };
+    publish(state, salon, &step).await;
+}
+
+/// Marks the job failed (if it is still active) and announces it.
+async fn fail(state: &AppState, salon: SalonId, job_id: i64, message: &str) {
+    let marked = async {
+        let mut tx = begin(state, salon).await?;
+        let row: Option<(i32, i32)> = sqlx::query_as(
+            "update client_import_jobs
+             set status = 'failed', error = $2, file = null, finished_at = now(), updated_at = now()
+             where id = $1 and status in ('queued', 'running')
+             returning processed, total",
+        )
+        .bind(job_id)
+        .bind(message)
+        .fetch_optional(tx.conn())
+        .await?;
+        tx.commit().await?;
+        Ok::<_, AppError>(row)
+    };
+    match marked.await {
+        Ok(Some((processed, total))) => {
+            let (processed, total) = (usize::try_from(processed).unwrap_or(0), usize::try_from(total).unwrap_or(0));
+            let failed = Progress { job_id, status: JobStatus::Failed, processed, total, result: None, error: Some(message) };
+            publish(state, salon, &failed).await;
+        }
+        Ok(None) => {}
+        Err(error) => tracing::error!(salon.id = salon.get(), job.id = job_id, ?error, "could not mark a client import failed"),
+    }
+}
+
+async fn publish(state: &AppState, salon: SalonId, progress: &Progress<'_>) {
+    state.realtime.publish(salon, &Event::new("clients:import", progress)).await;
+}
+
+/// The worker's pass over the salons whose imports this process started: retires stale jobs
+/// (announcing them) and starts queued jobs that have no task here.
+pub async fn sweep(state: &AppState) {
+    let salons: Vec<SalonId> = lock(&SALONS).iter().copied().collect();
+    for salon in salons {
+        if let Err(error) = sweep_salon(state, salon).await {
+            tracing::warn!(salon.id = salon.get(), ?error, "client import sweep failed");
+        }
+    }
+}
+
+async fn sweep_salon(state: &AppState, salon: SalonId) -> Result<(), AppError> {
+    let mut tx = begin(state, salon).await?;
+    let stale = mark_stale(&mut tx).await?;
+    let queued: Vec<i64> = sqlx::query_scalar("select id from client_import_jobs where status = 'queued'")
+        .fetch_all(tx.conn())
+        .await?;
+    let running: bool = sqlx::query_scalar("select exists (select 1 from client_import_jobs where status = 'running')")
+        .fetch_one(tx.conn())
+        .await?;
+    tx.commit().await?;
+    for job_id in stale {
+        let failed = Progress {
+            job_id, status: JobStatus::Failed, processed: 0, total: 0, result: None,
+            error: Some("Імпорт перервано: сервер зупинився під час роботи. Нічого не записано"),
+        };
+        publish(state, salon, &failed).await;
+    }
+    for &job_id in &queued {
+        start(state.clone(), salon, job_id, None);
+    }
+    if queued.is_empty() && !running {
+        lock(&SALONS).remove(&salon);
+    }
+    Ok(())
+}

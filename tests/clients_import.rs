@@ -1,0 +1,263 @@
+//! Spreadsheet import and export of clients through the API: formats, headers, row errors,
+//! duplicate policies, refused files, background jobs with progress events, the export and
+//! the export → import round trip, and tenant isolation.
+
+mod common;
+
+use std::io::Write;
+
+use common::{Res, Session, TestApp};
+use reqwest::StatusCode;
+use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+use serde_json::{Value, json};
+
+/// A multipart upload with the file in the part `file`.
+async fn import(app: &TestApp, who: &Session, query: &str, file_name: &str, bytes: &[u8]) -> Res {
+    let boundary = "adelante-test-boundary-7f3a";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1/clients/import{query}")))
+        .bearer_auth(&who.access)
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await
+        .expect("upload sent");
+    Res::from(res).await
+}
+
+/// An .xlsx with these rows; strings starting with `date:` become real Excel dates.
+fn xlsx(rows: &[Vec<Value>]) -> Vec<u8> {
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet();
+    let date = Format::new().set_num_format("dd.mm.yyyy");
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            let (r, c) = (r as u32, c as u16);
+            match v {
+                Value::Number(n) => {
+                    sheet.write_number(r, c, n.as_f64().unwrap()).unwrap();
+                }
+                Value::String(s) if s.starts_with("date:") => {
+                    let d: Vec<u16> = s[5..].split('-').map(|p| p.parse().unwrap()).collect();
+                    let dt = ExcelDateTime::from_ymd(d[0], d[1] as u8, d[2] as u8).unwrap();
+                    sheet.write_datetime_with_format(r, c, &dt, &date).unwrap();
+                }
+                Value::String(s) => {
+                    sheet.write_string(r, c, s).unwrap();
+                }
+                _ => {}
+            }
+        }
+    }
+    workbook.save_to_buffer().unwrap()
+}
+
+fn header() -> Vec<Value> {
+    ["Ім'я", "Прізвище", "Телефон", "Email", "Дата народження", "Стать", "Знижка, %", "Примітки"]
+        .iter()
+        .map(|h| json!(h))
+        .collect()
+}
+
+async fn clients(app: &TestApp, who: &Session) -> Vec<Value> {
+    let res = app.get("/api/v1/clients", &who.access).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    res.body.as_array().unwrap().clone()
+}
+
+async fn count(app: &TestApp, salon: i64) -> i64 {
+    let mut su = app.su().await;
+    sqlx::query_scalar("select count(*) from clients where salon_id = $1").bind(salon).fetch_one(&mut su).await.unwrap()
+}
+
+async fn create(app: &TestApp, who: &Session, body: Value) -> i64 {
+    let res = app.post("/api/v1/clients", Some(&who.access), body).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    res.body["id"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn an_xlsx_file_imports_its_rows_and_reports_the_bad_ones() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Salon").await;
+    let receptionist = app.staff(&admin, "receptionist").await;
+    let file = xlsx(&[
+        header(),
+        vec![json!("Марія"), json!("Петренко"), json!(380671234567.0), json!("maria@example.com"),
+             json!("date:1990-05-03"), json!("Жінка"), json!(10.5), json!("VIP-клієнтка")],
+        vec![json!("Олена"), json!(""), json!("050 111 22 33")],
+        vec![json!(""), json!("Без імені"), json!("0931112233")],
+        vec![json!("Ірина"), json!(""), json!("12345"), json!("not-an-email")],
+    ]);
+
+    let res = import(&app, &receptionist, "", "clients.xlsx", &file).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!(res.body["imported"], 2);
+    assert_eq!((res.body["updated"].as_i64(), res.body["skipped"].as_i64(), res.body["failed"].as_i64()), (Some(0), Some(0), Some(2)));
+    let errors = res.body["errors"].as_array().unwrap();
+    assert_eq!(errors.iter().map(|e| e["row"].as_i64().unwrap()).collect::<Vec<_>>(), [4, 5]);
+    assert!(errors[0]["error"].as_str().unwrap().contains("Ім'я"), "{}", res.text);
+    let bad = errors[1]["error"].as_str().unwrap();
+    assert!(bad.contains("Телефон") && bad.contains("Email"), "{bad}");
+
+    let list = clients(&app, &admin).await;
+    assert_eq!(list.len(), 2);
+    let maria = list.iter().find(|c| c["firstName"] == "Марія").unwrap();
+    assert_eq!(maria["lastName"], "Петренко");
+    assert_eq!(maria["phone"], "+380671234567");
+    assert_eq!(maria["email"], "maria@example.com");
+    assert_eq!(maria["birthDate"], "1990-05-03");
+    assert_eq!(maria["gender"], "female");
+    assert_eq!(maria["discount"], json!(10.5));
+    assert_eq!(maria["notes"], "VIP-клієнтка");
+    assert_eq!(maria["segment"], "new");
+    let olena = list.iter().find(|c| c["firstName"] == "Олена").unwrap();
+    assert_eq!((olena["phone"].as_str(), olena["lastName"].as_str()), (Some("+380501112233"), Some("")));
+
+    let mut su = app.su().await;
+    let audit: Value = sqlx::query_scalar("select after from changes where entity = 'client' and entity_id is null")
+        .fetch_one(&mut su).await.unwrap();
+    assert_eq!(audit["import"]["imported"], 2);
+}
+
+#[tokio::test]
+async fn a_csv_with_english_headers_and_semicolons_imports() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Salon").await;
+    let csv = "\u{feff}First name;Last name;Phone;E-mail;Birth date;Gender;Notes\n\
+               Anna;Koval;+48 601 234 567;anna@example.com;1985-12-01;female;\"likes; semicolons\"\n\
+               Petro;;0671234567;;;male;\n";
+    let res = import(&app, &admin, "", "clients.csv", csv.as_bytes()).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!((res.body["imported"].as_i64(), res.body["failed"].as_i64()), (Some(2), Some(0)), "{}", res.text);
+    let list = clients(&app, &admin).await;
+    let anna = list.iter().find(|c| c["firstName"] == "Anna").unwrap();
+    assert_eq!((anna["phone"].as_str(), anna["birthDate"].as_str()), (Some("+48601234567"), Some("1985-12-01")));
+    assert_eq!(anna["notes"], "likes; semicolons");
+}
+
+#[tokio::test]
+async fn duplicate_phones_in_the_file_and_in_the_salon_follow_the_policy() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Salon").await;
+    let existing = create(&app, &admin,
+        json!({"firstName": "Марія", "lastName": "Стара", "phone": "0671234567", "email": "old@example.com"})).await;
+    let file = xlsx(&[
+        header(),
+        vec![json!("Марія"), json!("Нова"), json!("+380 67 123 45 67"), json!(""), json!(""), json!(""), json!(15)],
+        vec![json!("Олена"), json!("Коваль"), json!("0501112233")],
+        vec![json!("Олена"), json!("Друга"), json!("+380501112233")],
+    ]);
+
+    // skip (the default): the existing client stays; the repeated phone is an error row.
+    let res = import(&app, &admin, "", "clients.xlsx", &file).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!(
+        (res.body["imported"].as_i64(), res.body["skipped"].as_i64(), res.body["updated"].as_i64(), res.body["failed"].as_i64()),
+        (Some(1), Some(1), Some(0), Some(1)), "{}", res.text
+    );
+    assert_eq!(res.body["errors"][0]["row"], 4);
+    assert!(res.body["errors"][0]["error"].as_str().unwrap().contains("рядку 3"), "{}", res.text);
+    let card = app.get(&format!("/api/v1/clients/{existing}"), &admin.access).await.body;
+    assert_eq!((card["lastName"].as_str(), card["discount"].as_i64()), (Some("Стара"), Some(0)));
+
+    // update: the existing clients take the non-empty cells; empty cells keep what is stored.
+    let res = import(&app, &admin, "?onDuplicate=update", "clients.xlsx", &file).await;
+    assert_eq!(
+        (res.body["imported"].as_i64(), res.body["skipped"].as_i64(), res.body["updated"].as_i64(), res.body["failed"].as_i64()),
+        (Some(0), Some(0), Some(2), Some(1)), "{}", res.text
+    );
+    let card = app.get(&format!("/api/v1/clients/{existing}"), &admin.access).await.body;
+    assert_eq!((card["lastName"].as_str(), card["discount"].as_i64()), (Some("Нова"), Some(15)));
+    assert_eq!(card["email"], "old@example.com");
+    assert_eq!(count(&app, admin.salon_id()).await, 2);
+
+    let res = import(&app, &admin, "?onDuplicate=merge", "clients.xlsx", &file).await;
+    res.assert_error(422, "validation_error");
+}
+
+fn zip_of(name: &str, content: &[u8]) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut zip = zip::ZipWriter::new(&mut out);
+    zip.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+    zip.write_all(content).unwrap();
+    zip.finish().unwrap();
+    out.into_inner()
+}
+
+#[tokio::test]
+async fn files_that_are_not_importable_are_refused_and_nothing_is_written() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Salon").await;
+
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+    import(&app, &admin, "", "photo.xlsx", png).await.assert_error(400, "not_a_spreadsheet");
+    import(&app, &admin, "", "notes.xlsx", &zip_of("notes.txt", b"hello")).await.assert_error(400, "not_a_spreadsheet");
+
+    let no_phone = xlsx(&[vec![json!("Ім'я"), json!("Прізвище"), json!("Email")], vec![json!("Марія"), json!("П"), json!("m@e.com")]]);
+    let res = import(&app, &admin, "", "clients.xlsx", &no_phone).await;
+    res.assert_error(422, "missing_columns");
+    assert!(res.body["message"].as_str().unwrap().contains("Телефон"), "{}", res.text);
+    let csv = "Прізвище;Email\nКоваль;k@example.com\n";
+    let res = import(&app, &admin, "", "clients.csv", csv.as_bytes()).await;
+    res.assert_error(422, "missing_columns");
+    assert!(res.body["message"].as_str().unwrap().contains("Ім'я"), "{}", res.text);
+
+    // A zip bomb: 64 KB that would inflate to 64 MB of sheet XML.
+    let bomb = zip_of("xl/worksheets/sheet1.xml", &vec![b' '; 64 * 1024 * 1024]);
+    assert!(bomb.len() < 1024 * 1024, "{}", bomb.len());
+    import(&app, &admin, "", "bomb.xlsx", &bomb).await.assert_error(422, "spreadsheet_too_large");
+
+    // Over 10 MB.
+    let big = vec![b'a'; 10 * 1024 * 1024 + 1];
+    import(&app, &admin, "", "big.csv", &big).await.assert_error(413, "payload_too_large");
+
+    // No file part, an empty file, and no multipart at all.
+    let res = app.post("/api/v1/clients/import", Some(&admin.access), json!({"file": "clients.xlsx"})).await;
+    res.assert_error(400, "malformed_upload");
+    let res = import(&app, &admin, "", "empty.xlsx", b"").await;
+    res.assert_error(422, "validation_error");
+    assert!(res.body["details"]["file"].is_array(), "{}", res.text);
+
+    assert_eq!(count(&app, admin.salon_id()).await, 0);
+}
+
+#[tokio::test]
+async fn only_roles_that_edit_clients_import() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Salon").await;
+    let master = app.staff(&admin, "master").await;
+    let file = xlsx(&[header(), vec![json!("Марія"), json!(""), json!("0671234567")]]);
+    import(&app, &master, "", "clients.xlsx", &file).await.assert_error(403, "forbidden");
+    app.get("/api/v1/clients/import/1", &master.access).await.assert_error(403, "forbidden");
+    assert_eq!(count(&app, admin.salon_id()).await, 0);
+}
+
+#[tokio::test]
+async fn an_import_with_another_salons_phones_creates_its_own_clients() {
+    let app = TestApp::spawn().await;
+    let a = app.new_salon("A").await;
+    let b = app.new_salon("B").await;
+    let theirs = create(&app, &a, json!({"firstName": "Марія", "lastName": "А", "phone": "0671234567"})).await;
+    let file = xlsx(&[header(), vec![json!("Марія"), json!("Бе"), json!("0671234567")]]);
+
+    for query in ["", "?onDuplicate=update"] {
+        let res = import(&app, &b, query, "clients.xlsx", &file).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    }
+    let list = clients(&app, &b).await;
+    assert_eq!(list.len(), 1);
+    assert_ne!(list[0]["id"], theirs);
+    assert_eq!(list[0]["lastName"], "Бе");
+    let card = app.get(&format!("/api/v1/clients/{theirs}"), &a.access).await.body;
+    assert_eq!((card["lastName"].as_str(), card["createdAt"] == card["updatedAt"]), (Some("А"), true));
+    assert_eq!((count(&app, a.salon_id()).await, count(&app, b.salon_id()).await), (1, 1));
+}

@@ -4,12 +4,62 @@
 
 mod common;
 
-use std::io::Write;
+use std::{io::Write, time::Duration};
 
 use common::{Res, Session, TestApp};
+use futures::StreamExt;
 use reqwest::StatusCode;
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn socket(app: &TestApp, who: &Session) -> Ws {
+    let url = format!("ws://{}/api/v1/ws?token={}", app.addr, who.access);
+    tokio_tungstenite::connect_async(url).await.expect("socket opens").0
+}
+
+/// `clients:import` frames of one job until it completes or fails.
+async fn import_events(ws: &mut Ws, job: i64) -> Vec<Value> {
+    let mut seen = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while let Ok(Some(msg)) = tokio::time::timeout_at(deadline, ws.next()).await {
+        let Ok(Message::Text(text)) = msg else { continue };
+        let frame: Value = serde_json::from_str(&text).unwrap();
+        if frame["type"] == "clients:import" && frame["data"]["jobId"] == job {
+            let done = frame["data"]["status"] != "running";
+            seen.push(frame["data"].clone());
+            if done {
+                break;
+            }
+        }
+    }
+    seen
+}
+
+/// Polls the job until it leaves `queued`/`running`.
+async fn finished_job(app: &TestApp, who: &Session, job: i64) -> Value {
+    for _ in 0..600 {
+        let res = app.get(&format!("/api/v1/clients/import/{job}"), &who.access).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        if res.body["status"] == "completed" || res.body["status"] == "failed" {
+            return res.body;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("job {job} did not finish");
+}
+
+/// A file of `n` valid rows (phones +38067100000i); `broken` names rows given a marker name.
+fn many(n: usize, marker_at: Option<usize>) -> Vec<u8> {
+    let mut rows = vec![header()];
+    for i in 0..n {
+        let first = if Some(i) == marker_at { "Збій".to_owned() } else { format!("Клієнт{i}") };
+        rows.push(vec![json!(first), json!("Масовий"), json!(format!("067{:07}", 1_000_000 + i))]);
+    }
+    xlsx(&rows)
+}
 
 /// A multipart upload with the file in the part `file`.
 async fn import(app: &TestApp, who: &Session, query: &str, file_name: &str, bytes: &[u8]) -> Res {
@@ -260,4 +310,135 @@ async fn an_import_with_another_salons_phones_creates_its_own_clients() {
     let card = app.get(&format!("/api/v1/clients/{theirs}"), &a.access).await.body;
     assert_eq!((card["lastName"].as_str(), card["createdAt"] == card["updatedAt"]), (Some("А"), true));
     assert_eq!((count(&app, a.salon_id()).await, count(&app, b.salon_id()).await), (1, 1));
+}
+
+#[tokio::test]
+async fn a_large_file_is_imported_in_the_background_with_progress_events() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Salon").await;
+    let other = app.new_salon("Other").await;
+    let mut ws = socket(&app, &admin).await;
+    let n = 1_500;
+
+    let res = import(&app, &admin, "", "big.xlsx", &many(n, None)).await;
+    assert_eq!(res.status, StatusCode::ACCEPTED, "{}", res.text);
+    assert_eq!((res.body["status"].as_str(), res.body["total"].as_i64()), (Some("queued"), Some(n as i64)));
+    let job = res.body["jobId"].as_i64().unwrap();
+    assert_eq!(res.headers["location"], format!("/api/v1/clients/import/{job}").as_str());
+
+    let events = import_events(&mut ws, job).await;
+    let last = events.last().expect("events arrive");
+    assert_eq!((last["status"].as_str(), last["processed"].as_i64(), last["total"].as_i64()), (Some("completed"), Some(n as i64), Some(n as i64)));
+    assert_eq!(last["result"]["imported"], n);
+    assert!(events.iter().any(|e| e["status"] == "running" && e["processed"].as_i64().unwrap() > 0
+        && e["processed"].as_i64().unwrap() < n as i64), "{events:?}");
+
+    let done = finished_job(&app, &admin, job).await;
+    assert_eq!(done["status"], "completed");
+    assert_eq!((done["processed"].as_i64(), done["total"].as_i64()), (Some(n as i64), Some(n as i64)));
+    assert_eq!((done["result"]["imported"].as_i64(), done["result"]["failed"].as_i64()), (Some(n as i64), Some(0)));
+    assert!(done["finishedAt"].is_string() && done.get("error").is_none(), "{done}");
+    assert_eq!(count(&app, admin.salon_id()).await, n as i64);
+    let mut su = app.su().await;
+    let kept: Option<Vec<u8>> = sqlx::query_scalar("select file from client_import_jobs where id = $1").bind(job).fetch_one(&mut su).await.unwrap();
+    assert!(kept.is_none(), "the upload is dropped once the job ends");
+
+    // Another salon neither reads the job nor got its clients.
+    app.get(&format!("/api/v1/clients/import/{job}"), &other.access).await.assert_error(404, "not_found");
+    assert_eq!(count(&app, other.salon_id()).await, 0);
+}
+
+#[tokio::test]
+async fn a_job_that_fails_midway_leaves_no_rows() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Salon").await;
+    let mut su = app.su().await;
+    // A database error on the 1,200th row, in the second batch.
+    sqlx::raw_sql(
+        "create function test_refuse() returns trigger language plpgsql as $$
+         begin raise exception 'refused by the test'; end $$;
+         create trigger test_refuse before insert on clients for each row
+             when (new.first_name = 'Збій') execute function test_refuse();",
+    )
+    .execute(&mut su)
+    .await
+    .unwrap();
+    let mut ws = socket(&app, &admin).await;
+
+    let res = import(&app, &admin, "", "big.xlsx", &many(1_500, Some(1_199))).await;
+    assert_eq!(res.status, StatusCode::ACCEPTED, "{}", res.text);
+    let job = res.body["jobId"].as_i64().unwrap();
+
+    let events = import_events(&mut ws, job).await;
+    let last = events.last().expect("events arrive");
+    assert_eq!(last["status"], "failed");
+    assert!(last["error"].is_string(), "{last}");
+    let done = finished_job(&app, &admin, job).await;
+    assert_eq!(done["status"], "failed");
+    assert!(done["error"].as_str().unwrap().contains("Нічого не записано"), "{done}");
+    assert!(done.get("result").is_none());
+    assert_eq!(count(&app, admin.salon_id()).await, 0);
+
+    // The salon may import again at once.
+    let small = xlsx(&[header(), vec![json!("Марія"), json!(""), json!("0671234567")]]);
+    assert_eq!(import(&app, &admin, "", "small.xlsx", &small).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn one_import_runs_at_a_time_and_a_dead_job_is_retired() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Salon").await;
+    let mut su = app.su().await;
+    let running: i64 = sqlx::query_scalar(
+        "insert into client_import_jobs (salon_id, status, on_duplicate, total, started_at)
+         values ($1, 'running', 'skip', 10, now()) returning id",
+    )
+    .bind(admin.salon_id())
+    .fetch_one(&mut su)
+    .await
+    .unwrap();
+    let small = xlsx(&[header(), vec![json!("Марія"), json!(""), json!("0671234567")]]);
+
+    let res = import(&app, &admin, "", "small.xlsx", &small).await;
+    res.assert_error(409, "import_in_progress");
+    assert_eq!(res.body["conflict"]["jobId"], running);
+    let status = app.get(&format!("/api/v1/clients/import/{running}"), &admin.access).await;
+    assert_eq!(status.body["status"], "running");
+
+    // No heartbeat for ten minutes: the task is gone, the job is failed when next read.
+    sqlx::query("update client_import_jobs set updated_at = now() - interval '10 minutes' where id = $1")
+        .bind(running).execute(&mut su).await.unwrap();
+    let status = app.get(&format!("/api/v1/clients/import/{running}"), &admin.access).await;
+    assert_eq!(status.body["status"], "failed");
+    assert!(status.body["error"].as_str().unwrap().contains("перервано"), "{}", status.text);
+    assert_eq!(import(&app, &admin, "", "small.xlsx", &small).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_worker_sweep_runs_a_queued_job_from_its_stored_file() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Salon").await;
+    // A first background import makes the salon known to this process.
+    let first = import(&app, &admin, "", "big.xlsx", &many(1_100, None)).await;
+    let first = first.body["jobId"].as_i64().unwrap();
+    assert_eq!(finished_job(&app, &admin, first).await["status"], "completed");
+
+    let rows: Vec<Vec<Value>> = std::iter::once(header())
+        .chain((0..20).map(|i| vec![json!(format!("Черга{i}")), json!(""), json!(format!("050{:07}", 2_000_000 + i))]))
+        .collect();
+    let mut su = app.su().await;
+    let queued: i64 = sqlx::query_scalar(
+        "insert into client_import_jobs (salon_id, on_duplicate, file_name, file, total)
+         values ($1, 'skip', 'left.xlsx', $2, 20) returning id",
+    )
+    .bind(admin.salon_id())
+    .bind(xlsx(&rows))
+    .fetch_one(&mut su)
+    .await
+    .unwrap();
+
+    adelante::clients::sweep_imports(&app.state).await;
+    let done = finished_job(&app, &admin, queued).await;
+    assert_eq!((done["status"].as_str(), done["result"]["imported"].as_i64()), (Some("completed"), Some(20)), "{done}");
+    assert_eq!(count(&app, admin.salon_id()).await, 1_120);
 }

@@ -1,5 +1,6 @@
-//! The background worker: periodic housekeeping. It runs inside `adelante serve` by default
-//! and alone as `adelante worker`; it stops taking work when shutdown is signalled.
+//! The background worker: periodic housekeeping and the client-import sweep. It runs inside
+//! `adelante serve` by default and alone as `adelante worker`; it stops taking work when
+//! shutdown is signalled.
 
 use std::time::Duration;
 
@@ -8,15 +9,21 @@ use tokio::sync::watch;
 use crate::AppState;
 
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(600);
+/// How often client imports of the salons this process serves are checked: stale jobs are
+/// marked failed and queued jobs without a task are started (see `clients::sweep_imports`).
+const IMPORT_SWEEP_EVERY: Duration = Duration::from_secs(30);
 
 /// Runs until `shutdown` turns true.
 pub async fn run_worker(state: AppState, mut shutdown: watch::Receiver<bool>) {
     tracing::info!("worker started");
     let mut tick = tokio::time::interval(HOUSEKEEPING_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut imports = tokio::time::interval(IMPORT_SWEEP_EVERY);
+    imports.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = tick.tick() => housekeeping(&state).await,
+            _ = imports.tick() => crate::clients::sweep_imports(&state).await,
             _ = shutdown.changed() => break,
         }
         if *shutdown.borrow() {

@@ -293,14 +293,16 @@ async fn roles_the_matrix_denies_get_403() {
     let receptionist = app.staff(&admin, "receptionist").await;
     let id = client(&app, &admin, "Марія", "0671234567").await;
 
-    // A master sees and adds clients but does not edit or delete them.
+    // A master sees and adds clients but does not edit, delete or export them.
     assert_eq!(app.get("/api/v1/clients", &master.access).await.status, StatusCode::OK);
     assert_eq!(create(&app, &master, add_form("Олена", "0501112233")).await.status, StatusCode::CREATED);
     app.put(&format!("/api/v1/clients/{id}"), &master.access, json!({"notes": "x"})).await.assert_error(403, "forbidden");
     delete(&app, &master, &format!("/api/v1/clients/{id}")).await.assert_error(403, "forbidden");
-    // A receptionist edits but does not delete or restore.
+    app.get("/api/v1/clients/export", &master.access).await.assert_error(403, "forbidden");
+    // A receptionist edits but does not delete, export or restore.
     assert_eq!(app.put(&format!("/api/v1/clients/{id}"), &receptionist.access, json!({"notes": "x"})).await.status, StatusCode::OK);
     delete(&app, &receptionist, &format!("/api/v1/clients/{id}")).await.assert_error(403, "forbidden");
+    app.get("/api/v1/clients/export", &receptionist.access).await.assert_error(403, "forbidden");
     let restore = format!("/api/v1/clients/{id}/restore");
     app.request(Method::POST, &restore, Some(&receptionist.access), None).await.assert_error(403, "forbidden");
 

@@ -442,3 +442,113 @@ async fn the_worker_sweep_runs_a_queued_job_from_its_stored_file() {
     assert_eq!((done["status"].as_str(), done["result"]["imported"].as_i64()), (Some("completed"), Some(20)), "{done}");
     assert_eq!(count(&app, admin.salon_id()).await, 1_120);
 }
+
+/// `GET /clients/export` with `query`: the workbook's bytes.
+async fn export(app: &TestApp, who: &Session, query: &str) -> Vec<u8> {
+    let res = app.client.get(app.url(&format!("/api/v1/clients/export{query}"))).bearer_auth(&who.access).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    assert!(res.headers()["content-disposition"].to_str().unwrap().starts_with("attachment; filename="));
+    res.bytes().await.unwrap().to_vec()
+}
+
+fn sheets(bytes: &[u8]) -> Vec<(String, Vec<Vec<calamine::Data>>)> {
+    use calamine::Reader;
+    let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    book.sheet_names()
+        .into_iter()
+        .map(|name| {
+            let range = book.worksheet_range(&name).unwrap();
+            (name, range.rows().map(|r| r.to_vec()).collect())
+        })
+        .collect()
+}
+
+fn full_card(first: &str, phone: &str) -> Value {
+    json!({"firstName": first, "middleName": "Іванівна", "lastName": "Петренко", "phone": phone,
+           "email": format!("{}@example.com", phone.trim_start_matches('+')), "cardNumber": "0012",
+           "birthDate": "1990-5-3", "gender": "female", "source": "vip", "discount": 12.5, "bonusBalance": 100.25,
+           "notes": "Алергія на аміак"})
+}
+
+#[tokio::test]
+async fn the_export_has_ukrainian_headers_text_phones_and_real_dates() {
+    use calamine::Data;
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Salon").await;
+    let other = app.new_salon("Other").await;
+    let maria = create(&app, &admin, full_card("Марія", "0671234567")).await;
+    create(&app, &admin, json!({"firstName": "Олена", "phone": "0501112233"})).await;
+    let gone = create(&app, &admin, json!({"firstName": "Видалена", "phone": "0931112233"})).await;
+    let res = app.request(reqwest::Method::DELETE, &format!("/api/v1/clients/{gone}"), Some(&admin.access), None).await;
+    assert_eq!(res.status, StatusCode::NO_CONTENT);
+    let visit = app
+        .post("/api/v1/appointments", Some(&admin.access),
+              json!({"clientName": "Марія", "clientPhone": "", "clientId": maria, "service": "Стрижка", "date": "2024-03-01",
+                     "startTime": "10:00", "endTime": "11:00", "status": "scheduled", "type": "standard", "price": 450.5}))
+        .await;
+    let visit = visit.body["id"].as_i64().unwrap();
+    app.put(&format!("/api/v1/appointments/{visit}"), &admin.access, json!({"status": "completed"})).await;
+
+    let book = sheets(&export(&app, &admin, "?includeVisits=true&includeProducts=false").await);
+    assert_eq!(book.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["Клієнти", "Візити"]);
+    let rows = &book[0].1;
+    let head: Vec<String> = rows[0].iter().map(|c| c.to_string()).collect();
+    assert_eq!(&head[..7], ["ID", "Ім'я", "По батькові", "Прізвище", "Телефон", "Email", "Дата народження"]);
+    assert_eq!(rows.len(), 3, "the deleted client is not exported");
+    let row = rows.iter().find(|r| r[1] == Data::String("Марія".into())).unwrap();
+    assert_eq!(row[4], Data::String("+380671234567".into()));
+    match &row[6] {
+        Data::DateTime(d) => {
+            let (y, m, day, ..) = d.to_ymd_hms_milli();
+            assert_eq!((y, m, day), (1990, 5, 3));
+        }
+        other => panic!("birth date is not an Excel date: {other:?}"),
+    }
+    assert!(matches!(row[18], Data::DateTime(_)), "{:?}", row[18]);
+    assert_eq!((row[10].clone(), row[11].clone()), (Data::Float(12.5), Data::Float(100.25)));
+    let visits = &book[1].1;
+    assert_eq!(visits.len(), 2);
+    assert_eq!((visits[1][5].clone(), visits[1][8].clone()), (Data::String("Стрижка".into()), Data::Float(450.5)));
+
+    // Filters of the list apply.
+    let only = sheets(&export(&app, &admin, "?search=%D0%BE%D0%BB%D0%B5%D0%BD").await);
+    assert_eq!(only[0].1.len(), 2);
+    assert_eq!(only[0].1[1][1], Data::String("Олена".into()));
+    let visited = sheets(&export(&app, &admin, "?dateFrom=2024-01-01&dateTo=2024-12-31").await);
+    assert_eq!(visited[0].1.len(), 2);
+    // Another salon exports only its own (no) clients.
+    let theirs = sheets(&export(&app, &other, "").await);
+    assert_eq!(theirs[0].1.len(), 1);
+}
+
+#[tokio::test]
+async fn export_then_import_gives_the_same_clients() {
+    let app = TestApp::spawn().await;
+    let a = app.new_salon("A").await;
+    let b = app.new_salon("B").await;
+    create(&app, &a, full_card("Марія", "0671234567")).await;
+    create(&app, &a, json!({"firstName": "Олена", "lastName": "Коваль", "phone": "+48 601 234 567", "gender": "other"})).await;
+    let mut plain = full_card("Ірина", "0939998877");
+    plain["source"] = json!("inactive");
+    plain["gender"] = json!("male");
+    plain["discount"] = json!(0);
+    plain["notes"] = json!("=SUM(A1:A2) лишається текстом");
+    create(&app, &a, plain).await;
+
+    let file = export(&app, &a, "").await;
+    let res = import(&app, &b, "", "clients.xlsx", &file).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!((res.body["imported"].as_i64(), res.body["failed"].as_i64()), (Some(3), Some(0)), "{}", res.text);
+
+    let card = |c: &Value| {
+        let keys = ["firstName", "middleName", "lastName", "name", "phone", "email", "birthDate", "cardNumber",
+                    "gender", "source", "notes", "discount", "bonusBalance", "segment"];
+        keys.iter().map(|k| (k.to_string(), c.get(*k).cloned().unwrap_or(Value::Null))).collect::<Vec<_>>()
+    };
+    let (mine, theirs) = (clients(&app, &a).await, clients(&app, &b).await);
+    assert_eq!(mine.iter().map(card).collect::<Vec<_>>(), theirs.iter().map(card).collect::<Vec<_>>());
+    // Importing the same file again finds every phone taken.
+    let again = import(&app, &b, "", "clients.xlsx", &file).await;
+    assert_eq!((again.body["imported"].as_i64(), again.body["skipped"].as_i64()), (Some(0), Some(3)), "{}", again.text);
+}

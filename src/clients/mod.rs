@@ -6,6 +6,7 @@
 //! than the table. Visit figures and the stored segment are kept current by a trigger on
 //! `appointments` (migration 0003), so the calendar needs to do nothing for them.
 
+mod export;
 mod history;
 mod http;
 mod import;
@@ -34,6 +35,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(http::restore_client))
         .routes(routes!(history::client_history))
         .routes(routes!(import::import_status))
+        .routes(routes!(export::export_clients))
         .merge(
             // The upload may be the full 10 MB plus the multipart framing around it.
             OpenApiRouter::new()

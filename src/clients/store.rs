@@ -21,6 +21,8 @@ macro_rules! segment_expr {
     };
 }
 
+pub(super) use segment_expr;
+
 /// The columns of [`Client`] over `clients c join salons s on s.id = c.salon_id`.
 macro_rules! client_columns {
     () => {
@@ -35,6 +37,8 @@ macro_rules! client_columns {
         )
     };
 }
+
+pub(super) use client_columns;
 
 /// The list's filter, sort and window as bind values; shared with the export.
 pub(super) struct ListArgs {
@@ -113,6 +117,8 @@ macro_rules! list_body {
     };
 }
 
+pub(super) use list_body;
+
 /// Binds [`ListArgs`] as `$1`..`$10`.
 macro_rules! bind_list_args {
     ($query:expr, $a:expr) => {
@@ -129,6 +135,8 @@ macro_rules! bind_list_args {
             .bind($a.desc)
     };
 }
+
+pub(super) use bind_list_args;
 
 /// Every match (or the `limit`/`offset` window), each with the total before the window.
 pub async fn list(tx: &mut TenantTx, filter: &ClientFilter) -> Result<Vec<Client>, AppError> {

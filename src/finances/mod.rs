@@ -25,8 +25,9 @@ pub mod documents;
 pub mod enums;
 mod items;
 mod methods;
+mod pdf;
 pub mod operations;
-mod receipts;
+pub mod receipts;
 mod registers;
 mod setup_http;
 
@@ -38,6 +39,7 @@ pub use defaults::ensure_defaults;
 pub use documents::model::Document;
 pub use methods::PaymentMethod;
 pub use operations::model::Operation;
+pub use receipts::model::Receipt;
 pub use registers::CashRegister;
 
 crate::permission!(FinancesModule = "finances");
@@ -59,6 +61,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(documents::http::list_documents, documents::http::create_document))
         .routes(routes!(documents::http::get_document))
         .routes(routes!(documents::http::change_document_status))
+        .routes(routes!(receipts::http::list_receipts, receipts::http::create_receipt))
+        .routes(routes!(receipts::http::get_receipt))
+        .routes(routes!(receipts::http::receipt_pdf))
 }
 
 /// Records the payment of a visit that has just been completed and paid, in the caller's

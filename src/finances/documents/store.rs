@@ -137,6 +137,31 @@ pub async fn items_of(tx: &mut TenantTx, document_id: i64) -> Result<Vec<Item>, 
     .await?)
 }
 
+/// The lines of several documents, by document.
+pub async fn items_of_many(
+    tx: &mut TenantTx,
+    document_ids: &[i64],
+) -> Result<std::collections::HashMap<i64, Vec<Item>>, AppError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        document_id: i64,
+        #[sqlx(flatten)]
+        item: Item,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "select document_id, kind, name, service_id, quantity_milli, price_minor, discount_minor, total_minor
+         from finance_document_items where document_id = any($1) order by document_id, position",
+    )
+    .bind(document_ids)
+    .fetch_all(tx.conn())
+    .await?;
+    let mut out: std::collections::HashMap<i64, Vec<Item>> = std::collections::HashMap::new();
+    for row in rows {
+        out.entry(row.document_id).or_default().push(row.item);
+    }
+    Ok(out)
+}
+
 /// Locks a document for a status change; answers its status, type and whether a receipt owns it.
 pub async fn lock(tx: &mut TenantTx, id: i64) -> Result<Option<Document>, AppError> {
     let found: Option<i64> = sqlx::query_scalar("select id from finance_documents where id = $1 for update")

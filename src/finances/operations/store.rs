@@ -7,7 +7,7 @@ use super::model::{Operation, OperationFilter};
 use crate::{
     catalog::contains_pattern,
     finances::enums::{Direction, OperationStatus, OperationType},
-    http::error::AppError,
+    http::error::{AppError, constraint_of},
     money::Money,
     tenancy::TenantTx,
 };
@@ -91,7 +91,11 @@ pub async fn insert(tx: &mut TenantTx, r: &OperationRow) -> Result<Option<i64>, 
     .bind(r.appointment_id)
     .bind(r.reversal_of)
     .fetch_optional(tx.conn())
-    .await?)
+    .await
+    .map_err(|e| match constraint_of(&e) {
+        Some("finance_operations_salon_id_appointment_id_fkey") => AppError::field("appointmentId", "Візит не знайдено"),
+        _ => e.into(),
+    })?)
 }
 
 pub async fn get(tx: &mut TenantTx, id: i64) -> Result<Option<Operation>, AppError> {

@@ -1,0 +1,118 @@
+//! `/finances/receipts` handlers.
+
+use axum::{
+    Json,
+    extract::State,
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+
+use super::{
+    model::{NewReceipt, Receipt, ReceiptFilter},
+    print::{self, Slip},
+    store,
+};
+use crate::{
+    AppState,
+    auth::{Can, ClientIp},
+    finances::{
+        ReceiptPrint,
+        common::{Actor, salon_zone},
+    },
+    http::{AppJson, AppPath, AppQuery, error::AppError},
+    realtime::Event,
+    tenancy::TenantTx,
+};
+
+/// Receipts matching the filters, newest first, with their lines; every match unless `limit`
+/// is given, the number of matches in `X-Total-Count`.
+#[utoipa::path(get, path = "/finances/receipts", tag = "finances", security(("bearer" = [])),
+    params(ReceiptFilter), responses((status = 200, body = [Receipt]), (status = 403), (status = 422)))]
+pub async fn list_receipts(
+    _: Can<ReceiptPrint>,
+    mut tx: TenantTx,
+    AppQuery(filter): AppQuery<ReceiptFilter>,
+) -> Result<(HeaderMap, Json<Vec<Receipt>>), AppError> {
+    if let (Some(from), Some(to)) = (filter.date_from, filter.date_to)
+        && from > to
+    {
+        return Err(AppError::field("dateTo", "Кінець періоду раніше за початок"));
+    }
+    let list = store::list(&mut tx, &filter).await?;
+    tx.commit().await?;
+    let total = list.first().and_then(|r| r.total_count).unwrap_or(0);
+    let mut headers = HeaderMap::new();
+    headers.insert("x-total-count", HeaderValue::from(total));
+    Ok((headers, Json(list)))
+}
+
+#[utoipa::path(get, path = "/finances/receipts/{id}", tag = "finances", security(("bearer" = [])),
+    params(("id" = i64, Path)), responses((status = 200, body = Receipt), (status = 404)))]
+pub async fn get_receipt(
+    _: Can<ReceiptPrint>,
+    mut tx: TenantTx,
+    AppPath(id): AppPath<i64>,
+) -> Result<Json<Receipt>, AppError> {
+    let receipt = store::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    Ok(Json(receipt))
+}
+
+/// Records a receipt for a paid visit or a sale: the receipt document (`ЧК-2026-000001`), the
+/// payment into the register, and the register's balance after it.
+#[utoipa::path(post, path = "/finances/receipts", tag = "finances", security(("bearer" = [])),
+    request_body = NewReceipt,
+    responses((status = 201, body = Receipt), (status = 403),
+              (status = 409, description = "the visit already has a receipt, or its payment was reversed"),
+              (status = 422)))]
+pub async fn create_receipt(
+    State(state): State<AppState>,
+    Can(user, ..): Can<ReceiptPrint>,
+    mut tx: TenantTx,
+    ClientIp(ip): ClientIp,
+    AppJson(input): AppJson<NewReceipt>,
+) -> Result<(StatusCode, Json<Receipt>), AppError> {
+    let receipt = super::create(&mut tx, &Actor::of(&user, ip), input).await?;
+    tx.commit().await?;
+    state.realtime.publish(user.salon, &Event::new("receipt:created", &receipt)).await;
+    Ok((StatusCode::CREATED, Json(receipt)))
+}
+
+/// The receipt as a PDF till slip (80 mm wide) with a QR code linking to it.
+#[utoipa::path(get, path = "/finances/receipts/{id}/pdf", tag = "finances", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, content_type = "application/pdf", body = Vec<u8>), (status = 404)))]
+pub async fn receipt_pdf(
+    State(state): State<AppState>,
+    _: Can<ReceiptPrint>,
+    mut tx: TenantTx,
+    AppPath(id): AppPath<i64>,
+) -> Result<Response, AppError> {
+    let receipt = store::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    let salon: String = sqlx::query_scalar("select name from salons").fetch_one(tx.conn()).await?;
+    let zone = salon_zone(&mut tx).await?;
+    tx.commit().await?;
+    let slip = Slip {
+        salon,
+        paid_at: receipt.paid_at.with_timezone(&zone).format("%d.%m.%Y %H:%M").to_string(),
+        url: format!("{}/receipts/{}", state.config.frontend_url, receipt.id),
+        receipt,
+    };
+    let span = tracing::Span::current();
+    let bytes = tokio::task::spawn_blocking(move || span.in_scope(|| print::render(&slip)))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))??;
+    Ok(pdf_response(bytes, &format!("receipt-{id}.pdf")))
+}
+
+/// A PDF download.
+pub fn pdf_response(bytes: Vec<u8>, filename: &str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
+        ],
+        bytes,
+    )
+        .into_response()
+}

@@ -1,0 +1,113 @@
+//! The receipt object (open point 22: the spec's `/finances/receipts` resource, with
+//! `receiptNumber`, `balanceAfter` and `source`) and its input.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::{
+    clock::Ymd,
+    finances::{
+        enums::{ReceiptSource, ReceiptStatus},
+        items::{Item, NewItem},
+    },
+    money::Money,
+};
+
+/// A receipt: a `receipt` document paid by an operation.
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct Receipt {
+    pub id: i64,
+    pub date: Ymd,
+    /// Ours, gap-free: `ЧК-2026-000001` (the receipt document's number).
+    pub receipt_number: String,
+    /// The number typed on the form (a fiscal number), else the receipt number.
+    pub document_number: String,
+    pub document_id: i64,
+    /// The payment.
+    pub operation_id: i64,
+    pub appointment_id: Option<i64>,
+    pub cash_register_id: Option<i64>,
+    pub cash_register: String,
+    pub client_id: Option<i64>,
+    pub client: String,
+    pub payment_method_id: Option<i64>,
+    pub payment_method: String,
+    /// Paid.
+    pub amount: Money,
+    /// What the items add up to (equal to `amount` unless `partial`).
+    pub total: Money,
+    pub status: ReceiptStatus,
+    /// The register's balance right after this payment.
+    pub balance_after: Money,
+    pub source: ReceiptSource,
+    pub author: String,
+    pub comment: String,
+    /// When the payment happened.
+    pub paid_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[sqlx(skip)]
+    pub items: Vec<Item>,
+    #[serde(skip)]
+    #[sqlx(default)]
+    pub total_count: Option<i64>,
+}
+
+/// `POST /finances/receipts`: for a paid visit (`appointmentId`) or a sale. References may be
+/// ids or names, as for operations. `receiptNumber` and `balanceAfter`, which the spec's form
+/// also collects, are ignored: the server numbers receipts and derives balances.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NewReceipt {
+    /// The visit paid. When the visit's payment is already recorded (it was completed), the
+    /// receipt documents that payment instead of recording a second one.
+    pub appointment_id: Option<i64>,
+    pub items: Option<Vec<NewItem>>,
+    /// Paid; defaults to the items' total. Less than the total makes the receipt `partial`.
+    pub amount: Option<Money>,
+    /// Default today (salon time).
+    #[schema(value_type = Option<String>)]
+    pub date: Option<Ymd>,
+    /// When sent, must agree with the amounts (`paid` or `partial`).
+    pub status: Option<ReceiptStatus>,
+    /// Default `web`.
+    pub source: Option<ReceiptSource>,
+    pub payment_method_id: Option<i64>,
+    pub payment_method: Option<String>,
+    pub cash_register_id: Option<i64>,
+    pub cash_register: Option<String>,
+    pub client_id: Option<i64>,
+    pub client: Option<String>,
+    pub document_number: Option<String>,
+    pub receipt_number: Option<String>,
+    #[schema(value_type = Option<f64>)]
+    pub balance_after: Option<serde_json::Value>,
+    pub author: Option<String>,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
+pub struct ReceiptFilter {
+    #[param(value_type = Option<String>)]
+    pub date_from: Option<Ymd>,
+    #[param(value_type = Option<String>)]
+    pub date_to: Option<Ymd>,
+    #[param(value_type = Option<String>)]
+    pub status: Option<ReceiptStatus>,
+    #[param(value_type = Option<String>)]
+    pub source: Option<ReceiptSource>,
+    pub cash_register_id: Option<i64>,
+    /// Register name, case-insensitive.
+    pub cash_register: Option<String>,
+    pub client_id: Option<i64>,
+    /// Part of the receipt number, document number or client.
+    pub search: Option<String>,
+    /// Paging: every match when absent; `page` (from 1) counts in `limit`s.
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+    pub page: Option<i64>,
+}

@@ -376,11 +376,14 @@ async fn roles_follow_the_permission_matrix() {
     app.post(METHODS, Some(&receptionist.access), json!({"name": "X", "type": "other"})).await.assert_error(403, "forbidden");
     app.post(REGISTERS, Some(&receptionist.access), json!({"name": "X"})).await.assert_error(403, "forbidden");
     created(&app, &receptionist, OPS, json!({"type": "payment", "amount": 1})).await;
+    app.get("/api/v1/finances/export", &receptionist.access).await.assert_error(403, "forbidden");
+    assert_eq!(app.get("/api/v1/finances/dashboard", &receptionist.access).await.status, StatusCode::OK);
+    assert_eq!(app.get("/api/v1/finances/export", &manager.access).await.status, StatusCode::OK);
 
     app.post(METHODS, Some(&manager.access), json!({"name": "X", "type": "other"})).await.assert_error(403, "forbidden");
     created(&app, &manager, REGISTERS, json!({"name": "Каса 2"})).await;
 
-    for path in [OPS, METHODS, REGISTERS] {
+    for path in [OPS, METHODS, REGISTERS, DOCS, "/api/v1/finances/dashboard", "/api/v1/finances/export"] {
         app.get(path, &master.access).await.assert_error(403, "forbidden");
     }
     app.post(OPS, Some(&master.access), json!({"type": "payment", "amount": 1})).await.assert_error(403, "forbidden");
@@ -552,4 +555,118 @@ async fn another_salon_cannot_read_change_or_reference_documents() {
     assert_eq!(count(&app, "select count(*) from finance_documents").await, before_docs);
     assert_eq!(count(&app, "select coalesce(sum(last), 0)::bigint from document_counters").await, before_counters);
     assert_eq!(app.get(&format!("{DOCS}/{}", id(&doc)), &a.access).await.body["status"], "draft");
+}
+
+async fn january(app: &TestApp, admin: &Session) {
+    for body in [
+        json!({"type": "payment", "amount": 1000, "date": "2026-01-10", "paymentMethod": "Готівка"}),
+        // 23:30 in Kyiv on 31 January belongs to 31 January; 00:30 on 1 February to February.
+        json!({"type": "payment", "amount": 200.25, "date": "2026-01-31T21:30:00Z"}),
+        json!({"type": "payment", "amount": 77.77, "date": "2026-01-31T22:30:00Z"}),
+        json!({"type": "refund", "amount": 100, "date": "2026-01-15"}),
+        json!({"type": "expense", "amount": 300.5, "date": "2026-01-20", "category": "Оренда"}),
+        json!({"type": "expense", "amount": 49.5, "date": "2026-01-21"}),
+        json!({"type": "deposit", "amount": 5000, "date": "2026-01-02"}),
+        json!({"type": "withdrawal", "amount": 100, "date": "2026-01-03"}),
+        json!({"type": "payment", "amount": 999, "date": "2026-01-04", "status": "pending"}),
+        json!({"type": "payment", "amount": 999, "date": "2026-01-04", "status": "cancelled"}),
+    ] {
+        created(app, admin, OPS, body).await;
+    }
+    created(app, admin, "/api/v1/finances/receipts", json!({"date": "2026-01-12", "paymentMethod": "Картка", "items": [
+        {"type": "service", "name": "Стрижка", "quantity": 2, "price": 450},
+        {"type": "product", "name": "Лак", "price": 100}
+    ]})).await;
+}
+
+#[tokio::test]
+async fn the_dashboard_sums_a_period_by_salon_local_date() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Alpha").await;
+    january(&app, &admin).await;
+
+    let res = app.get("/api/v1/finances/dashboard?dateFrom=2026-01-01&dateTo=2026-01-31", &admin.access).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let d = &res.body;
+    assert_eq!((d["totalRevenue"].clone(), d["totalExpenses"].clone(), d["netIncome"].clone()), (json!(2100.25), json!(350), json!(1750.25)));
+    let days = d["revenueByDay"].as_array().unwrap();
+    assert_eq!(days.len(), 31, "every day of the period");
+    let by_day = |date: &str| days.iter().find(|x| x["date"] == date).unwrap()["amount"].clone();
+    assert_eq!([by_day("2026-01-10"), by_day("2026-01-12"), by_day("2026-01-15"), by_day("2026-01-31"), by_day("2026-01-02")],
+               [json!(1000), json!(1000), json!(-100), json!(200.25), json!(0)]);
+    let summed: i64 = days.iter().map(|x| serde_json::from_value::<Money>(x["amount"].clone()).unwrap().minor()).sum();
+    assert_eq!(summed, 210_025, "the days add up to the total, to the kopiyka");
+    assert_eq!(d["expensesByCategory"], json!([{"category": "Оренда", "amount": 300.5}, {"category": "Без категорії", "amount": 49.5}]));
+    assert_eq!(d["topServices"], json!([{"name": "Стрижка", "revenue": 900, "count": 2}]));
+
+    let feb = app.get("/api/v1/finances/dashboard?dateFrom=2026-02-01&dateTo=2026-02-01", &admin.access).await;
+    assert_eq!((feb.body["totalRevenue"].clone(), feb.body["revenueByDay"].clone()), (json!(77.77), json!([{"date": "2026-02-01", "amount": 77.77}])));
+
+    // The default period is this month: a visit completed today is there, by its service.
+    let (_, done) = complete_a_visit(&app, &admin, 450.5).await;
+    assert_eq!(done.status, StatusCode::OK);
+    let now = app.get("/api/v1/finances/dashboard", &admin.access).await;
+    assert_eq!((now.body["totalRevenue"].clone(), now.body["topServices"][0]["name"].as_str()), (json!(450.5), Some("Стрижка")));
+    let first = now.body["revenueByDay"][0]["date"].as_str().unwrap().to_owned();
+    assert!(first.ends_with("-01"), "{first}");
+
+    app.get("/api/v1/finances/dashboard?dateFrom=2026-02-01&dateTo=2026-01-01", &admin.access).await.assert_error(422, "validation_error");
+    app.get("/api/v1/finances/dashboard?dateFrom=2024-01-01&dateTo=2026-01-01", &admin.access).await.assert_error(422, "validation_error");
+    app.get("/api/v1/finances/dashboard?dateFrom=yesterday", &admin.access).await.assert_error(422, "validation_error");
+    let b = app.new_salon("Beta").await;
+    let other = app.get("/api/v1/finances/dashboard?dateFrom=2026-01-01&dateTo=2026-01-31", &b.access).await;
+    assert_eq!((other.body["totalRevenue"].clone(), other.body["topServices"].clone()), (json!(0), json!([])), "another salon sees nothing");
+}
+
+async fn download(app: &TestApp, who: &Session, path: &str) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+    let res = app.client.get(app.url(path)).bearer_auth(&who.access).send().await.unwrap();
+    let (status, headers) = (res.status(), res.headers().clone());
+    (status, headers, res.bytes().await.unwrap().to_vec())
+}
+
+#[tokio::test]
+async fn the_period_exports_as_a_workbook_or_a_pdf() {
+    use calamine::{Data, Reader, Xlsx};
+
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Салон «Весна»").await;
+    january(&app, &admin).await;
+    let (status, headers, bytes) = download(&app, &admin, "/api/v1/finances/export?dateFrom=2026-01-01&dateTo=2026-01-31").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["content-type"], "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    assert_eq!(headers["content-disposition"], "attachment; filename=\"finances-2026-01-01-2026-01-31.xlsx\"");
+    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    let ops = book.worksheet_range("Операції").unwrap();
+    let rows: Vec<&[Data]> = ops.rows().collect();
+    assert_eq!(rows[0][0], Data::String("Дата".into()));
+    assert_eq!(rows[0][4], Data::String("Сума, ₴".into()));
+    assert_eq!(rows.len(), 1 + 10, "nine January operations and the receipt's payment; February's excluded");
+    let first = rows[1];
+    let serial = (chrono::NaiveDate::from_ymd_opt(2026, 1, 2).unwrap() - chrono::NaiveDate::from_ymd_opt(1899, 12, 30).unwrap()).num_days();
+    match &first[0] {
+        Data::DateTime(d) => assert_eq!(d.as_f64(), serial as f64, "a real date"),
+        other => panic!("date cell is {other:?}"),
+    }
+    assert_eq!((first[2].clone(), first[4].clone()), (Data::String("Внесення".into()), Data::Float(5000.0)));
+    let completed_cents: i64 = rows[1..].iter()
+        .filter(|r| r[11] == Data::String("Проведено".into()))
+        .map(|r| match r[4] { Data::Float(f) => (f * 100.0).round() as i64, ref other => panic!("amount is {other:?}") })
+        .sum();
+    assert_eq!(completed_cents, 210_025 - 35_000 + 500_000 - 10_000, "signed amounts add up to the kopiyka");
+    let summary = book.worksheet_range("Підсумки").unwrap();
+    assert_eq!(summary.get_value((3, 1)), Some(&Data::Float(2100.25)));
+    assert_eq!(summary.get_value((5, 1)), Some(&Data::Float(1750.25)));
+
+    let (status, headers, bytes) = download(&app, &admin, "/api/v1/finances/export?dateFrom=2026-01-01&dateTo=2026-01-31&format=pdf").await;
+    assert_eq!((status, headers["content-type"].to_str().unwrap()), (StatusCode::OK, "application/pdf"));
+    let dir = std::env::temp_dir().join(format!("export-{}", common::rand_suffix()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("r.pdf"), &bytes).unwrap();
+    let out = std::process::Command::new("pdftotext").arg(dir.join("r.pdf")).arg("-").output().expect("pdftotext is installed");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let _ = std::fs::remove_dir_all(dir);
+    for expected in ["Салон «Весна»", "01.01.2026 – 31.01.2026", "Доходи", "2 100,25 ₴", "1 750,25 ₴", "Оренда", "Стрижка (2)", "Внесення"] {
+        assert!(text.contains(expected), "{expected:?} missing in:\n{text}");
+    }
+    app.get("/api/v1/finances/export?format=doc", &admin.access).await.assert_error(422, "validation_error");
 }

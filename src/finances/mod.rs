@@ -20,9 +20,11 @@
 //! Other modules call [`record_visit_income`] (the calendar, when a visit is completed).
 
 mod common;
+pub mod dashboard;
 mod defaults;
 pub mod documents;
 pub mod enums;
+mod export;
 mod items;
 mod methods;
 mod pdf;
@@ -64,6 +66,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(receipts::http::list_receipts, receipts::http::create_receipt))
         .routes(routes!(receipts::http::get_receipt))
         .routes(routes!(receipts::http::receipt_pdf))
+        .routes(routes!(dashboard::get_dashboard))
+        .routes(routes!(export::export_finances))
 }
 
 /// Records the payment of a visit that has just been completed and paid, in the caller's

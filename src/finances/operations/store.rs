@@ -61,7 +61,7 @@ pub struct OperationRow {
 /// Inserts a row and answers its id; `None` when it is a visit's payment that already exists
 /// (one per appointment).
 pub async fn insert(tx: &mut TenantTx, r: &OperationRow) -> Result<Option<i64>, AppError> {
-    Ok(sqlx::query_scalar(
+    sqlx::query_scalar(
         "insert into finance_operations (type, direction, amount_minor, status, category, description,
              document_number, date, occurred_at, payment_method_id, payment_method_text, cash_register_id,
              cash_register_text, client_id, client_name, counterparty, author, created_by, appointment_id,
@@ -95,7 +95,7 @@ pub async fn insert(tx: &mut TenantTx, r: &OperationRow) -> Result<Option<i64>, 
     .map_err(|e| match constraint_of(&e) {
         Some("finance_operations_salon_id_appointment_id_fkey") => AppError::field("appointmentId", "Візит не знайдено"),
         _ => e.into(),
-    })?)
+    })
 }
 
 pub async fn get(tx: &mut TenantTx, id: i64) -> Result<Option<Operation>, AppError> {

@@ -74,14 +74,6 @@ impl Sheet {
         Ok(Sheet { doc, regular, bold, width, height, margin, pages: Vec::new(), ops: Vec::new(), y: margin })
     }
 
-    pub fn width(&self) -> f32 {
-        self.width
-    }
-
-    pub fn margin(&self) -> f32 {
-        self.margin
-    }
-
     /// Starts a new page when less than `needed` millimetres are left.
     pub fn ensure(&mut self, needed: f32) {
         if self.y + needed > self.height - self.margin {

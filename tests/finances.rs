@@ -211,6 +211,10 @@ async fn the_create_form_sends_free_text_which_is_resolved_or_kept() {
     assert_eq!(register_balance(&app, &admin, register).await, json!(1250.5));
 
     // Ids are accepted too; nothing named falls back to the method's register, then the main one.
+    let moved = created(&app, &admin, OPS, json!({"type": "transfer", "amount": 10, "direction": "in", "cashRegister": "Основна каса"})).await;
+    assert_eq!(moved["direction"], "in", "a transfer goes the way it is told");
+    let moved = created(&app, &admin, OPS, json!({"type": "transfer", "amount": 10, "cashRegister": "Основна каса"})).await;
+    assert_eq!(moved["direction"], "out", "by default out of the register");
     let cash = app.get(METHODS, &admin.access).await.body[0].clone();
     let op = created(&app, &admin, OPS, json!({"type": "deposit", "amount": 10, "paymentMethodId": id(&cash)})).await;
     assert_eq!(op["cashRegisterId"].as_i64(), Some(register));
@@ -409,6 +413,8 @@ async fn another_salon_can_neither_see_change_nor_reference_finances() {
     app.put(&format!("{REGISTERS}/{a_register}"), &b.access, json!({"name": "x"})).await.assert_error(404, "not_found");
     delete(&app, &b, &format!("{REGISTERS}/{a_register}")).await.assert_error(404, "not_found");
     assert!(app.get(OPS, &b.access).await.body.as_array().unwrap().is_empty());
+    let b_methods = app.get(METHODS, &b.access).await.body;
+    assert!(b_methods.as_array().unwrap().iter().all(|m| id(m) != a_method), "{b_methods}");
 
     for (field, body) in [
         ("cashRegisterId", json!({"type": "payment", "amount": 10, "cashRegisterId": a_register})),
@@ -669,4 +675,39 @@ async fn the_period_exports_as_a_workbook_or_a_pdf() {
         assert!(text.contains(expected), "{expected:?} missing in:\n{text}");
     }
     app.get("/api/v1/finances/export?format=doc", &admin.access).await.assert_error(422, "validation_error");
+
+    // Another salon's export of the same period is empty.
+    let b = app.new_salon("Beta").await;
+    let (_, _, bytes) = download(&app, &b, "/api/v1/finances/export?dateFrom=2026-01-01&dateTo=2026-01-31").await;
+    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    assert_eq!(book.worksheet_range("Операції").unwrap().rows().count(), 1, "headers only");
+}
+
+#[tokio::test]
+async fn openapi_describes_every_finance_route() {
+    let app = TestApp::spawn().await;
+    let doc = app.client.get(app.url("/openapi.json")).send().await.unwrap().json::<Value>().await.unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, methods) in [
+        ("/api/v1/finances/payment-methods", &["get", "post"][..]),
+        ("/api/v1/finances/payment-methods/{id}", &["put", "delete"][..]),
+        ("/api/v1/finances/cash-registers", &["get", "post"][..]),
+        ("/api/v1/finances/cash-registers/{id}", &["put", "delete"][..]),
+        ("/api/v1/finances/operations", &["get", "post"][..]),
+        ("/api/v1/finances/operations/{id}", &["get", "put"][..]),
+        ("/api/v1/finances/operations/{id}/reverse", &["post"][..]),
+        ("/api/v1/finances/documents", &["get", "post"][..]),
+        ("/api/v1/finances/documents/{id}", &["get"][..]),
+        ("/api/v1/finances/documents/{id}/status", &["patch"][..]),
+        ("/api/v1/finances/receipts", &["get", "post"][..]),
+        ("/api/v1/finances/receipts/{id}", &["get"][..]),
+        ("/api/v1/finances/receipts/{id}/pdf", &["get"][..]),
+        ("/api/v1/finances/dashboard", &["get"][..]),
+        ("/api/v1/finances/export", &["get"][..]),
+    ] {
+        for method in methods {
+            let op = paths.get(path).and_then(|p| p.get(*method));
+            assert!(op.is_some_and(|o| o["security"].is_array()), "{method} {path} missing or unsecured in OpenAPI");
+        }
+    }
 }

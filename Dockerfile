@@ -6,6 +6,8 @@ COPY Cargo.toml Cargo.lock ./
 COPY src src
 COPY migrations migrations
 COPY policies policies
+# Fonts embedded in the binary with include_bytes! (receipt PDFs): needed at build time only.
+COPY assets assets
 RUN cargo build --release --locked
 
 FROM debian:bookworm-slim

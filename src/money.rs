@@ -134,7 +134,7 @@ mod tests {
 
     #[test]
     fn every_kopiyka_writes_back_exactly() {
-        for minor in (-10_000..10_000).chain([123_456_789_01, 999_999_999_99, MAX_MINOR]) {
+        for minor in (-10_000..10_000).chain([12_345_678_901, 99_999_999_999, MAX_MINOR]) {
             let m = Money(minor);
             let json = serde_json::to_string(&m).unwrap();
             assert_eq!(json, m.to_string(), "{minor}");

@@ -473,3 +473,29 @@ async fn a_client_without_a_recent_visit_is_lost_after_the_salons_days() {
     assert_eq!(ids(&app.get("/api/v1/clients?segment=lost", &admin.access).await.body), [fresh]);
     assert_eq!(ids(&app.get("/api/v1/clients?sortBy=lastVisit&sortOrder=desc", &admin.access).await.body), [old, fresh]);
 }
+
+#[tokio::test]
+async fn openapi_describes_every_client_route_and_the_segment_rule() {
+    let app = TestApp::spawn().await;
+    let doc = Res::from(app.client.get(app.url("/openapi.json")).send().await.unwrap()).await;
+    assert_eq!(doc.status, StatusCode::OK);
+    let paths = &doc.body["paths"];
+    for (path, method) in [
+        ("/api/v1/clients", "get"), ("/api/v1/clients", "post"), ("/api/v1/clients/{id}", "get"),
+        ("/api/v1/clients/{id}", "put"), ("/api/v1/clients/{id}", "delete"), ("/api/v1/clients/{id}/restore", "post"),
+        ("/api/v1/clients/{id}/history", "get"), ("/api/v1/clients/import", "post"),
+        ("/api/v1/clients/import/{jobId}", "get"), ("/api/v1/clients/export", "get"),
+    ] {
+        assert!(paths[path][method].is_object(), "{method} {path} missing from OpenAPI");
+        assert!(paths[path][method]["security"].is_array(), "{method} {path} without security");
+    }
+    let client = doc.body["components"]["schemas"]["Client"]["description"].as_str().unwrap();
+    assert!(client.contains("repeat") && client.contains("lost_after_days"), "{client}");
+    let schemas = doc.body["components"]["schemas"].as_object().unwrap();
+    let ours: serde_json::Map<String, Value> =
+        paths.as_object().unwrap().iter().filter(|(p, _)| p.starts_with("/api/v1/clients")).map(|(p, v)| (p.clone(), v.clone())).collect();
+    let text = Value::Object(ours).to_string();
+    for name in text.split("#/components/schemas/").skip(1).map(|s| s.split('"').next().unwrap()) {
+        assert!(schemas.contains_key(name), "dangling schema reference {name}");
+    }
+}

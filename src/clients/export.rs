@@ -48,9 +48,9 @@ pub struct ExportQuery {
     /// Only clients with a completed visit on or before this date; also bounds the visits sheet.
     #[param(value_type = Option<String>)]
     pub date_to: Option<Ymd>,
-    #[param(value_type = Option<SortBy>)]
+    #[param(inline)]
     pub sort_by: Option<SortBy>,
-    #[param(value_type = Option<SortOrder>)]
+    #[param(inline)]
     pub sort_order: Option<SortOrder>,
     /// Adds a sheet "Візити" with the completed visits of the exported clients.
     pub include_visits: Option<bool>,

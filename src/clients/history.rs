@@ -68,7 +68,7 @@ pub struct HistoryQuery {
     /// Default 20, at most 100.
     pub per_page: Option<i64>,
     /// `appointments`, `purchases` or `all` (default).
-    #[param(value_type = Option<HistoryType>)]
+    #[param(inline)]
     #[serde(rename = "type")]
     pub kind: Option<HistoryType>,
 }

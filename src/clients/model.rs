@@ -103,7 +103,13 @@ impl<'de> Deserialize<'de> for Percent {
     }
 }
 
-/// A client as every route answers it. See [`Segment`] for how `segment` is decided.
+/// A client as every route answers it.
+///
+/// `segment` is computed, never sent: `new` with no completed visit or one, `repeat` with two
+/// or more, `lost` when the last completed visit (or, without one, the day the client was
+/// added) is more than the salon's `lost_after_days` (default 90) days ago;
+/// `subscription-ending` is never assigned. A visit is a completed, non-deleted appointment;
+/// the figures follow every change of the client's appointments.
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 #[serde(rename_all = "camelCase")]
 pub struct Client {
@@ -230,9 +236,9 @@ pub struct ClientFilter {
     #[param(value_type = Option<String>)]
     pub date_to: Option<Ymd>,
     /// Default `name`.
-    #[param(value_type = Option<SortBy>)]
+    #[param(inline)]
     pub sort_by: Option<SortBy>,
-    #[param(value_type = Option<SortOrder>)]
+    #[param(inline)]
     pub sort_order: Option<SortOrder>,
     /// Sent by the clients page, which slices pages itself: every match is answered anyway
     /// (contract §10, decision 2).

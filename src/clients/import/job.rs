@@ -274,7 +274,8 @@ async fn execute(state: &AppState, salon: SalonId, job_id: i64, parsed: Option<P
     audit_import(&mut tx, claim.created_by, None, Some(job_id), &claim.file_name, &result).await?;
     let finished = sqlx::query(
         "update client_import_jobs
-         set status = 'completed', processed = total, result = $2, file = null, finished_at = now(), updated_at = now()
+         set status = 'completed', processed = total, result = $2, file = null,
+             finished_at = clock_timestamp(), updated_at = clock_timestamp()
          where id = $1 and status = 'running'",
     )
     .bind(job_id)

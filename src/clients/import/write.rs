@@ -1,7 +1,7 @@
 //! Writing imported cards in batches: one multi-row statement per batch (arrays bound as
 //! parameters and `unnest`ed), inside the caller's transaction.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -49,7 +49,6 @@ impl std::ops::AddAssign for Counts {
 /// The cards' columns as arrays, in the order of the `unnest` below.
 #[derive(Default)]
 struct Columns {
-    id: Vec<i64>,
     first_name: Vec<String>,
     middle_name: Vec<Option<String>>,
     last_name: Vec<Option<String>>,
@@ -65,29 +64,32 @@ struct Columns {
 }
 
 impl Columns {
-    fn push(&mut self, id: i64, c: &Card) {
-        self.id.push(id);
-        self.first_name.push(c.first_name.clone());
-        self.middle_name.push(c.middle_name.clone());
-        self.last_name.push(c.last_name.clone());
-        self.phone.push(c.phone.clone());
-        self.email.push(c.email.clone());
-        self.birth_date.push(c.birth_date);
-        self.gender.push(c.gender.clone());
-        self.source.push(c.source.clone());
-        self.card_number.push(c.card_number.clone());
-        self.discount_bp.push(c.discount_bp);
-        self.bonus_minor.push(c.bonus_minor);
-        self.notes.push(c.notes.clone());
+    fn of<'a>(cards: impl Iterator<Item = &'a Card>) -> Self {
+        let mut c = Columns::default();
+        for card in cards {
+            c.first_name.push(card.first_name.clone());
+            c.middle_name.push(card.middle_name.clone());
+            c.last_name.push(card.last_name.clone());
+            c.phone.push(card.phone.clone());
+            c.email.push(card.email.clone());
+            c.birth_date.push(card.birth_date);
+            c.gender.push(card.gender.clone());
+            c.source.push(card.source.clone());
+            c.card_number.push(card.card_number.clone());
+            c.discount_bp.push(card.discount_bp);
+            c.bonus_minor.push(card.bonus_minor);
+            c.notes.push(card.notes.clone());
+        }
+        c
     }
 }
 
-/// `$1`..`$13` of both statements: the columns as arrays.
+/// `$1`..`$12` of both statements: the columns as arrays.
 macro_rules! unnest_columns {
     () => {
-        "unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::date[],
-                $8::text[], $9::text[], $10::text[], $11::int[], $12::bigint[], $13::text[])
-             as u (id, first_name, middle_name, last_name, phone, email, birth_date, gender, source,
+        "unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[], $7::text[],
+                $8::text[], $9::text[], $10::int[], $11::bigint[], $12::text[])
+             as u (first_name, middle_name, last_name, phone, email, birth_date, gender, source,
                    card_number, discount_bp, bonus_minor, notes)"
     };
 }
@@ -96,8 +98,7 @@ fn bind_columns<'q, O>(
     q: sqlx::query::QueryScalar<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
     c: &'q Columns,
 ) -> sqlx::query::QueryScalar<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
-    q.bind(&c.id)
-        .bind(&c.first_name)
+    q.bind(&c.first_name)
         .bind(&c.middle_name)
         .bind(&c.last_name)
         .bind(&c.phone)
@@ -111,55 +112,37 @@ fn bind_columns<'q, O>(
         .bind(&c.notes)
 }
 
-/// Writes one batch of cards (phones distinct within the import). New phones are inserted;
-/// phones of live clients follow `policy`. A phone taken by a concurrent change between the
-/// lookup and the insert is counted as skipped.
+/// Writes one batch of cards (phones distinct within the import). Every card is offered for
+/// insertion and the salon's unique phone index decides which phones exist already (an index
+/// probe per row, whatever the table's statistics say); those follow `policy`.
 pub async fn batch(tx: &mut TenantTx, cards: &[Card], policy: OnDuplicate) -> Result<Counts, AppError> {
-    let phones: Vec<&str> = cards.iter().map(|c| c.phone.as_str()).collect();
-    let existing: HashMap<String, i64> =
-        sqlx::query_as::<_, (String, i64)>("select phone, id from clients where deleted_at is null and phone = any($1)")
-            .bind(&phones)
-            .fetch_all(tx.conn())
-            .await?
-            .into_iter()
-            .collect();
-    let (mut fresh, mut known) = (Columns::default(), Columns::default());
-    for card in cards {
-        match existing.get(&card.phone) {
-            Some(id) => known.push(*id, card),
-            None => fresh.push(0, card),
-        }
-    }
-    let mut counts = Counts::default();
-    if !fresh.id.is_empty() {
-        let inserted: i64 = bind_columns(
-            sqlx::query_scalar(concat!(
-                "with ins as (
-                     insert into clients (first_name, middle_name, last_name, phone, email, birth_date, gender,
-                                          source, card_number, discount_bp, bonus_balance_minor, notes)
-                     select first_name, coalesce(middle_name, ''), coalesce(last_name, ''), phone, email, birth_date,
-                            gender, source, card_number, coalesce(discount_bp, 0), coalesce(bonus_minor, 0),
-                            coalesce(notes, '')
-                     from ", unnest_columns!(), "
-                     on conflict (salon_id, phone) where deleted_at is null do nothing
-                     returning 1
-                 )
-                 select count(*) from ins"
-            )),
-            &fresh,
-        )
-        .fetch_one(tx.conn())
-        .await?;
-        counts.imported = inserted as usize;
-        counts.skipped += fresh.id.len() - inserted as usize;
-    }
-    if known.id.is_empty() {
+    let all = Columns::of(cards.iter());
+    let inserted: Vec<String> = bind_columns(
+        sqlx::query_scalar(concat!(
+            "insert into clients (first_name, middle_name, last_name, phone, email, birth_date, gender,
+                                  source, card_number, discount_bp, bonus_balance_minor, notes)
+             select first_name, coalesce(middle_name, ''), coalesce(last_name, ''), phone, email, birth_date,
+                    gender, source, card_number, coalesce(discount_bp, 0), coalesce(bonus_minor, 0),
+                    coalesce(notes, '')
+             from ", unnest_columns!(), "
+             on conflict (salon_id, phone) where deleted_at is null do nothing
+             returning phone"
+        )),
+        &all,
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    let mut counts = Counts { imported: inserted.len(), ..Counts::default() };
+    let existing = cards.len() - inserted.len();
+    if existing == 0 {
         return Ok(counts);
     }
     if policy == OnDuplicate::Skip {
-        counts.skipped += known.id.len();
+        counts.skipped = existing;
         return Ok(counts);
     }
+    let inserted: HashSet<&str> = inserted.iter().map(String::as_str).collect();
+    let known = Columns::of(cards.iter().filter(|c| !inserted.contains(c.phone.as_str())));
     let updated: i64 = bind_columns(
         sqlx::query_scalar(concat!(
             "with upd as (
@@ -177,7 +160,7 @@ pub async fn batch(tx: &mut TenantTx, cards: &[Card], policy: OnDuplicate) -> Re
                      notes               = coalesce(u.notes, c.notes),
                      updated_at          = now()
                  from ", unnest_columns!(), "
-                 where c.id = u.id and c.deleted_at is null
+                 where c.phone = u.phone and c.deleted_at is null
                  returning 1
              )
              select count(*) from upd"
@@ -187,6 +170,7 @@ pub async fn batch(tx: &mut TenantTx, cards: &[Card], policy: OnDuplicate) -> Re
     .fetch_one(tx.conn())
     .await?;
     counts.updated = updated as usize;
-    counts.skipped += known.id.len() - updated as usize;
+    // A client deleted by a concurrent change between the two statements.
+    counts.skipped = existing - counts.updated;
     Ok(counts)
 }

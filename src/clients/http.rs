@@ -11,7 +11,8 @@ use serde_json::json;
 
 use super::{
     ClientsDelete, ClientsEdit, ClientsView, history,
-    model::{Client, ClientChanges, ClientDetail, ClientFilter, NewClient},
+    input::{ClientChanges, NewClient},
+    model::{Client, ClientDetail, ClientFilter},
     store,
 };
 use crate::{

@@ -7,8 +7,10 @@
 //! `appointments` (migration 0003), so the calendar needs to do nothing for them.
 
 mod export;
+mod fields;
 mod history;
 mod http;
+mod input;
 mod import;
 pub mod model;
 mod phone;
@@ -55,7 +57,7 @@ pub struct ClientRef {
 /// there is none: the first word of `name` becomes the first name, the rest the last name.
 /// Concurrent calls for one phone meet on the unique key and get the same client.
 pub async fn find_or_create_by_phone(tx: &mut TenantTx, name: &str, phone: &str) -> Result<ClientRef, AppError> {
-    let (first, last) = model::split_full_name(name);
+    let (first, last) = fields::split_full_name(name);
     Ok(sqlx::query_as(
         "insert into clients (first_name, last_name, phone) values ($1, $2, $3)
          on conflict (salon_id, phone) where deleted_at is null do update set phone = excluded.phone

@@ -3,7 +3,10 @@
 
 use sqlx::Acquire;
 
-use super::model::{Category, Client, ClientFilter, ClientStatistics, ClientValues, Gender, Segment, SortBy, SortOrder};
+use super::{
+    input::ClientValues,
+    model::{Category, Client, ClientFilter, ClientStatistics, Gender, Segment, SortBy, SortOrder},
+};
 use crate::{
     catalog::contains_pattern,
     http::error::{AppError, constraint_of},

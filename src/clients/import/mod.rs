@@ -15,7 +15,9 @@
 //! - more than [`BACKGROUND_ROWS`] data rows run as a job: `202 {jobId, status}`, progress by
 //!   `GET /clients/import/{jobId}` and WebSocket events `clients:import`.
 
+mod headers;
 mod job;
+mod job_store;
 mod rows;
 mod sheet;
 mod write;
@@ -30,7 +32,8 @@ use bytes::{Bytes, BytesMut};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-pub use job::{ImportJob, sweep};
+pub use job::sweep;
+pub use job_store::ImportJob;
 pub use rows::RowError;
 pub use write::OnDuplicate;
 
@@ -244,12 +247,12 @@ pub async fn import_clients(
     let (file_name, bytes) = upload(multipart).await?;
     let today = store::salon_today(&mut tx).await?;
     let parsed = parse_off_thread(bytes.clone(), today).await?;
-    if let Some(running) = job::active(&mut tx).await? {
-        return Err(job::in_progress(running));
+    if let Some(running) = job_store::active(&mut tx).await? {
+        return Err(job_store::in_progress(running));
     }
     if parsed.total > BACKGROUND_ROWS {
         let total = parsed.total;
-        let job_id = job::enqueue(&mut tx, user.id, &file_name, &bytes, total, policy).await?;
+        let job_id = job_store::enqueue(&mut tx, user.id, &file_name, &bytes, total, policy).await?;
         tx.commit().await?;
         job::start(state, user.salon, job_id, Some(parsed));
         let accepted = ImportAccepted { job_id, status: "queued".into(), total };
@@ -275,8 +278,8 @@ pub async fn import_status(
     mut tx: TenantTx,
     AppPath(job_id): AppPath<i64>,
 ) -> Result<Json<ImportJob>, AppError> {
-    job::mark_stale(&mut tx).await?;
-    let found = job::find(&mut tx, job_id).await?.ok_or(AppError::NotFound)?;
+    job_store::mark_stale(&mut tx).await?;
+    let found = job_store::find(&mut tx, job_id).await?.ok_or(AppError::NotFound)?;
     tx.commit().await?;
     Ok(Json(found))
 }

@@ -1,0 +1,147 @@
+//! SQL of import jobs (`client_import_jobs`): enqueue, read, and retire stale jobs.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{ImportResult, OnDuplicate};
+use crate::{http::error::AppError, tenancy::TenantTx};
+
+/// Seconds without a heartbeat after which a queued or running job is taken for dead.
+pub const STALE_AFTER_SECS: i64 = 120;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema, sqlx::Type)]
+#[serde(rename_all = "lowercase")]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+pub enum JobStatus {
+    Queued,
+    Running,
+    Completed,
+    Failed,
+}
+
+/// A background import as `GET /clients/import/{jobId}` shows it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportJob {
+    pub job_id: i64,
+    pub status: JobStatus,
+    pub file_name: String,
+    pub on_duplicate: OnDuplicate,
+    /// Data rows done (refused rows count as done).
+    pub processed: i32,
+    /// Data rows in the file.
+    pub total: i32,
+    /// Once `completed`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<ImportResult>,
+    /// Once `failed`: why; nothing of the file was written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct JobRow {
+    id: i64,
+    status: JobStatus,
+    file_name: String,
+    on_duplicate: String,
+    processed: i32,
+    total: i32,
+    result: Option<sqlx::types::Json<ImportResult>>,
+    error: Option<String>,
+    created_at: DateTime<Utc>,
+    started_at: Option<DateTime<Utc>>,
+    finished_at: Option<DateTime<Utc>>,
+}
+
+pub fn policy_of(text: &str) -> OnDuplicate {
+    if text == "update" { OnDuplicate::Update } else { OnDuplicate::Skip }
+}
+
+pub fn in_progress(job_id: i64) -> AppError {
+    AppError::ConflictWith {
+        code: "import_in_progress",
+        message: "Імпорт клієнтів уже виконується. Дочекайтеся його завершення".to_owned(),
+        conflict: serde_json::json!({ "jobId": job_id }),
+    }
+}
+
+/// Marks queued or running jobs without a recent heartbeat as failed; their ids.
+pub async fn mark_stale(tx: &mut TenantTx) -> Result<Vec<i64>, AppError> {
+    Ok(sqlx::query_scalar(
+        "update client_import_jobs
+         set status = 'failed', file = null, finished_at = now(), updated_at = now(),
+             error = 'Імпорт перервано: сервер зупинився під час роботи. Нічого не записано, завантажте файл ще раз'
+         where status in ('queued', 'running') and updated_at < now() - make_interval(secs => $1)
+         returning id",
+    )
+    .bind(STALE_AFTER_SECS as f64)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// The salon's queued or running import, after retiring stale ones.
+pub async fn active(tx: &mut TenantTx) -> Result<Option<i64>, AppError> {
+    mark_stale(tx).await?;
+    Ok(sqlx::query_scalar("select id from client_import_jobs where status in ('queued', 'running')")
+        .fetch_optional(tx.conn())
+        .await?)
+}
+
+/// Stores a queued job with its file; 409 when another import of the salon is active.
+pub async fn enqueue(
+    tx: &mut TenantTx,
+    user_id: i64,
+    file_name: &str,
+    file: &[u8],
+    total: usize,
+    policy: OnDuplicate,
+) -> Result<i64, AppError> {
+    let id: Option<i64> = sqlx::query_scalar(
+        "insert into client_import_jobs (on_duplicate, file_name, file, total, created_by)
+         values ($1, $2, $3, $4, $5)
+         on conflict (salon_id) where status in ('queued', 'running') do nothing
+         returning id",
+    )
+    .bind(policy.as_str())
+    .bind(file_name.chars().take(255).collect::<String>())
+    .bind(file)
+    .bind(i32::try_from(total).unwrap_or(i32::MAX))
+    .bind(user_id)
+    .fetch_optional(tx.conn())
+    .await?;
+    match id {
+        Some(id) => Ok(id),
+        None => Err(in_progress(active(tx).await?.unwrap_or_default())),
+    }
+}
+
+pub async fn find(tx: &mut TenantTx, id: i64) -> Result<Option<ImportJob>, AppError> {
+    let row: Option<JobRow> = sqlx::query_as(
+        "select id, status, file_name, on_duplicate, processed, total, result, error, created_at, started_at,
+                finished_at
+         from client_import_jobs where id = $1",
+    )
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(row.map(|r| ImportJob {
+        job_id: r.id,
+        status: r.status,
+        file_name: r.file_name,
+        on_duplicate: policy_of(&r.on_duplicate),
+        processed: r.processed,
+        total: r.total,
+        result: r.result.map(|j| j.0),
+        error: r.error,
+        created_at: r.created_at,
+        started_at: r.started_at,
+        finished_at: r.finished_at,
+    }))
+}

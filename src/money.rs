@@ -27,27 +27,47 @@ impl Money {
 
     /// Parses a decimal text such as `450`, `450.5`, `-12.05` exactly.
     pub fn parse(text: &str) -> Result<Money, &'static str> {
-        let text = text.trim();
-        let (negative, digits) = match text.strip_prefix('-') {
-            Some(rest) => (true, rest),
-            None => (false, text),
-        };
-        let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
-        if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
-            return Err("не число");
-        }
-        let frac = frac.trim_end_matches('0');
-        if frac.len() > 2 {
-            return Err("щонайбільше два знаки після коми");
-        }
-        let whole: i64 = whole.parse().map_err(|_| "завелика сума")?;
-        let frac_minor: i64 = format!("{frac:0<2}").parse().unwrap_or(0);
-        let minor = whole.checked_mul(100).and_then(|w| w.checked_add(frac_minor)).ok_or("завелика сума")?;
-        if minor > MAX_MINOR {
-            return Err("завелика сума");
-        }
-        Ok(Money(if negative { -minor } else { minor }))
+        parse_fixed(text, 2, MAX_MINOR).map(Money).map_err(|e| match e {
+            FixedError::NotANumber => "не число",
+            FixedError::TooManyDecimals => "щонайбільше два знаки після коми",
+            FixedError::TooLarge => "завелика сума",
+        })
     }
+}
+
+/// Why a decimal text is not an exact fixed-point value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FixedError {
+    NotANumber,
+    TooManyDecimals,
+    TooLarge,
+}
+
+/// Parses a plain decimal (`12`, `-0.125`; no exponent) exactly into units of 10^-`decimals`,
+/// refusing more decimals than that and absolute values above `max`. Shared by [`Money`] and
+/// the inventory's quantities.
+pub fn parse_fixed(text: &str, decimals: usize, max: i64) -> Result<i64, FixedError> {
+    let text = text.trim();
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(FixedError::NotANumber);
+    }
+    let frac = frac.trim_end_matches('0');
+    if frac.len() > decimals {
+        return Err(FixedError::TooManyDecimals);
+    }
+    let scale = 10i64.pow(decimals as u32);
+    let whole: i64 = whole.parse().map_err(|_| FixedError::TooLarge)?;
+    let frac_units: i64 = if frac.is_empty() { 0 } else { frac.parse::<i64>().map_err(|_| FixedError::NotANumber)? * 10i64.pow((decimals - frac.len()) as u32) };
+    let units = whole.checked_mul(scale).and_then(|w| w.checked_add(frac_units)).ok_or(FixedError::TooLarge)?;
+    if units > max {
+        return Err(FixedError::TooLarge);
+    }
+    Ok(if negative { -units } else { units })
 }
 
 impl fmt::Display for Money {

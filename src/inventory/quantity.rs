@@ -28,26 +28,12 @@ impl Quantity {
 
     /// Parses a decimal text such as `12`, `12.5`, `0.125`, `-3` exactly.
     pub fn parse(text: &str) -> Result<Quantity, &'static str> {
-        let text = text.trim();
-        let (negative, digits) = match text.strip_prefix('-') {
-            Some(rest) => (true, rest),
-            None => (false, text),
-        };
-        let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
-        if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
-            return Err("не число");
-        }
-        let frac = frac.trim_end_matches('0');
-        if frac.len() > 3 {
-            return Err("щонайбільше три знаки після коми");
-        }
-        let whole: i64 = whole.parse().map_err(|_| "завелика кількість")?;
-        let frac_milli: i64 = format!("{frac:0<3}").parse().unwrap_or(0);
-        let milli = whole.checked_mul(1000).and_then(|w| w.checked_add(frac_milli)).ok_or("завелика кількість")?;
-        if milli > MAX_MILLI {
-            return Err("завелика кількість");
-        }
-        Ok(Quantity(if negative { -milli } else { milli }))
+        use crate::money::{FixedError, parse_fixed};
+        parse_fixed(text, 3, MAX_MILLI).map(Quantity).map_err(|e| match e {
+            FixedError::NotANumber => "не число",
+            FixedError::TooManyDecimals => "щонайбільше три знаки після коми",
+            FixedError::TooLarge => "завелика кількість",
+        })
     }
 
     /// The quantity as the nearest `f64`, for spreadsheet cells (exact text → nearest double).

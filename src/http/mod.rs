@@ -46,6 +46,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(crate::clients::router())
         .merge(crate::finances::router())
         .merge(crate::inventory::router())
+        .merge(crate::settings::router())
+        .merge(crate::overview::router())
 }
 
 /// The OpenAPI document of the whole API (also `adelante openapi`).

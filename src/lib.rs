@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod cache;
 pub mod calendar;
 pub mod catalog;
 pub mod clients;
@@ -50,6 +51,12 @@ pub struct AppState {
     pub throttle: Throttle,
     pub mailer: Mailer,
     pub realtime: realtime::Hub,
+    /// Per-salon data versions: what makes the caches below safe across processes.
+    pub versions: cache::Versions,
+    /// Signed-in principals by (user, session), valid for one data version.
+    pub principals: Arc<cache::VersionedCache<(i64, i64), auth::CurrentUser>>,
+    /// Serialised answers of hot read routes, valid for one data version.
+    pub answers: Arc<cache::Answers>,
 }
 
 impl AppState {
@@ -66,6 +73,9 @@ impl AppState {
         Ok(Self {
             keys: Arc::new(TokenKeys::new(&config)),
             throttle: Throttle::new(kv.clone(), config.login_max_failures, config.login_window),
+            versions: cache::Versions::new(&kv),
+            principals: Arc::new(cache::principals()),
+            answers: Arc::new(cache::answers()),
             kv,
             mailer,
             realtime,

@@ -300,6 +300,7 @@ async fn a_missing_permission_is_403_with_the_envelope() {
     sqlx::query("update role_permissions set permissions = permissions || '{\"settings\": true, \"settings.staff.manage_access\": true}'
                  where role = 'receptionist' and salon_id = $1")
         .bind(receptionist.salon_id()).execute(&mut su).await.unwrap();
+    app.touch(receptionist.salon_id()).await;
     assert_eq!(app.get("/api/v1/users", &receptionist.access).await.status, StatusCode::OK);
 }
 

@@ -214,6 +214,7 @@ async fn permissions_follow_the_matrix_and_cost_prices_need_their_own() {
     let mut su = app.su().await;
     sqlx::query("update role_permissions set permissions = permissions || '{\"inventory.cost.view\": false}' where role = 'manager'")
         .execute(&mut su).await.unwrap();
+    app.touch(admin.salon_id()).await;
     let res = app.put(&format!("/api/v1/inventory/products/{id}"), &manager.access, json!({"costPrice": 0, "price": 120})).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
     assert_eq!((res.body["costPrice"].clone(), res.body["price"].clone()), (json!(0), json!(120)));
@@ -464,6 +465,7 @@ async fn reaching_the_minimum_notifies_admins_and_managers_once() {
     let reception = app.staff(&admin, "receptionist").await;
     let mut su = app.su().await;
     sqlx::query("update users set is_active = false where id = $1").bind(former.user_id).execute(&mut su).await.unwrap();
+    app.touch(former.salon_id()).await;
     let other = app.new_salon("Beta").await;
     let id = product(&app, &admin, "Шампунь", "SH-1", json!(5), json!(2)).await;
     let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws?token={}", app.addr, admin.access))

@@ -116,6 +116,7 @@ async fn the_export_is_an_xlsx_with_ukrainian_headers_and_number_cells() {
     let mut su = app.su().await;
     sqlx::query("update role_permissions set permissions = permissions || '{\"inventory.cost.view\": false}' where role = 'manager'")
         .execute(&mut su).await.unwrap();
+    app.touch(admin.salon_id()).await;
     let (status, _, bytes) = download(&app, &manager, "?includeBasicInfo=false&includeStockInfo=false").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(header_row(&sheet_rows(&bytes)), ["Ціна"]);

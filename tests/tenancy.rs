@@ -96,6 +96,7 @@ async fn a_suspended_salon_is_refused_with_a_clear_message() {
     let slug = slug_of(&app, a.salon_id()).await;
     let mut su = app.su().await;
     sqlx::query("update salons set status = 'suspended' where id = $1").bind(a.salon_id()).execute(&mut su).await.unwrap();
+    app.touch(a.salon_id()).await;
 
     app.get("/api/v1/auth/me", &a.access).await.assert_error(403, "salon_suspended");
     app.login(&a.email, PASSWORD).await.assert_error(403, "salon_suspended");

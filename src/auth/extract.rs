@@ -1,7 +1,7 @@
 //! Identity from the request: access claims, the current user, permission checks, and the
 //! request's tenant transaction.
 
-use std::{marker::PhantomData, net::SocketAddr, sync::Arc};
+use std::{marker::PhantomData, net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::{
     extract::{ConnectInfo, FromRequestParts},
@@ -13,6 +13,7 @@ use tokio::sync::Mutex;
 use super::{Role, UserOut, permissions, store, tokens::Claims};
 use crate::{
     AppState,
+    cache::{self, DataVersion, WriteScope},
     http::error::AppError,
     tenancy::{HostSalon, SalonId, TenantTx},
 };
@@ -41,13 +42,15 @@ impl FromRequestParts<AppState> for AccessClaims {
     }
 }
 
-/// The request's tenant transaction, opened by [`CurrentUser`] and handed to the handler's
-/// [`TenantTx`] argument, so one request is one transaction.
+/// The request's tenant transaction when [`CurrentUser`] had to open one to load the user;
+/// the handler's [`TenantTx`] takes it, so such a request is one transaction.
 #[derive(Clone, Default)]
 pub struct RequestTx(Arc<Mutex<Option<TenantTx>>>);
 
-/// The signed-in user, loaded fresh on every request: revoked sessions, deactivated accounts,
-/// suspended salons and permission edits take effect on the next request.
+/// The signed-in user: revoked sessions, deactivated accounts, suspended salons and
+/// permission edits take effect on the next request. The user is loaded from the database,
+/// or taken from the principal cache while the salon's data version is the one it was loaded
+/// under (every write bumps it; see [`crate::cache`]).
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
     pub id: i64,
@@ -55,7 +58,7 @@ pub struct CurrentUser {
     pub session_id: i64,
     pub role: Role,
     pub user: UserOut,
-    permissions: Map<String, Value>,
+    permissions: Arc<Map<String, Value>>,
 }
 
 impl CurrentUser {
@@ -83,52 +86,131 @@ impl FromRequestParts<AppState> for CurrentUser {
         }
         let AccessClaims(claims) = AccessClaims::from_request_parts(parts, state).await?;
         let HostSalon(host) = HostSalon::from_request_parts(parts, state).await?;
-        if host.is_some_and(|h| h != claims.salon()) {
+        let salon = claims.salon();
+        if host.is_some_and(|h| h != salon) {
             return Err(TENANT_MISMATCH);
         }
         let user_id = claims.user_id().ok_or(AppError::Unauthenticated)?;
-        let mut tx = state.db.begin(claims.salon()).await?;
-        let row = store::load_principal(&mut tx, user_id, claims.sid)
-            .await?
-            .ok_or(AppError::Unauthenticated)?;
-        if !row.session_live {
-            return Err(AppError::Unauthenticated);
+        if let Some(scope) = parts.extensions.get::<WriteScope>() {
+            scope.touch(salon);
         }
-        if !row.salon_active {
-            return Err(crate::tenancy::SALON_SUSPENDED);
-        }
-        if !row.user.is_active {
-            return Err(ACCOUNT_INACTIVE);
-        }
-        let span = tracing::Span::current();
-        span.record("salon.id", claims.salon_id);
-        span.record("user.id", user_id);
-        let user = CurrentUser {
-            id: user_id,
-            salon: claims.salon(),
-            session_id: claims.sid,
-            role: row.user.role,
-            user: row.user,
-            permissions: row.permissions.0,
+        // The version is read before anything else, so whatever this request caches is at
+        // least as new as it.
+        let version = state.versions.current(salon).await;
+        parts.extensions.insert(version);
+        let key = (user_id, claims.sid);
+        let user = match state.principals.get(salon, version, &key) {
+            Some(user) => user,
+            None => {
+                let mut tx = state.db.begin(salon).await?;
+                let (user, ttl) = load(&mut tx, salon, user_id, claims.sid).await?;
+                state.principals.put(salon, version, key, user.clone(), ttl);
+                parts.extensions.insert(RequestTx(Arc::new(Mutex::new(Some(tx)))));
+                user
+            }
         };
-        parts.extensions.insert(RequestTx(Arc::new(Mutex::new(Some(tx)))));
+        let span = tracing::Span::current();
+        span.record("salon.id", salon.get());
+        span.record("user.id", user_id);
         parts.extensions.insert(user.clone());
         Ok(user)
     }
 }
 
+/// Loads and checks the principal; also says how long it may be cached (never past the end
+/// of its session).
+async fn load(tx: &mut TenantTx, salon: SalonId, user_id: i64, sid: i64) -> Result<(CurrentUser, Duration), AppError> {
+    let row = store::load_principal(tx, user_id, sid).await?.ok_or(AppError::Unauthenticated)?;
+    if !row.session_live {
+        return Err(AppError::Unauthenticated);
+    }
+    if !row.salon_active {
+        return Err(crate::tenancy::SALON_SUSPENDED);
+    }
+    if !row.user.is_active {
+        return Err(ACCOUNT_INACTIVE);
+    }
+    let ttl = row
+        .session_expires_at
+        .and_then(|end| (end - chrono::Utc::now()).to_std().ok())
+        .unwrap_or_default()
+        .min(cache::ENTRY_TTL);
+    let user = CurrentUser {
+        id: user_id,
+        salon,
+        session_id: sid,
+        role: row.user.role,
+        user: row.user,
+        permissions: Arc::new(row.permissions.0),
+    };
+    Ok((user, ttl))
+}
+
 impl FromRequestParts<AppState> for TenantTx {
     type Rejection = AppError;
 
-    /// Takes the transaction [`CurrentUser`] opened; a handler lists `CurrentUser` (or `Can`)
-    /// before `TenantTx`.
-    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, AppError> {
-        let slot = parts.extensions.get::<RequestTx>().cloned();
-        let taken = match slot {
+    /// The transaction [`CurrentUser`] opened, or a new one in the user's salon; a handler
+    /// lists `CurrentUser` (or `Can`) before `TenantTx`.
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let opened = match parts.extensions.get::<RequestTx>().cloned() {
             Some(RequestTx(slot)) => slot.lock().await.take(),
             None => None,
         };
-        taken.ok_or_else(|| AppError::Internal(anyhow::anyhow!("TenantTx extracted before CurrentUser")))
+        if let Some(tx) = opened {
+            return Ok(tx);
+        }
+        let salon = parts
+            .extensions
+            .get::<CurrentUser>()
+            .map(|u| u.salon)
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("TenantTx extracted before CurrentUser")))?;
+        state.db.begin(salon).await
+    }
+}
+
+/// The request's tenant transaction, opened only when the handler asks for it: for handlers
+/// that may answer from a cache without touching the database.
+pub struct LazyTx {
+    opened: Option<RequestTx>,
+    salon: SalonId,
+    db: crate::tenancy::AppDb,
+}
+
+impl LazyTx {
+    pub async fn begin(self) -> Result<TenantTx, AppError> {
+        if let Some(RequestTx(slot)) = self.opened
+            && let Some(tx) = slot.lock().await.take()
+        {
+            return Ok(tx);
+        }
+        self.db.begin(self.salon).await
+    }
+}
+
+impl FromRequestParts<AppState> for LazyTx {
+    type Rejection = AppError;
+
+    /// List it after `CurrentUser` or `Can`, like [`TenantTx`].
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let salon = parts
+            .extensions
+            .get::<CurrentUser>()
+            .map(|u| u.salon)
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("LazyTx extracted before CurrentUser")))?;
+        Ok(LazyTx { opened: parts.extensions.get::<RequestTx>().cloned(), salon, db: state.db.clone() })
+    }
+}
+
+impl FromRequestParts<AppState> for DataVersion {
+    type Rejection = AppError;
+
+    /// The salon's data version [`CurrentUser`] read (list it after `CurrentUser` or `Can`).
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, AppError> {
+        parts
+            .extensions
+            .get::<DataVersion>()
+            .copied()
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("DataVersion extracted before CurrentUser")))
     }
 }
 

@@ -13,7 +13,7 @@ mod store;
 mod throttle;
 pub mod tokens;
 
-pub use extract::{AccessClaims, Can, ClientIp, CurrentUser, Permission, RequestTx, UserAgent};
+pub use extract::{AccessClaims, Can, ClientIp, CurrentUser, LazyTx, Permission, RequestTx, UserAgent};
 pub use model::{Role, TokenAnswer, UserOut};
 pub use routes::router;
 pub use routes::{normalise_email, slug_base};

@@ -383,6 +383,8 @@ async fn reset_password(
     })
     .await?;
     tx.commit().await?;
+    // No signed-in user marked this request's salon: retire its cached sessions here.
+    state.versions.bump(token.salon).await;
     Ok(axum::Json(MessageAnswer { message: "Пароль змінено. Увійдіть з новим паролем".into() }))
 }
 

@@ -28,6 +28,7 @@ pub struct PrincipalRow {
     pub user: UserOut,
     pub salon_active: bool,
     pub session_live: bool,
+    pub session_expires_at: Option<DateTime<Utc>>,
     pub permissions: sqlx::types::Json<Map<String, Value>>,
 }
 
@@ -37,6 +38,7 @@ pub async fn load_principal(tx: &mut TenantTx, user_id: i64, session_id: i64) ->
                 u.is_verified, u.telegram_id, u.telegram_username, u.created_at,
                 s.status = 'active' as salon_active,
                 coalesce(ses.revoked_at is null and ses.expires_at > now(), false) as session_live,
+                ses.expires_at as session_expires_at,
                 coalesce(rp.permissions, '{}'::jsonb) as permissions
          from users u
          join salons s on s.id = u.salon_id

@@ -1,6 +1,7 @@
 //! Free-slot search and single-slot checks.
 
-use chrono::{DateTime, Duration, Utc};
+use axum::{extract::State, response::Response};
+use chrono::{DateTime, Duration, DurationRound, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -8,7 +9,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::{book, slots, store};
 use crate::{
     AppState,
-    auth::CurrentUser,
+    auth::{CurrentUser, LazyTx},
+    cache::{self, DataVersion},
     catalog,
     clock::{self, HhMm, Ymd},
     http::{AppPath, AppQuery, error::AppError},
@@ -82,13 +84,24 @@ pub struct Availability {
 #[utoipa::path(get, path = "/appointments/availability", tag = "appointments", security(("bearer" = [])),
     params(SlotQuery), responses((status = 200, body = Availability), (status = 422)))]
 async fn free_slots(
-    _: CurrentUser,
-    mut tx: TenantTx,
+    State(state): State<AppState>,
+    user: CurrentUser,
+    version: DataVersion,
+    db: LazyTx,
     AppQuery(q): AppQuery<SlotQuery>,
-) -> Result<axum::Json<Availability>, AppError> {
+) -> Result<Response, AppError> {
+    // Slots already begun are not offered; to the minute, so one minute's searches share
+    // their answer.
+    let now = Utc::now().duration_trunc(Duration::minutes(1)).unwrap_or_else(|_| Utc::now());
+    let key = format!("slots {q:?} {}", now.timestamp());
+    cache::json(&state, user.salon, version, key, search(db, q, now)).await
+}
+
+async fn search(db: LazyTx, q: SlotQuery, now: DateTime<Utc>) -> Result<Availability, AppError> {
+    let mut tx = db.begin().await?;
     let (zone, step) = store::salon_clock(&mut tx).await?;
     let tz = clock::zone(&zone);
-    let today = Utc::now().with_timezone(&tz).date_naive();
+    let today = now.with_timezone(&tz).date_naive();
     let from = q.date_from.map_or(today, |d| d.0);
     let to = q.date_to.map_or(from, |d| d.0);
     if to < from || (to - from).num_days() > MAX_DAYS {
@@ -113,12 +126,11 @@ async fn free_slots(
         },
     };
     let windows = book::windows_of(&mut tx, &staff_ids, from, to).await?;
-    let range_start = clock::instant(tz, from, chrono::NaiveTime::MIN).unwrap_or_else(|_| Utc::now()) - Duration::days(1);
-    let range_end = clock::instant(tz, to, chrono::NaiveTime::MIN).unwrap_or_else(|_| Utc::now()) + Duration::days(2);
+    let range_start = clock::instant(tz, from, chrono::NaiveTime::MIN).unwrap_or(now) - Duration::days(1);
+    let range_end = clock::instant(tz, to, chrono::NaiveTime::MIN).unwrap_or(now) + Duration::days(2);
     let busy = store::busy(&mut tx, &staff_ids, range_start, range_end).await?;
     tx.commit().await?;
 
-    let now = Utc::now();
     let duration = Duration::minutes(minutes);
     let staff = staff_ids
         .iter()
@@ -129,7 +141,7 @@ async fn free_slots(
             StaffSlots { staff_id, days: group_by_day(found) }
         })
         .collect();
-    Ok(axum::Json(Availability { service_id, duration: minutes, timezone: zone, slot_step: step, staff }))
+    Ok(Availability { service_id, duration: minutes, timezone: zone, slot_step: step, staff })
 }
 
 fn group_by_day(found: Vec<slots::Slot>) -> Vec<DaySlots> {

@@ -1,6 +1,6 @@
 //! `/appointments` handlers.
 
-use axum::{extract::State, http::StatusCode};
+use axum::{extract::State, http::StatusCode, response::Response};
 use serde_json::json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -11,7 +11,8 @@ use super::{
 };
 use crate::{
     AppState, audit,
-    auth::{Can, ClientIp, CurrentUser},
+    auth::{Can, ClientIp, CurrentUser, LazyTx},
+    cache::{self, DataVersion},
     http::{AppJson, AppPath, AppQuery, error::AppError},
     notifications::{self, NewNotification, Notification},
     permission,
@@ -32,22 +33,30 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Appointments matching the filters, by date and start time: every match, no page cut
-/// unless `limit` is given.
+/// unless `limit` is given. Answers are cached per salon data version (see [`crate::cache`]):
+/// the calendar refetches the same day on every socket event.
 #[utoipa::path(get, path = "/appointments", tag = "appointments", security(("bearer" = [])),
     params(ListQuery), responses((status = 200, body = [Appointment]), (status = 403)))]
 async fn list_appointments(
-    _: Can<AppointmentsView>,
-    mut tx: TenantTx,
+    State(state): State<AppState>,
+    Can(user, ..): Can<AppointmentsView>,
+    version: DataVersion,
+    db: LazyTx,
     AppQuery(q): AppQuery<ListQuery>,
-) -> Result<axum::Json<Vec<Appointment>>, AppError> {
+) -> Result<Response, AppError> {
     if let (Some(from), Some(to)) = (q.date_from, q.date_to)
         && from > to
     {
         return Err(AppError::field("dateTo", "Кінець періоду раніше за початок"));
     }
-    let list = store::list(&mut tx, &q).await?;
-    tx.commit().await?;
-    Ok(axum::Json(list))
+    let key = format!("appointments {q:?}");
+    cache::json(&state, user.salon, version, key, async {
+        let mut tx = db.begin().await?;
+        let list = store::list(&mut tx, &q).await?;
+        tx.commit().await?;
+        Ok(list)
+    })
+    .await
 }
 
 #[utoipa::path(get, path = "/appointments/{id}", tag = "appointments", security(("bearer" = [])),

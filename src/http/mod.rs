@@ -75,6 +75,7 @@ pub fn app(state: AppState) -> Router {
         .merge(api)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.clone(), crate::cache::track_writes))
         .layer(middleware::from_fn(track_metrics))
         .layer(DefaultBodyLimit::max(config.body_limit_bytes))
         .with_state(state.clone());

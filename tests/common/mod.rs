@@ -113,6 +113,8 @@ pub struct TestApp {
     pub state: AppState,
     pub client: reqwest::Client,
     server: tokio::task::JoinHandle<()>,
+    /// False for a sibling: the first server drops the database.
+    owns_db: bool,
 }
 
 impl TestApp {
@@ -137,6 +139,10 @@ impl TestApp {
 
         let outbox = std::env::temp_dir().join(&db_name).join("outbox");
         std::fs::create_dir_all(&outbox).unwrap();
+        Self::serve(db_name, outbox, overrides, true).await
+    }
+
+    async fn serve(db_name: String, outbox: PathBuf, overrides: &[(&str, &str)], owns_db: bool) -> Self {
         let state = AppState::connect(test_config(&db_name, &outbox, overrides)).await.expect("app connects");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -145,7 +151,19 @@ impl TestApp {
             axum::serve(listener, app).await.unwrap();
         });
         let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
-        TestApp { addr, db_name, outbox, state, client, server }
+        TestApp { addr, db_name, outbox, state, client, server, owns_db }
+    }
+
+    /// A second server process on the same database and Redis, with its own pools and caches:
+    /// what another replica behind the load balancer is.
+    pub async fn sibling(&self) -> Self {
+        Self::serve(self.db_name.clone(), self.outbox.clone(), &[], false).await
+    }
+
+    /// Marks the salon's data as changed, as every write through the API does: needed after a
+    /// test edits rows behind the server's back with [`Self::su`].
+    pub async fn touch(&self, salon_id: i64) {
+        self.state.versions.bump(adelante::tenancy::SalonId(salon_id)).await;
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -274,6 +292,9 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.server.abort();
+        if !self.owns_db {
+            return;
+        }
         let name = self.db_name.clone();
         let dir = std::env::temp_dir().join(&name);
         // Dropped on a separate thread: Drop cannot await, and the test's runtime is ending.

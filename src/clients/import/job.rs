@@ -149,6 +149,8 @@ async fn execute(state: &AppState, salon: SalonId, job_id: i64, parsed: Option<P
         return Err(AppError::Internal(anyhow::anyhow!("import job {job_id} was retired while it ran")));
     }
     tx.commit().await?;
+    // Written outside a request: retire the salon's cached reads here (see crate::cache).
+    state.versions.bump(salon).await;
     let done = Progress { job_id, status: JobStatus::Completed, processed: total, total, result: Some(&result), error: None };
     publish(state, salon, &done).await;
     Ok(())

@@ -1,0 +1,340 @@
+//! Read caches that stay correct across server processes.
+//!
+//! Every salon has a *data version*, a counter in Redis (in-process without `REDIS_URL`).
+//! A request reads it once, before it reads anything else; every request that may have
+//! written (any method but GET, HEAD and OPTIONS) bumps it after its answer is ready, and so
+//! does any other writer (jobs, password resets). A cache entry remembers the version it was
+//! read under and is used only while the version is unchanged, so a write on one process is
+//! seen by the next request on every process — no message has to arrive first.
+//!
+//! Why it is safe: a reader takes the version *before* reading the data, so what it stores
+//! under version `v` is at least as new as the moment `v` was current. A writer bumps *after*
+//! its commit, so from its answer on, every reader misses the entries of the old version.
+//!
+//! Two caches use it: signed-in principals (user, session, permission matrix), which lets a
+//! request skip the principal query, and whole answers of hot read routes (the calendar's day
+//! view and the free-slot search), which lets them skip the database altogether. Entries also
+//! expire after [`ENTRY_TTL`], a backstop for writes made outside the API (an operator's SQL).
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use axum::{
+    extract::{Request, State},
+    http::{HeaderValue, header},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use bytes::Bytes;
+use deadpool_redis::{Pool, redis};
+use quick_cache::{Weighter, sync::Cache};
+
+use crate::{AppState, http::error::AppError, kv::Kv, tenancy::SalonId};
+
+/// How long any cache entry may live, whatever the version says.
+pub const ENTRY_TTL: Duration = Duration::from_secs(60);
+/// Bytes of serialised answers one process keeps.
+const ANSWERS_CAPACITY: u64 = 64 << 20;
+/// Principals one process keeps.
+const PRINCIPALS_CAPACITY: usize = 20_000;
+
+/// The salon's data version as one request saw it; `None` when Redis did not answer (caches
+/// are then bypassed, never trusted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataVersion(pub Option<u64>);
+
+/// Per-salon data versions.
+#[derive(Clone)]
+pub enum Versions {
+    Redis { pool: Pool, prefix: String },
+    Local(Arc<Mutex<HashMap<i64, u64>>>),
+}
+
+impl Versions {
+    pub fn new(kv: &Kv) -> Self {
+        match kv {
+            Kv::Redis { pool, prefix } => Versions::Redis { pool: pool.clone(), prefix: prefix.clone() },
+            Kv::Local(_) => Versions::Local(Arc::default()),
+        }
+    }
+
+    fn key(prefix: &str, salon: SalonId) -> String {
+        format!("{prefix}salon:{}:version", salon.get())
+    }
+
+    /// The current version. A missing key (first use, or Redis lost its data) starts at a
+    /// random value, so entries cached under an old counter are never mistaken for fresh.
+    pub async fn current(&self, salon: SalonId) -> DataVersion {
+        match self {
+            Versions::Redis { pool, prefix } => {
+                let key = Self::key(prefix, salon);
+                let read = async {
+                    let mut conn = pool.get().await?;
+                    let found: Option<u64> = redis::cmd("GET").arg(&key).query_async(&mut conn).await?;
+                    if let Some(v) = found {
+                        return anyhow::Ok(v);
+                    }
+                    let (v,): (u64,) = redis::pipe()
+                        .cmd("SET").arg(&key).arg(seed()).arg("NX").ignore()
+                        .get(&key)
+                        .query_async(&mut conn)
+                        .await?;
+                    Ok(v)
+                };
+                match read.await {
+                    Ok(v) => DataVersion(Some(v)),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "data version unavailable; caches bypassed");
+                        DataVersion(None)
+                    }
+                }
+            }
+            Versions::Local(map) => {
+                let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
+                DataVersion(Some(*map.entry(salon.get()).or_insert_with(seed)))
+            }
+        }
+    }
+
+    /// Marks the salon's data as changed: every cache entry of an older version is dead.
+    pub async fn bump(&self, salon: SalonId) {
+        match self {
+            Versions::Redis { pool, prefix } => {
+                let key = Self::key(prefix, salon);
+                let write = async {
+                    let mut conn = pool.get().await?;
+                    let _: () = redis::pipe()
+                        .cmd("SET").arg(&key).arg(seed()).arg("NX").ignore()
+                        .incr(&key, 1u64).ignore()
+                        .query_async(&mut conn)
+                        .await?;
+                    anyhow::Ok(())
+                };
+                if let Err(e) = write.await {
+                    // Readers of this salon may see answers up to ENTRY_TTL old.
+                    tracing::error!(error = %e, salon.id = salon.get(), "data version not bumped");
+                }
+            }
+            Versions::Local(map) => {
+                let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
+                let v = map.entry(salon.get()).or_insert_with(seed);
+                *v = v.wrapping_add(1);
+            }
+        }
+    }
+}
+
+/// A random starting version below 2^62, leaving room to count up.
+fn seed() -> u64 {
+    rand::random::<u64>() >> 2
+}
+
+/// A value cached under a data version, until the version moves or the entry expires.
+#[derive(Clone)]
+pub struct Entry<V> {
+    version: u64,
+    until: Instant,
+    value: V,
+}
+
+/// Keyed values that are valid for one data version of one salon.
+pub struct VersionedCache<K, V, W = quick_cache::UnitWeighter> {
+    entries: Cache<(i64, K), Entry<V>, W>,
+}
+
+impl<K: Eq + std::hash::Hash + Clone, V: Clone> VersionedCache<K, V> {
+    pub fn with_items(items: usize) -> Self {
+        Self { entries: Cache::new(items) }
+    }
+}
+
+impl<K, V, W> VersionedCache<K, V, W>
+where
+    K: Eq + std::hash::Hash + Clone,
+    V: Clone,
+    W: Weighter<(i64, K), Entry<V>> + Clone,
+{
+    /// The value stored for `key` under exactly this version, if it has not expired.
+    pub fn get(&self, salon: SalonId, version: DataVersion, key: &K) -> Option<V> {
+        let version = version.0?;
+        let found = self.entries.get(&(salon.get(), key.clone()))?;
+        (found.version == version && found.until > Instant::now()).then_some(found.value)
+    }
+
+    /// Stores `value` as read under `version`, for at most `ttl` (capped at [`ENTRY_TTL`]).
+    pub fn put(&self, salon: SalonId, version: DataVersion, key: K, value: V, ttl: Duration) {
+        if let Some(version) = version.0 {
+            let until = Instant::now() + ttl.min(ENTRY_TTL);
+            self.entries.insert((salon.get(), key), Entry { version, until, value });
+        }
+    }
+}
+
+/// Weighs serialised answers by their length.
+#[derive(Clone)]
+pub struct ByLength;
+
+impl<K> Weighter<(i64, K), Entry<Bytes>> for ByLength {
+    fn weight(&self, _: &(i64, K), entry: &Entry<Bytes>) -> u64 {
+        entry.value.len() as u64 + 64
+    }
+}
+
+/// Serialised JSON answers of hot read routes, keyed by route and normalised query.
+pub type Answers = VersionedCache<String, Bytes, ByLength>;
+
+pub fn answers() -> Answers {
+    VersionedCache { entries: Cache::with_weighter(4_096, ANSWERS_CAPACITY, ByLength) }
+}
+
+pub fn principals<V: Clone>() -> VersionedCache<(i64, i64), V> {
+    VersionedCache::with_items(PRINCIPALS_CAPACITY)
+}
+
+/// Answers `key` from the cache, or runs `compute`, serialises its value, caches the bytes
+/// and answers them.
+pub async fn json<T, F>(
+    state: &AppState,
+    salon: SalonId,
+    version: DataVersion,
+    key: String,
+    compute: F,
+) -> Result<Response, AppError>
+where
+    T: serde::Serialize,
+    F: Future<Output = Result<T, AppError>>,
+{
+    let bytes = match state.answers.get(salon, version, &key) {
+        Some(bytes) => {
+            metrics::counter!("answer_cache_total", "result" => "hit").increment(1);
+            bytes
+        }
+        None => {
+            metrics::counter!("answer_cache_total", "result" => "miss").increment(1);
+            let value = compute.await?;
+            let bytes = Bytes::from(serde_json::to_vec(&value).map_err(|e| AppError::Internal(e.into()))?);
+            state.answers.put(salon, version, key, bytes.clone(), ENTRY_TTL);
+            bytes
+        }
+    };
+    Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], bytes).into_response())
+}
+
+/// The salon a writing request touched, set by the auth extractor (or a handler that writes
+/// without a signed-in user). When the request ends — answered or cancelled — its salon's
+/// version is bumped.
+#[derive(Clone)]
+pub struct WriteScope(Arc<ScopeInner>);
+
+struct ScopeInner {
+    versions: Versions,
+    salon: Mutex<Option<SalonId>>,
+    done: AtomicBool,
+}
+
+impl WriteScope {
+    pub fn touch(&self, salon: SalonId) {
+        *self.0.salon.lock().unwrap_or_else(|e| e.into_inner()) = Some(salon);
+    }
+
+    fn salon(&self) -> Option<SalonId> {
+        *self.0.salon.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Bumps now, before the answer leaves, so the client's next read sees its write.
+    async fn finish(&self) {
+        if let Some(salon) = self.salon() {
+            self.0.versions.bump(salon).await;
+        }
+        self.0.done.store(true, Ordering::Release);
+    }
+}
+
+impl Drop for ScopeInner {
+    /// A cancelled request (client gone, timeout) may still have committed: bump anyway.
+    fn drop(&mut self) {
+        let salon = *self.salon.get_mut().unwrap_or_else(|e| e.into_inner());
+        if let (Some(salon), false) = (salon, *self.done.get_mut())
+            && let Ok(rt) = tokio::runtime::Handle::try_current()
+        {
+            let versions = self.versions.clone();
+            rt.spawn(async move { versions.bump(salon).await });
+        }
+    }
+}
+
+/// Middleware: gives every request that may write a [`WriteScope`] and settles it when the
+/// answer is ready.
+pub async fn track_writes(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    if req.method().is_safe() {
+        return next.run(req).await;
+    }
+    let scope = WriteScope(Arc::new(ScopeInner {
+        versions: state.versions.clone(),
+        salon: Mutex::new(None),
+        done: AtomicBool::new(false),
+    }));
+    req.extensions_mut().insert(scope.clone());
+    let res = next.run(req).await;
+    scope.finish().await;
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn salon(id: i64) -> SalonId {
+        SalonId(id)
+    }
+
+    #[tokio::test]
+    async fn entries_live_only_for_their_version() {
+        let versions = Versions::Local(Arc::default());
+        let cache: VersionedCache<String, u32> = VersionedCache::with_items(16);
+        let (a, b) = (salon(1), salon(2));
+        let v = versions.current(a).await;
+        cache.put(a, v, "day".into(), 7, ENTRY_TTL);
+        assert_eq!(cache.get(a, v, &"day".into()), Some(7));
+        assert_eq!(cache.get(b, versions.current(b).await, &"day".into()), None, "per salon");
+        versions.bump(a).await;
+        let after = versions.current(a).await;
+        assert_ne!(after, v);
+        assert_eq!(cache.get(a, after, &"day".into()), None, "a write retires the entry");
+        cache.put(a, DataVersion(None), "day".into(), 8, ENTRY_TTL);
+        assert_eq!(cache.get(a, DataVersion(None), &"day".into()), None, "no version, no cache");
+    }
+
+    #[tokio::test]
+    async fn entries_expire() {
+        let versions = Versions::Local(Arc::default());
+        let cache: VersionedCache<u8, u8> = VersionedCache::with_items(4);
+        let v = versions.current(salon(1)).await;
+        cache.put(salon(1), v, 1, 1, Duration::from_millis(20));
+        assert_eq!(cache.get(salon(1), v, &1), Some(1));
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        assert_eq!(cache.get(salon(1), v, &1), None);
+    }
+
+    #[tokio::test]
+    async fn a_dropped_scope_still_bumps() {
+        let versions = Versions::Local(Arc::default());
+        let before = versions.current(salon(3)).await;
+        let scope = WriteScope(Arc::new(ScopeInner {
+            versions: versions.clone(),
+            salon: Mutex::new(None),
+            done: AtomicBool::new(false),
+        }));
+        scope.touch(salon(3));
+        drop(scope); // as when the request's future is cancelled after its commit
+        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        assert_ne!(versions.current(salon(3)).await, before);
+    }
+}

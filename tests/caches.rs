@@ -1,0 +1,151 @@
+//! The read caches (principals, the day view, free slots) across two server processes on one
+//! database and Redis: a write through either process is seen by the next request on both.
+
+mod common;
+
+use common::{Session, TestApp};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+const DAY: &str = "2031-06-02";
+
+async fn member(app: &TestApp, admin: &Session, first_name: &str) -> i64 {
+    let res = app
+        .post("/api/v1/staff", Some(&admin.access),
+              json!({"firstName": first_name, "lastName": "Майстер", "phone": "+380501112233", "position": "master"}))
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    res.body["id"].as_i64().unwrap()
+}
+
+async fn book(app: &TestApp, who: &Session, staff_id: i64, start: &str, end: &str) -> i64 {
+    let body = json!({"clientName": "Марія Петренко", "clientPhone": "+380671234567", "service": "Стрижка",
+                      "date": DAY, "startTime": start, "endTime": end, "status": "scheduled", "type": "standard",
+                      "notes": "", "price": 450, "staffId": staff_id});
+    let res = app.post("/api/v1/appointments", Some(&who.access), body).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    res.body["id"].as_i64().unwrap()
+}
+
+async fn day(app: &TestApp, who: &Session) -> Vec<(i64, String, String)> {
+    let res = app.get(&format!("/api/v1/appointments?date={DAY}"), &who.access).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    res.body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["id"].as_i64().unwrap(), a["startTime"].as_str().unwrap().to_owned(), a["status"].as_str().unwrap().to_owned()))
+        .collect()
+}
+
+fn starts(slots: &Value) -> Vec<String> {
+    slots["staff"][0]["days"][0]["slots"]
+        .as_array()
+        .map(|s| s.iter().map(|x| x["startTime"].as_str().unwrap().to_owned()).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn the_day_view_is_fresh_on_both_processes_after_every_write() {
+    let one = TestApp::spawn().await;
+    let two = one.sibling().await;
+    let admin = one.new_salon("Salon").await;
+    let staff = member(&one, &admin, "Ірина").await;
+    let first = book(&one, &admin, staff, "10:00", "11:00").await;
+
+    // Both processes have read (and cached) the day.
+    assert_eq!(day(&one, &admin).await.len(), 1);
+    assert_eq!(day(&two, &admin).await.len(), 1);
+
+    let second = book(&one, &admin, staff, "12:00", "13:00").await;
+    assert_eq!(day(&two, &admin).await.iter().map(|a| a.0).collect::<Vec<_>>(), [first, second]);
+
+    let moved = two.put(&format!("/api/v1/appointments/{second}"), &admin.access,
+                        json!({"startTime": "14:00", "endTime": "15:00"})).await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.text);
+    assert_eq!(day(&one, &admin).await[1].1, "14:00");
+
+    let status = one.request(Method::PATCH, &format!("/api/v1/appointments/{first}/status"), Some(&admin.access),
+                             Some(json!({"status": "confirmed"}))).await;
+    assert_eq!(status.status, StatusCode::OK, "{}", status.text);
+    assert_eq!(day(&two, &admin).await[0].2, "confirmed");
+
+    let gone = two.request(Method::DELETE, &format!("/api/v1/appointments/{first}"), Some(&admin.access), None).await;
+    assert!(gone.status.is_success(), "{}", gone.text);
+    assert_eq!(day(&one, &admin).await.iter().map(|a| a.0).collect::<Vec<_>>(), [second]);
+}
+
+#[tokio::test]
+async fn answers_come_from_the_cache_until_the_salon_data_changes() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Salon").await;
+    let staff = member(&app, &admin, "Ірина").await;
+    let id = book(&app, &admin, staff, "10:00", "11:00").await;
+    assert_eq!(day(&app, &admin).await[0].2, "scheduled");
+
+    // Behind the server's back: the cached answer is still served...
+    let mut su = app.su().await;
+    sqlx::query("update appointments set status = 'arrived' where id = $1").bind(id).execute(&mut su).await.unwrap();
+    assert_eq!(day(&app, &admin).await[0].2, "scheduled", "the second read is the cached answer");
+    // ...until the salon's data version moves, as every write through the API moves it.
+    app.touch(admin.salon_id()).await;
+    assert_eq!(day(&app, &admin).await[0].2, "arrived");
+
+    // Another salon asking the same question gets its own answer.
+    let other = app.new_salon("Other").await;
+    assert_eq!(day(&app, &other).await, []);
+}
+
+#[tokio::test]
+async fn free_slots_follow_bookings_made_on_the_other_process() {
+    let one = TestApp::spawn().await;
+    let two = one.sibling().await;
+    let admin = one.new_salon("Salon").await;
+    let staff = member(&one, &admin, "Ірина").await;
+    let path = format!("/api/v1/appointments/availability?duration=60&staffId={staff}&dateFrom={DAY}&dateTo={DAY}");
+    let before = starts(&two.get(&path, &admin.access).await.body);
+    assert!(before.contains(&"10:00".to_owned()), "{before:?}");
+
+    book(&one, &admin, staff, "10:00", "11:00").await;
+    let after = starts(&two.get(&path, &admin.access).await.body);
+    assert!(!after.contains(&"10:00".to_owned()) && !after.contains(&"10:30".to_owned()), "{after:?}");
+    assert!(after.contains(&"11:00".to_owned()), "{after:?}");
+}
+
+#[tokio::test]
+async fn sign_out_deactivation_and_permission_edits_reach_both_processes_at_once() {
+    let one = TestApp::spawn().await;
+    let two = one.sibling().await;
+    let admin = one.new_salon("Salon").await;
+    let master = one.staff(&admin, "master").await;
+    let receptionist = one.staff(&admin, "receptionist").await;
+    for app in [&one, &two] {
+        for who in [&admin, &master, &receptionist] {
+            assert_eq!(app.get("/api/v1/auth/me", &who.access).await.status, StatusCode::OK);
+        }
+    }
+
+    // Signing out on one process kills the access token on the other at once.
+    let out = one.request(Method::POST, "/api/v1/auth/logout", Some(&master.access), None).await;
+    assert!(out.status.is_success(), "{}", out.text);
+    two.get("/api/v1/auth/me", &master.access).await.assert_error(401, "not_authenticated");
+
+    // Deactivation (which also signs the account out) on the second process is enforced by
+    // the first.
+    let off = two.put(&format!("/api/v1/users/{}", receptionist.user_id), &admin.access, json!({"is_active": false})).await;
+    assert_eq!(off.status, StatusCode::OK, "{}", off.text);
+    one.get("/api/v1/auth/me", &receptionist.access).await.assert_error(401, "not_authenticated");
+
+    // A password reset (no signed-in user) also signs the account out everywhere.
+    let admin_two = one.login_ok(&admin.email, common::PASSWORD).await;
+    assert_eq!(two.get("/api/v1/auth/me", &admin_two.access).await.status, StatusCode::OK);
+    let res = one.post("/api/v1/auth/forgot-password", None, json!({"email": admin.email})).await;
+    assert!(res.status.is_success(), "{}", res.text);
+    let mail = one.wait_for_mails(1).await.pop().unwrap();
+    let start = mail.find("/reset-password?token=").expect("link in mail") + "/reset-password?token=".len();
+    let token: String =
+        mail[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')).collect();
+    let reset = one.post("/api/v1/auth/reset-password", None, json!({"token": token, "password": "another-long-password"})).await;
+    assert!(reset.status.is_success(), "{}", reset.text);
+    two.get("/api/v1/auth/me", &admin_two.access).await.assert_error(401, "not_authenticated");
+}

@@ -246,12 +246,18 @@ async fn every_protected_route_checks_its_permission() {
     for (m, path, id) in PROTECTED {
         set_role(&app, &admin, "manager", &everything_but(id)).await;
         let denied = call(&app, m, path, &manager.access).await;
-        if denied.status != StatusCode::FORBIDDEN || denied.body["code"] != "forbidden" || !denied.body["message"].is_string() {
+        if denied.status != StatusCode::FORBIDDEN
+            || denied.body["code"] != "forbidden"
+            || !denied.body["message"].is_string()
+        {
             failures.push(format!("{m} {path} without {id}: {} {}", denied.status, denied.text));
         }
         set_role(&app, &admin, "manager", &only(id)).await;
         let allowed = call(&app, m, path, &manager.access).await;
-        if allowed.status == StatusCode::FORBIDDEN || allowed.status.is_server_error() || allowed.status == StatusCode::UNAUTHORIZED {
+        if allowed.status == StatusCode::FORBIDDEN
+            || allowed.status.is_server_error()
+            || allowed.status == StatusCode::UNAUTHORIZED
+        {
             failures.push(format!("{m} {path} with only {id}: {} {}", allowed.status, allowed.text));
         }
     }
@@ -310,8 +316,14 @@ async fn default_rows_are_enforced_for_receptionists_and_masters() {
     }
     // The receptionist's default row, spot-checked by hand so the test does not only restate it.
     let receptionist = app.staff(&admin, "receptionist").await;
-    for (m, path) in [("GET", "/api/v1/users"), ("DELETE", "/api/v1/clients/1"), ("GET", "/api/v1/finances/export"),
-                      ("POST", "/api/v1/services"), ("GET", "/api/v1/settings/roles"), ("GET", "/api/v1/clients/export")] {
+    for (m, path) in [
+        ("GET", "/api/v1/users"),
+        ("DELETE", "/api/v1/clients/1"),
+        ("GET", "/api/v1/finances/export"),
+        ("POST", "/api/v1/services"),
+        ("GET", "/api/v1/settings/roles"),
+        ("GET", "/api/v1/clients/export"),
+    ] {
         call(&app, m, path, &receptionist.access).await.assert_error(403, "forbidden");
     }
     assert_eq!(app.get("/api/v1/clients", &receptionist.access).await.status, StatusCode::OK);
@@ -352,9 +364,8 @@ async fn an_edit_is_stored_audited_and_applies_on_the_next_request_in_every_proc
     let second_addr = listener.local_addr().unwrap();
     let router = adelante::http::app(second).into_make_service_with_connect_info::<SocketAddr>();
     let server = tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    let on_second = |path: &str| {
-        app.client.get(format!("http://{second_addr}{path}")).bearer_auth(&manager.access).send()
-    };
+    let on_second =
+        |path: &str| app.client.get(format!("http://{second_addr}{path}")).bearer_auth(&manager.access).send();
 
     assert_eq!(app.get("/api/v1/clients", &manager.access).await.status, StatusCode::OK);
     assert_eq!(on_second("/api/v1/clients").await.unwrap().status(), StatusCode::OK);
@@ -363,7 +374,9 @@ async fn an_edit_is_stored_audited_and_applies_on_the_next_request_in_every_proc
     let res = app.put("/api/v1/settings/roles/manager", &admin.access, json!({"permissions": list})).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
     assert_eq!(res.body["role"], "manager");
-    assert!(!res.body["permissions"].as_array().unwrap().iter().any(|p| is_under(id_of(p.as_str().unwrap()), "clients")));
+    assert!(
+        !res.body["permissions"].as_array().unwrap().iter().any(|p| is_under(id_of(p.as_str().unwrap()), "clients"))
+    );
 
     app.get("/api/v1/clients", &manager.access).await.assert_error(403, "forbidden");
     let there = Res::from(on_second("/api/v1/clients").await.unwrap()).await;
@@ -405,12 +418,19 @@ async fn the_screens_module_spelling_and_select_values_are_read() {
     let app = TestApp::spawn().await;
     let admin = app.new_salon("Spelling").await;
     let master = app.staff(&admin, "master").await;
-    let list = json!(["clients.enabled", "clients.show:all", "clients.card.edit", "inventory.enabled",
-                      "inventory.movements.view:other"]);
+    let list = json!([
+        "clients.enabled",
+        "clients.show:all",
+        "clients.card.edit",
+        "inventory.enabled",
+        "inventory.movements.view:other"
+    ]);
     let res = app.put("/api/v1/settings/roles/master", &admin.access, json!({"permissions": list})).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
-    assert_eq!(res.body["permissions"],
-               json!(["clients", "clients.card.edit", "clients.show:all", "inventory", "inventory.movements.view:other"]));
+    assert_eq!(
+        res.body["permissions"],
+        json!(["clients", "clients.card.edit", "clients.show:all", "inventory", "inventory.movements.view:other"])
+    );
     let row = stored_row(&app, admin.salon_id(), "master").await;
     assert_eq!(row["clients.show"], "all");
     assert_eq!(row["inventory.movements.view"], "other");
@@ -435,7 +455,10 @@ async fn bad_lists_are_422_and_write_nothing() {
         (json!({"permissions": ["clients", "clients.show"]}), &["clients.show"]),
         (json!({"permissions": ["clients", "clients.delete:yes"]}), &["clients.delete:yes"]),
         (json!({"permissions": ["clients", "clients.enabled"]}), &["clients", "clients.enabled"]),
-        (json!({"permissions": ["clients", "clients.show:all", "clients.show:own"]}), &["clients.show:all", "clients.show:own"]),
+        (
+            json!({"permissions": ["clients", "clients.show:all", "clients.show:own"]}),
+            &["clients.show:all", "clients.show:own"],
+        ),
         (json!({"permissions": ["clients.delete"]}), &["clients.delete"]),
         (json!({"permissions": ["appointments", "appointments.edit.price"]}), &["appointments.edit.price"]),
         (json!({"permissions": ["overview", "nope", "overview.summary:x"]}), &["nope", "overview.summary:x"]),
@@ -446,16 +469,24 @@ async fn bad_lists_are_422_and_write_nothing() {
         let keys: Vec<&str> = res.body["details"].as_object().unwrap().keys().map(String::as_str).collect();
         assert_eq!(&keys, named, "{body}");
     }
-    for body in [json!({}), json!({"permissions": "clients"}), json!({"permissions": [1]}),
-                 json!({"permissions": ["clients"], "extra": 1})] {
+    for body in [
+        json!({}),
+        json!({"permissions": "clients"}),
+        json!({"permissions": [1]}),
+        json!({"permissions": ["clients"], "extra": 1}),
+    ] {
         let res = app.put("/api/v1/settings/roles/manager", &admin.access, body.clone()).await;
         assert!(res.status.is_client_error() && res.body["code"].is_string(), "{body}: {}", res.text);
     }
     let admin_row = stored_row(&app, salon, "admin").await;
     let res = app.put("/api/v1/settings/roles/admin", &admin.access, json!({"permissions": ["clients"]})).await;
     res.assert_error(422, "role_not_editable");
-    app.put("/api/v1/settings/roles/owner", &admin.access, json!({"permissions": ["clients"]})).await.assert_error(404, "not_found");
-    app.put("/api/v1/settings/roles/Manager", &admin.access, json!({"permissions": ["clients"]})).await.assert_error(404, "not_found");
+    app.put("/api/v1/settings/roles/owner", &admin.access, json!({"permissions": ["clients"]}))
+        .await
+        .assert_error(404, "not_found");
+    app.put("/api/v1/settings/roles/Manager", &admin.access, json!({"permissions": ["clients"]}))
+        .await
+        .assert_error(404, "not_found");
 
     assert_eq!(stored_row(&app, salon, "manager").await, before);
     assert_eq!(stored_row(&app, salon, "admin").await, admin_row);
@@ -484,7 +515,8 @@ async fn only_managers_of_access_see_or_change_roles() {
     // Given the right, a manager may edit roles, but still not the admin's.
     set_role(&app, &admin, "manager", &only("settings.staff.manage_access")).await;
     assert_eq!(app.get("/api/v1/settings/roles", &manager.access).await.status, StatusCode::OK);
-    let res = app.put("/api/v1/settings/roles/receptionist", &manager.access, json!({"permissions": ["clients"]})).await;
+    let res =
+        app.put("/api/v1/settings/roles/receptionist", &manager.access, json!({"permissions": ["clients"]})).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
     app.put("/api/v1/settings/roles/admin", &manager.access, json!({"permissions": ["clients"]}))
         .await
@@ -517,6 +549,7 @@ async fn one_salons_edit_leaves_another_salon_alone() {
 
     // B's audit entry is B's alone.
     let mut su = app.su().await;
-    let salons: Vec<i64> = sqlx::query_scalar("select salon_id from changes where entity = 'role'").fetch_all(&mut su).await.unwrap();
+    let salons: Vec<i64> =
+        sqlx::query_scalar("select salon_id from changes where entity = 'role'").fetch_all(&mut su).await.unwrap();
     assert_eq!(salons, [b.salon_id()]);
 }

@@ -29,8 +29,7 @@ pub struct PermissionDef {
 /// Every permission id the frontend's roles page knows, in its order.
 pub static VOCABULARY: LazyLock<Vec<PermissionDef>> = LazyLock::new(|| parse_vocabulary(VOCABULARY_TXT));
 
-static IDS: LazyLock<HashSet<&'static str>> =
-    LazyLock::new(|| VOCABULARY.iter().map(|p| p.id.as_str()).collect());
+static IDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| VOCABULARY.iter().map(|p| p.id.as_str()).collect());
 
 fn parse_vocabulary(text: &str) -> Vec<PermissionDef> {
     text.lines()
@@ -256,8 +255,7 @@ mod tests {
 
     #[test]
     fn the_array_form_round_trips_and_reads_the_screens_spelling() {
-        let list: Vec<String> =
-            ["clients.enabled", "clients.show:own", "clients.card.edit"].map(str::to_owned).into();
+        let list: Vec<String> = ["clients.enabled", "clients.show:own", "clients.card.edit"].map(str::to_owned).into();
         let row = decode(&list).unwrap();
         assert_eq!(row.len(), VOCABULARY.len());
         assert_eq!(row["clients"], Value::Bool(true));
@@ -272,7 +270,10 @@ mod tests {
         let bad = |list: &[&str]| decode(&list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>()).unwrap_err();
         assert!(bad(&[]).contains_key("permissions"));
         let e = bad(&["clients", "clients.nope", "clients.show:some", "clients.show", "clients.delete:true"]);
-        assert_eq!(e.keys().collect::<Vec<_>>(), ["clients.delete:true", "clients.nope", "clients.show", "clients.show:some"]);
+        assert_eq!(
+            e.keys().collect::<Vec<_>>(),
+            ["clients.delete:true", "clients.nope", "clients.show", "clients.show:some"]
+        );
         let e = bad(&["clients", "clients.enabled"]);
         assert_eq!(e.len(), 2, "{e:?}");
         let e = bad(&["clients", "clients.show:all", "clients.show:own"]);

@@ -163,15 +163,18 @@ async fn update_role(
     .await?;
     let before = permissions::encode(&before.map(|b| b.0).unwrap_or_default());
     let after = answer(role, &row, users_count(&mut tx, role).await?);
-    audit::record(&mut tx, audit::Change {
-        user_id: Some(user.id),
-        entity: "role",
-        entity_id: None,
-        action: "updated",
-        before: Some(json!({"role": role, "permissions": before})),
-        after: Some(json!({"role": role, "permissions": after.permissions})),
-        ip: ip.as_deref(),
-    })
+    audit::record(
+        &mut tx,
+        audit::Change {
+            user_id: Some(user.id),
+            entity: "role",
+            entity_id: None,
+            action: "updated",
+            before: Some(json!({"role": role, "permissions": before})),
+            after: Some(json!({"role": role, "permissions": after.permissions})),
+            ip: ip.as_deref(),
+        },
+    )
     .await?;
     tx.commit().await?;
     Ok(Json(after))

@@ -113,7 +113,7 @@ async fn free_slots_follow_bookings_made_on_the_other_process() {
 }
 
 #[tokio::test]
-async fn sign_out_deactivation_and_permission_edits_reach_both_processes_at_once() {
+async fn sign_out_deactivation_and_password_resets_reach_both_processes_at_once() {
     let one = TestApp::spawn().await;
     let two = one.sibling().await;
     let admin = one.new_salon("Salon").await;

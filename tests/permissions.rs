@@ -34,6 +34,8 @@ const PROTECTED: &[(&str, &str, &str)] = &[
     ("PUT", "/api/v1/appointments/{id}", "appointments.edit"),
     ("DELETE", "/api/v1/appointments/{id}", "appointments.delete"),
     ("PATCH", "/api/v1/appointments/{id}/status", "appointments.edit"),
+    ("GET", "/api/v1/appointments/availability", "appointments"),
+    ("GET", "/api/v1/staff/{id}/availability", "appointments"),
     // clients
     ("GET", "/api/v1/clients", "clients"),
     ("POST", "/api/v1/clients", "clients"),
@@ -129,9 +131,6 @@ const OPEN: &[(&str, &str, Access, &str)] = &[
     ("GET", "/api/v1/staff", Access::SignedIn, "the calendar's columns, for every role"),
     ("GET", "/api/v1/staff/{id}", Access::SignedIn, "the calendar's columns, for every role"),
     ("GET", "/api/v1/staff/{id}/schedule", Access::SignedIn, "the calendar's working hours"),
-    ("GET", "/api/v1/staff/{id}/availability", Access::SignedIn, "the calendar's free slots"),
-    // Calendar code (not ours to change here): no `appointments` check on free slots yet.
-    ("GET", "/api/v1/appointments/availability", Access::SignedIn, "the calendar's free slots"),
     ("POST", "/api/v1/clients/{id}/restore", Access::AdminRole, "undoing a deletion is the administrator's"),
 ];
 

@@ -6,10 +6,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{book, slots, store};
+use super::{book, routes::AppointmentsView, slots, store};
 use crate::{
     AppState,
-    auth::{CurrentUser, LazyTx},
+    auth::{Can, LazyTx},
     cache::{self, DataVersion},
     catalog,
     clock::{self, HhMm, Ymd},
@@ -85,7 +85,7 @@ pub struct Availability {
     params(SlotQuery), responses((status = 200, body = Availability), (status = 422)))]
 async fn free_slots(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Can(user, ..): Can<AppointmentsView>,
     version: DataVersion,
     db: LazyTx,
     AppQuery(q): AppQuery<SlotQuery>,
@@ -186,7 +186,7 @@ pub struct SlotCheck {
 #[utoipa::path(get, path = "/staff/{id}/availability", tag = "appointments", security(("bearer" = [])),
     params(("id" = i64, Path), CheckQuery), responses((status = 200, body = SlotCheck), (status = 404)))]
 async fn check_slot(
-    _: CurrentUser,
+    _: Can<AppointmentsView>,
     mut tx: TenantTx,
     AppPath(staff_id): AppPath<i64>,
     AppQuery(q): AppQuery<CheckQuery>,

@@ -50,6 +50,8 @@ pub struct AppState {
     pub throttle: Throttle,
     pub mailer: Mailer,
     pub realtime: realtime::Hub,
+    /// Uploaded files (avatars).
+    pub files: storage::FileStore,
 }
 
 impl AppState {
@@ -64,6 +66,7 @@ impl AppState {
             &config.mail_from,
         )?;
         Ok(Self {
+            files: storage::FileStore::from_config(&config),
             keys: Arc::new(TokenKeys::new(&config)),
             throttle: Throttle::new(kv.clone(), config.login_max_failures, config.login_window),
             kv,

@@ -14,7 +14,9 @@ use axum::{
     Json,
     extract::{Multipart, State, multipart::MultipartRejection},
 };
-use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits, imageops::FilterType};
+use image::{
+    DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits, imageops::FilterType,
+};
 use serde_json::json;
 use tokio::sync::Semaphore;
 use utoipa::ToSchema;
@@ -66,21 +68,37 @@ async fn upload_avatar(
     ClientIp(ip): ClientIp,
     upload: Result<Multipart, MultipartRejection>,
 ) -> Result<Json<Profile>, AppError> {
-    let upload = upload.map_err(|_| AppError::bad_request("not_multipart", "Надішліть файл як multipart/form-data"))?;
+    let upload = upload.map_err(|_| {
+        AppError::bad_request("not_multipart", "Надішліть файл як multipart/form-data")
+    })?;
     let bytes = read_image_part(upload, state.config.avatar_max_bytes).await?;
     let png = thumbnail(bytes).await?;
-    let raw_key = format!("salons/{}/avatars/{}-{}.png", user.salon.get(), user.id, uuid::Uuid::new_v4().simple());
-    let key = FileKey::parse(&raw_key).ok_or_else(|| AppError::Internal(anyhow::anyhow!("bad avatar key {raw_key}")))?;
+    let raw_key = format!(
+        "salons/{}/avatars/{}-{}.png",
+        user.salon.get(),
+        user.id,
+        uuid::Uuid::new_v4().simple()
+    );
+    let key = FileKey::parse(&raw_key)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("bad avatar key {raw_key}")))?;
     state.files.put(&key, png.into()).await?;
     let url = FileStore::url(&state.config, &key);
 
     let saved = async {
         let before = store::load(&mut tx, user.id, true).await?;
         store::set_avatar(&mut tx, user.id, Some((&url, key.as_str()))).await?;
-        audit::record(&mut tx, audit::Change {
-            user_id: Some(user.id), entity: "user", entity_id: Some(user.id), action: "avatar_updated",
-            before: Some(json!({ "avatar": before.avatar })), after: Some(json!({ "avatar": url })), ip: ip.as_deref(),
-        })
+        audit::record(
+            &mut tx,
+            audit::Change {
+                user_id: Some(user.id),
+                entity: "user",
+                entity_id: Some(user.id),
+                action: "avatar_updated",
+                before: Some(json!({ "avatar": before.avatar })),
+                after: Some(json!({ "avatar": url })),
+                ip: ip.as_deref(),
+            },
+        )
         .await?;
         let after = store::load(&mut tx, user.id, false).await?;
         tx.commit().await?;
@@ -112,10 +130,18 @@ async fn delete_avatar(
     let before = store::load(&mut tx, user.id, true).await?;
     if before.avatar.is_some() {
         store::set_avatar(&mut tx, user.id, None).await?;
-        audit::record(&mut tx, audit::Change {
-            user_id: Some(user.id), entity: "user", entity_id: Some(user.id), action: "avatar_removed",
-            before: Some(json!({ "avatar": before.avatar })), after: Some(json!({ "avatar": null })), ip: ip.as_deref(),
-        })
+        audit::record(
+            &mut tx,
+            audit::Change {
+                user_id: Some(user.id),
+                entity: "user",
+                entity_id: Some(user.id),
+                action: "avatar_removed",
+                before: Some(json!({ "avatar": before.avatar })),
+                after: Some(json!({ "avatar": null })),
+                ip: ip.as_deref(),
+            },
+        )
         .await?;
     }
     let after = store::load(&mut tx, user.id, false).await?;
@@ -127,7 +153,9 @@ async fn delete_avatar(
 /// Deletes a file no row points to any more. A failure leaves an orphan file, not a broken
 /// profile, so it is logged rather than answered.
 async fn forget_file(state: &AppState, key: Option<&str>) {
-    let Some(key) = key.and_then(FileKey::parse) else { return };
+    let Some(key) = key.and_then(FileKey::parse) else {
+        return;
+    };
     if let Err(error) = state.files.delete(&key).await {
         tracing::error!(?error, %key, "avatar file not deleted");
     }
@@ -139,7 +167,10 @@ async fn read_image_part(mut upload: Multipart, max: usize) -> Result<Vec<u8>, A
         if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
             AppError::PayloadTooLarge
         } else {
-            AppError::bad_request("malformed_multipart", "Не вдалося прочитати завантажений файл")
+            AppError::bad_request(
+                "malformed_multipart",
+                "Не вдалося прочитати завантажений файл",
+            )
         }
     };
     while let Some(mut field) = upload.next_field().await.map_err(broken)? {
@@ -178,7 +209,10 @@ fn not_an_image() -> AppError {
 
 fn make_thumbnail(bytes: &[u8]) -> Result<Vec<u8>, AppError> {
     let format = image::guess_format(bytes).map_err(|_| not_an_image())?;
-    if !matches!(format, ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::WebP) {
+    if !matches!(
+        format,
+        ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::WebP
+    ) {
         return Err(not_an_image());
     }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
@@ -188,9 +222,10 @@ fn make_thumbnail(bytes: &[u8]) -> Result<Vec<u8>, AppError> {
     limits.max_alloc = Some(MAX_ALLOC);
     reader.limits(limits);
     let refused = |e: ImageError| match e {
-        ImageError::Limits(_) => {
-            AppError::field("file", format!("Зображення завелике: не більше {MAX_DIMENSION} пікселів по кожній стороні"))
-        }
+        ImageError::Limits(_) => AppError::field(
+            "file",
+            format!("Зображення завелике: не більше {MAX_DIMENSION} пікселів по кожній стороні"),
+        ),
         _ => AppError::field("file", "Зображення пошкоджене або не підтримується"),
     };
     let mut decoder = reader.into_decoder().map_err(refused)?;
@@ -208,7 +243,9 @@ fn make_thumbnail(bytes: &[u8]) -> Result<Vec<u8>, AppError> {
         DynamicImage::ImageRgb8(thumb.to_rgb8())
     };
     let mut out = Cursor::new(Vec::new());
-    thumb.write_to(&mut out, ImageFormat::Png).map_err(|e| AppError::Internal(e.into()))?;
+    thumb
+        .write_to(&mut out, ImageFormat::Png)
+        .map_err(|e| AppError::Internal(e.into()))?;
     Ok(out.into_inner())
 }
 
@@ -231,10 +268,19 @@ mod tests {
             _ => image::Rgb([0, 0, 255]),
         });
         let png = make_thumbnail(&encoded(DynamicImage::ImageRgb8(img), ImageFormat::Png)).unwrap();
-        let thumb = image::load_from_memory_with_format(&png, ImageFormat::Png).unwrap().to_rgb8();
+        let thumb = image::load_from_memory_with_format(&png, ImageFormat::Png)
+            .unwrap()
+            .to_rgb8();
         assert_eq!(thumb.dimensions(), (SIDE, SIDE));
-        assert_eq!(thumb.get_pixel(SIDE / 2, SIDE / 2), &image::Rgb([0, 255, 0]));
-        assert_eq!(thumb.get_pixel(2, 2), &image::Rgb([0, 255, 0]), "no red from the left edge");
+        assert_eq!(
+            thumb.get_pixel(SIDE / 2, SIDE / 2),
+            &image::Rgb([0, 255, 0])
+        );
+        assert_eq!(
+            thumb.get_pixel(2, 2),
+            &image::Rgb([0, 255, 0]),
+            "no red from the left edge"
+        );
     }
 
     #[test]

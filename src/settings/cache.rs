@@ -27,10 +27,15 @@ fn key(prefix: &str, salon: SalonId) -> String {
 
 /// The cached value, or `None` on a miss (or when the cache cannot be read).
 pub async fn get<T: DeserializeOwned>(kv: &Kv, salon: SalonId) -> Option<T> {
-    let Kv::Redis { pool, prefix } = kv else { return None };
+    let Kv::Redis { pool, prefix } = kv else {
+        return None;
+    };
     let read = async {
         let mut conn = pool.get().await?;
-        let raw: Option<String> = redis::cmd("GET").arg(key(prefix, salon)).query_async(&mut conn).await?;
+        let raw: Option<String> = redis::cmd("GET")
+            .arg(key(prefix, salon))
+            .query_async(&mut conn)
+            .await?;
         anyhow::Ok(raw)
     };
     match read.await {
@@ -50,11 +55,19 @@ pub async fn get<T: DeserializeOwned>(kv: &Kv, salon: SalonId) -> Option<T> {
 }
 
 pub async fn fill<T: Serialize>(kv: &Kv, salon: SalonId, value: &T) {
-    let Kv::Redis { pool, prefix } = kv else { return };
+    let Kv::Redis { pool, prefix } = kv else {
+        return;
+    };
     let write = async {
         let raw = serde_json::to_string(value)?;
         let mut conn = pool.get().await?;
-        let _: () = redis::cmd("SET").arg(key(prefix, salon)).arg(raw).arg("EX").arg(TTL_SECS).query_async(&mut conn).await?;
+        let _: () = redis::cmd("SET")
+            .arg(key(prefix, salon))
+            .arg(raw)
+            .arg("EX")
+            .arg(TTL_SECS)
+            .query_async(&mut conn)
+            .await?;
         anyhow::Ok(())
     };
     if let Err(error) = write.await {

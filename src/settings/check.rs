@@ -12,16 +12,30 @@ pub struct Checks {
 
 impl Checks {
     pub fn fail(&mut self, field: &str, problem: impl Into<String>) {
-        self.errors.entry(field.to_owned()).or_default().push(problem.into());
+        self.errors
+            .entry(field.to_owned())
+            .or_default()
+            .push(problem.into());
     }
 
     pub fn finish(self) -> Result<(), AppError> {
-        if self.errors.is_empty() { Ok(()) } else { Err(AppError::Invalid(self.errors)) }
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Invalid(self.errors))
+        }
     }
 
     /// Trimmed text of at most `max` characters without control characters (newlines allowed
     /// when `multiline`). `""` is a valid value ("no value") unless `required`.
-    pub fn text(&mut self, field: &str, raw: &str, max: usize, required: bool, multiline: bool) -> Option<String> {
+    pub fn text(
+        &mut self,
+        field: &str,
+        raw: &str,
+        max: usize,
+        required: bool,
+        multiline: bool,
+    ) -> Option<String> {
         let value = raw.trim();
         if required && value.is_empty() {
             self.fail(field, "Обов'язкове поле");
@@ -31,7 +45,10 @@ impl Checks {
             self.fail(field, format!("Не більше {max} символів"));
             return None;
         }
-        if value.chars().any(|c| c.is_control() && !(multiline && matches!(c, '\n' | '\r' | '\t'))) {
+        if value
+            .chars()
+            .any(|c| c.is_control() && !(multiline && matches!(c, '\n' | '\r' | '\t')))
+        {
             self.fail(field, "Недопустимі символи");
             return None;
         }
@@ -45,7 +62,9 @@ impl Checks {
             return Some(value);
         }
         let digits = value.chars().filter(char::is_ascii_digit).count();
-        let allowed = value.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | '(' | ')' | ' '));
+        let allowed = value
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | '(' | ')' | ' '));
         if !allowed || !(7..=15).contains(&digits) {
             self.fail(field, "Некоректний номер телефону");
             return None;
@@ -61,7 +80,14 @@ impl Checks {
         match crate::auth::normalise_email(field, raw) {
             Ok(email) => Some(email),
             Err(_) => {
-                self.fail(field, if raw.trim().is_empty() { "Вкажіть e-mail" } else { "Некоректний e-mail" });
+                self.fail(
+                    field,
+                    if raw.trim().is_empty() {
+                        "Вкажіть e-mail"
+                    } else {
+                        "Некоректний e-mail"
+                    },
+                );
                 None
             }
         }
@@ -73,9 +99,18 @@ impl Checks {
         if value.is_empty() {
             return Some(value);
         }
-        let full = if value.contains("://") { value } else { format!("https://{value}") };
+        let full = if value.contains("://") {
+            value
+        } else {
+            format!("https://{value}")
+        };
         match url::Url::parse(&full) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| h.contains('.')) => Some(full),
+            Ok(u)
+                if matches!(u.scheme(), "http" | "https")
+                    && u.host_str().is_some_and(|h| h.contains('.')) =>
+            {
+                Some(full)
+            }
             _ => {
                 self.fail(field, "Некоректна адреса сайту");
                 None
@@ -89,7 +124,9 @@ impl Checks {
         let handle = value.strip_prefix('@').unwrap_or(&value);
         let is_handle = !handle.is_empty()
             && handle.len() <= 64
-            && handle.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.'));
+            && handle
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.'));
         if value.is_empty() || is_handle {
             return Some(value);
         }
@@ -121,11 +158,19 @@ impl Checks {
     }
 
     /// An integer within `range`.
-    pub fn int(&mut self, field: &str, value: i64, range: std::ops::RangeInclusive<i64>) -> Option<i32> {
+    pub fn int(
+        &mut self,
+        field: &str,
+        value: i64,
+        range: std::ops::RangeInclusive<i64>,
+    ) -> Option<i32> {
         if range.contains(&value) {
             i32::try_from(value).ok()
         } else {
-            self.fail(field, format!("Значення від {} до {}", range.start(), range.end()));
+            self.fail(
+                field,
+                format!("Значення від {} до {}", range.start(), range.end()),
+            );
             None
         }
     }
@@ -134,7 +179,10 @@ impl Checks {
 /// `H:MM` or `HH:MM` from 00:00 to 23:59, normalised to `HH:MM`.
 pub fn clock_time(raw: &str) -> Option<String> {
     let (h, m) = raw.trim().split_once(':')?;
-    if !(1..=2).contains(&h.len()) || m.len() != 2 || !h.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit()) {
+    if !(1..=2).contains(&h.len())
+        || m.len() != 2
+        || !h.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
@@ -149,7 +197,9 @@ mod tests {
     fn clock_times() {
         assert_eq!(clock_time("9:05").as_deref(), Some("09:05"));
         assert_eq!(clock_time("23:59").as_deref(), Some("23:59"));
-        for bad in ["25:00", "24:00", "12:60", "12", "1200", "ab:cd", "-1:00", "12:5", "123:00"] {
+        for bad in [
+            "25:00", "24:00", "12:60", "12", "1200", "ab:cd", "-1:00", "12:5", "123:00",
+        ] {
             assert!(clock_time(bad).is_none(), "{bad}");
         }
     }
@@ -159,12 +209,23 @@ mod tests {
         let mut c = Checks::default();
         assert_eq!(c.phone("phone", "").as_deref(), Some(""));
         assert!(c.phone("phone", "call me").is_none());
-        assert_eq!(c.url("website", "salon.com.ua").as_deref(), Some("https://salon.com.ua"));
+        assert_eq!(
+            c.url("website", "salon.com.ua").as_deref(),
+            Some("https://salon.com.ua")
+        );
         assert!(c.url("website", "javascript:alert(1)").is_none());
-        assert_eq!(c.social("instagram", "@kyiv_beauty").as_deref(), Some("@kyiv_beauty"));
+        assert_eq!(
+            c.social("instagram", "@kyiv_beauty").as_deref(),
+            Some("@kyiv_beauty")
+        );
         assert!(c.social("facebook", "not a handle").is_none());
         assert!(c.text("name", "x\u{0}y", 10, true, false).is_none());
-        let Err(AppError::Invalid(errors)) = c.finish() else { panic!("expected errors") };
-        assert_eq!(errors.keys().collect::<Vec<_>>(), ["facebook", "name", "phone", "website"]);
+        let Err(AppError::Invalid(errors)) = c.finish() else {
+            panic!("expected errors")
+        };
+        assert_eq!(
+            errors.keys().collect::<Vec<_>>(),
+            ["facebook", "name", "phone", "website"]
+        );
     }
 }

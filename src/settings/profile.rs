@@ -54,10 +54,18 @@ async fn update_profile(
     let (was, now) = (editable(&before), editable(&after));
     if was != now {
         store::save(&mut tx, &after).await?;
-        audit::record(&mut tx, audit::Change {
-            user_id: Some(user.id), entity: "user", entity_id: Some(user.id), action: "profile_updated",
-            before: Some(was), after: Some(now), ip: ip.as_deref(),
-        })
+        audit::record(
+            &mut tx,
+            audit::Change {
+                user_id: Some(user.id),
+                entity: "user",
+                entity_id: Some(user.id),
+                action: "profile_updated",
+                before: Some(was),
+                after: Some(now),
+                ip: ip.as_deref(),
+            },
+        )
         .await?;
     }
     tx.commit().await?;
@@ -104,11 +112,24 @@ async fn change_profile_password(
     ClientIp(ip): ClientIp,
     AppJson(input): AppJson<PasswordChange>,
 ) -> Result<Json<PasswordChanged>, AppError> {
-    if input.confirm_password.as_ref().is_some_and(|c| *c != input.new_password) {
+    if input
+        .confirm_password
+        .as_ref()
+        .is_some_and(|c| *c != input.new_password)
+    {
         return Err(AppError::field("confirmPassword", "Паролі не збігаються"));
     }
-    crate::auth::change_own_password(&mut tx, &user, input.current_password, input.new_password, "newPassword", ip.as_deref())
-        .await?;
+    crate::auth::change_own_password(
+        &mut tx,
+        &user,
+        input.current_password,
+        input.new_password,
+        "newPassword",
+        ip.as_deref(),
+    )
+    .await?;
     tx.commit().await?;
-    Ok(Json(PasswordChanged { message: "Пароль змінено".into() }))
+    Ok(Json(PasswordChanged {
+        message: "Пароль змінено".into(),
+    }))
 }

@@ -48,7 +48,9 @@ fn as_string<S: Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> {
 
 impl Profile {
     pub fn with_name(mut self) -> Self {
-        self.name = format!("{} {}", self.first_name, self.last_name).trim().to_owned();
+        self.name = format!("{} {}", self.first_name, self.last_name)
+            .trim()
+            .to_owned();
         self
     }
 }
@@ -83,7 +85,10 @@ impl ProfileChanges {
     pub fn apply(self, current: &Profile, today: NaiveDate) -> Result<Profile, AppError> {
         let mut c = Checks::default();
         let mut p = current.clone();
-        if let Some(name) = self.name.and_then(|raw| c.text("name", &raw, 201, true, false)) {
+        if let Some(name) = self
+            .name
+            .and_then(|raw| c.text("name", &raw, 201, true, false))
+        {
             let (first, last) = name.split_once(char::is_whitespace).unwrap_or((&name, ""));
             p.first_name = first.to_owned();
             p.last_name = last.trim().to_owned();
@@ -93,10 +98,16 @@ impl ProfileChanges {
                 }
             }
         }
-        if let Some(v) = self.first_name.and_then(|raw| c.text("firstName", &raw, 100, true, false)) {
+        if let Some(v) = self
+            .first_name
+            .and_then(|raw| c.text("firstName", &raw, 100, true, false))
+        {
             p.first_name = v;
         }
-        if let Some(v) = self.last_name.and_then(|raw| c.text("lastName", &raw, 100, false, false)) {
+        if let Some(v) = self
+            .last_name
+            .and_then(|raw| c.text("lastName", &raw, 100, false, false))
+        {
             p.last_name = v;
         }
         if let Some(v) = self.email.and_then(|raw| c.email("email", &raw, true)) {
@@ -105,24 +116,46 @@ impl ProfileChanges {
         if let Some(v) = self.phone.and_then(|raw| c.phone("phone", &raw)) {
             p.phone = v;
         }
-        if self.role.is_some_and(|role| role.trim() != current.role.as_str()) {
-            c.fail("role", "Роль змінює адміністратор у розділі «Співробітники»");
+        if self
+            .role
+            .is_some_and(|role| role.trim() != current.role.as_str())
+        {
+            c.fail(
+                "role",
+                "Роль змінює адміністратор у розділі «Співробітники»",
+            );
         }
         let earliest_age = today - chrono::Days::new(365 * 10);
-        if let Some(v) = self.birth_date.and_then(|raw| c.date("birthDate", &raw, earliest_age)) {
+        if let Some(v) = self
+            .birth_date
+            .and_then(|raw| c.date("birthDate", &raw, earliest_age))
+        {
             p.birth_date = v;
         }
         let optional: [(&str, Option<String>, &mut Option<String>, usize); 3] = [
             ("address", self.address, &mut p.address, 300),
-            ("emergencyContact", self.emergency_contact, &mut p.emergency_contact, 200),
-            ("specialization", self.specialization, &mut p.specialization, 200),
+            (
+                "emergencyContact",
+                self.emergency_contact,
+                &mut p.emergency_contact,
+                200,
+            ),
+            (
+                "specialization",
+                self.specialization,
+                &mut p.specialization,
+                200,
+            ),
         ];
         for (field, raw, slot, max) in optional {
             if let Some(v) = raw.and_then(|raw| c.text(field, &raw, max, false, false)) {
                 *slot = (!v.is_empty()).then_some(v);
             }
         }
-        if let Some(v) = self.emergency_phone.and_then(|raw| c.phone("emergencyPhone", &raw)) {
+        if let Some(v) = self
+            .emergency_phone
+            .and_then(|raw| c.phone("emergencyPhone", &raw))
+        {
             p.emergency_phone = (!v.is_empty()).then_some(v);
         }
         if let Some(changes) = self.preferences {
@@ -133,8 +166,13 @@ impl ProfileChanges {
                     p.preferences.0.insert(key, value);
                 }
             }
-            if serde_json::to_vec(&p.preferences.0).map_or(true, |v| v.len() > MAX_PREFERENCES_BYTES) {
-                c.fail("preferences", format!("Не більше {} КБ налаштувань", MAX_PREFERENCES_BYTES / 1024));
+            if serde_json::to_vec(&p.preferences.0)
+                .map_or(true, |v| v.len() > MAX_PREFERENCES_BYTES)
+            {
+                c.fail(
+                    "preferences",
+                    format!("Не більше {} КБ налаштувань", MAX_PREFERENCES_BYTES / 1024),
+                );
             }
         }
         c.finish()?;
@@ -148,11 +186,22 @@ mod tests {
 
     fn profile() -> Profile {
         Profile {
-            id: 1, email: "a@example.com".into(), name: String::new(), first_name: "Олена".into(),
-            last_name: "Адмін".into(), phone: String::new(), role: Role::Master, avatar: None,
-            preferences: sqlx::types::Json(Map::new()), birth_date: None, address: None,
-            emergency_contact: None, emergency_phone: None, specialization: None,
-            telegram_connected: false, avatar_key: None,
+            id: 1,
+            email: "a@example.com".into(),
+            name: String::new(),
+            first_name: "Олена".into(),
+            last_name: "Адмін".into(),
+            phone: String::new(),
+            role: Role::Master,
+            avatar: None,
+            preferences: sqlx::types::Json(Map::new()),
+            birth_date: None,
+            address: None,
+            emergency_contact: None,
+            emergency_phone: None,
+            specialization: None,
+            telegram_connected: false,
+            avatar_key: None,
         }
         .with_name()
     }
@@ -163,9 +212,14 @@ mod tests {
 
     #[test]
     fn name_splits_into_first_and_last() {
-        let changes: ProfileChanges = serde_json::from_value(serde_json::json!({"name": "  Марія  Іванівна Коваль "})).unwrap();
+        let changes: ProfileChanges =
+            serde_json::from_value(serde_json::json!({"name": "  Марія  Іванівна Коваль "}))
+                .unwrap();
         let p = changes.apply(&profile(), today()).unwrap();
-        assert_eq!((p.first_name.as_str(), p.last_name.as_str(), p.name.as_str()), ("Марія", "Іванівна Коваль", "Марія Іванівна Коваль"));
+        assert_eq!(
+            (p.first_name.as_str(), p.last_name.as_str(), p.name.as_str()),
+            ("Марія", "Іванівна Коваль", "Марія Іванівна Коваль")
+        );
     }
 
     #[test]
@@ -174,9 +228,15 @@ mod tests {
             "role": "admin", "email": "nope", "birthDate": "2029-01-01", "phone": "x"
         }))
         .unwrap();
-        let AppError::Invalid(details) = changes.apply(&profile(), today()).unwrap_err() else { panic!() };
-        assert_eq!(details.keys().collect::<Vec<_>>(), ["birthDate", "email", "phone", "role"]);
-        let same: ProfileChanges = serde_json::from_value(serde_json::json!({"role": "master"})).unwrap();
+        let AppError::Invalid(details) = changes.apply(&profile(), today()).unwrap_err() else {
+            panic!()
+        };
+        assert_eq!(
+            details.keys().collect::<Vec<_>>(),
+            ["birthDate", "email", "phone", "role"]
+        );
+        let same: ProfileChanges =
+            serde_json::from_value(serde_json::json!({"role": "master"})).unwrap();
         assert!(same.apply(&profile(), today()).is_ok());
     }
 
@@ -185,9 +245,14 @@ mod tests {
         let mut current = profile();
         current.preferences.0.insert("theme".into(), "dark".into());
         current.preferences.0.insert("lang".into(), "uk".into());
-        let changes: ProfileChanges =
-            serde_json::from_value(serde_json::json!({"preferences": {"lang": null, "compact": true}})).unwrap();
+        let changes: ProfileChanges = serde_json::from_value(
+            serde_json::json!({"preferences": {"lang": null, "compact": true}}),
+        )
+        .unwrap();
         let p = changes.apply(&current, today()).unwrap();
-        assert_eq!(Value::Object(p.preferences.0), serde_json::json!({"theme": "dark", "compact": true}));
+        assert_eq!(
+            Value::Object(p.preferences.0),
+            serde_json::json!({"theme": "dark", "compact": true})
+        );
     }
 }

@@ -10,15 +10,24 @@ const SELECT: &str = "select id, email, first_name, last_name, coalesce(phone, '
         avatar_url as avatar, preferences, birth_date, address, emergency_contact, emergency_phone,
         specialization, telegram_id is not null as telegram_connected, avatar_key
      from users where id = $1";
-const SELECT_FOR_UPDATE: &str = "select id, email, first_name, last_name, coalesce(phone, '') as phone, role,
+const SELECT_FOR_UPDATE: &str =
+    "select id, email, first_name, last_name, coalesce(phone, '') as phone, role,
         avatar_url as avatar, preferences, birth_date, address, emergency_contact, emergency_phone,
         specialization, telegram_id is not null as telegram_connected, avatar_key
      from users where id = $1 for update";
 
 /// The user's profile; `for_update` locks the row for a read-modify-write.
 pub async fn load(tx: &mut TenantTx, user_id: i64, for_update: bool) -> Result<Profile, AppError> {
-    let sql = if for_update { SELECT_FOR_UPDATE } else { SELECT };
-    let profile: Profile = sqlx::query_as(sql).bind(user_id).fetch_optional(tx.conn()).await?.ok_or(AppError::NotFound)?;
+    let sql = if for_update {
+        SELECT_FOR_UPDATE
+    } else {
+        SELECT
+    };
+    let profile: Profile = sqlx::query_as(sql)
+        .bind(user_id)
+        .fetch_optional(tx.conn())
+        .await?
+        .ok_or(AppError::NotFound)?;
     Ok(profile.with_name())
 }
 
@@ -47,22 +56,29 @@ pub async fn save(tx: &mut TenantTx, p: &Profile) -> Result<(), AppError> {
     .execute(tx.conn())
     .await
     .map_err(|e| match constraint_of(&e) {
-        Some("users_salon_id_email_key") => {
-            AppError::conflict("email_taken", "Цей e-mail уже використовує інший співробітник салону")
-        }
+        Some("users_salon_id_email_key") => AppError::conflict(
+            "email_taken",
+            "Цей e-mail уже використовує інший співробітник салону",
+        ),
         _ => e.into(),
     })?;
     Ok(())
 }
 
 /// Sets (or, with `None`, removes) the avatar this server stored.
-pub async fn set_avatar(tx: &mut TenantTx, user_id: i64, stored: Option<(&str, &str)>) -> Result<(), AppError> {
+pub async fn set_avatar(
+    tx: &mut TenantTx,
+    user_id: i64,
+    stored: Option<(&str, &str)>,
+) -> Result<(), AppError> {
     let (url, key) = stored.unzip();
-    sqlx::query("update users set avatar_url = $2, avatar_key = $3, updated_at = now() where id = $1")
-        .bind(user_id)
-        .bind(url)
-        .bind(key)
-        .execute(tx.conn())
-        .await?;
+    sqlx::query(
+        "update users set avatar_url = $2, avatar_key = $3, updated_at = now() where id = $1",
+    )
+    .bind(user_id)
+    .bind(url)
+    .bind(key)
+    .execute(tx.conn())
+    .await?;
     Ok(())
 }

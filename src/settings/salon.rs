@@ -82,10 +82,18 @@ async fn update_salon_settings(
     if after != before {
         store::save(&mut tx, &after).await?;
         let (was, now) = difference(&before, &after)?;
-        audit::record(&mut tx, audit::Change {
-            user_id: Some(user.id), entity: "salon", entity_id: Some(user.salon.get()), action: "updated",
-            before: Some(was), after: Some(now), ip: ip.as_deref(),
-        })
+        audit::record(
+            &mut tx,
+            audit::Change {
+                user_id: Some(user.id),
+                entity: "salon",
+                entity_id: Some(user.salon.get()),
+                action: "updated",
+                before: Some(was),
+                after: Some(now),
+                ip: ip.as_deref(),
+            },
+        )
         .await?;
     }
     tx.commit().await?;
@@ -97,7 +105,9 @@ async fn update_salon_settings(
 fn difference(before: &SalonSettings, after: &SalonSettings) -> Result<(Value, Value), AppError> {
     let as_map = |s: &SalonSettings| match serde_json::to_value(s) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(AppError::Internal(anyhow::anyhow!("settings serialise to an object"))),
+        Ok(_) => Err(AppError::Internal(anyhow::anyhow!(
+            "settings serialise to an object"
+        ))),
         Err(e) => Err(AppError::Internal(e.into())),
     };
     let (old, new) = (as_map(before)?, as_map(after)?);

@@ -58,14 +58,33 @@ pub struct WeekHours {
 }
 
 pub const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-const LONG_DAYS: [&str; 7] = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+const LONG_DAYS: [&str; 7] = [
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
 
 impl WeekHours {
     pub fn day_mut(&mut self, key: &str) -> Option<&mut DayHours> {
-        let i = DAYS.iter().position(|d| *d == key).or_else(|| LONG_DAYS.iter().position(|d| *d == key))?;
-        Some([&mut self.mon, &mut self.tue, &mut self.wed, &mut self.thu, &mut self.fri, &mut self.sat, &mut self.sun]
-            .into_iter()
-            .nth(i)?)
+        let i = DAYS
+            .iter()
+            .position(|d| *d == key)
+            .or_else(|| LONG_DAYS.iter().position(|d| *d == key))?;
+        [
+            &mut self.mon,
+            &mut self.tue,
+            &mut self.wed,
+            &mut self.thu,
+            &mut self.fri,
+            &mut self.sat,
+            &mut self.sun,
+        ]
+        .into_iter()
+        .nth(i)
     }
 
     /// Built from the stored `{day: {start, end, isOpen}}`; a missing day reads as closed.
@@ -74,14 +93,33 @@ impl WeekHours {
             Some(d) => DayHours::new(&d.start, &d.end, d.is_open),
             None => DayHours::new("09:00", "18:00", false),
         };
-        WeekHours { mon: day("mon"), tue: day("tue"), wed: day("wed"), thu: day("thu"), fri: day("fri"), sat: day("sat"), sun: day("sun") }
+        WeekHours {
+            mon: day("mon"),
+            tue: day("tue"),
+            wed: day("wed"),
+            thu: day("thu"),
+            fri: day("fri"),
+            sat: day("sat"),
+            sun: day("sun"),
+        }
     }
 
     pub fn to_stored(&self) -> BTreeMap<String, StoredDay> {
-        let days = [&self.mon, &self.tue, &self.wed, &self.thu, &self.fri, &self.sat, &self.sun];
+        let days = [
+            &self.mon, &self.tue, &self.wed, &self.thu, &self.fri, &self.sat, &self.sun,
+        ];
         DAYS.iter()
             .zip(days)
-            .map(|(k, d)| ((*k).to_owned(), StoredDay { start: d.start.clone(), end: d.end.clone(), is_open: d.is_open }))
+            .map(|(k, d)| {
+                (
+                    (*k).to_owned(),
+                    StoredDay {
+                        start: d.start.clone(),
+                        end: d.end.clone(),
+                        is_open: d.is_open,
+                    },
+                )
+            })
             .collect()
     }
 }
@@ -212,16 +250,42 @@ impl SalonChanges {
     }
 
     /// The settings after these changes, or every problem with them (nothing applies then).
-    pub fn apply(self, current: &SalonSettings, today: NaiveDate) -> Result<SalonSettings, AppError> {
+    pub fn apply(
+        self,
+        current: &SalonSettings,
+        today: NaiveDate,
+    ) -> Result<SalonSettings, AppError> {
         let mut c = Checks::default();
         let mut s = current.clone();
-        let texts: [(&str, Option<String>, &mut String, usize, bool, bool); 7] = [
+        // (field, sent value, slot, max characters, required, multiline)
+        let texts = [
             ("name", self.name, &mut s.name, 200, true, false),
-            ("legalName", self.legal_name, &mut s.legal_name, 200, false, false),
+            (
+                "legalName",
+                self.legal_name,
+                &mut s.legal_name,
+                200,
+                false,
+                false,
+            ),
             ("city", self.city, &mut s.city, 100, false, false),
             ("address", self.address, &mut s.address, 300, false, false),
-            ("description", self.description, &mut s.description, 2000, false, true),
-            ("currency", self.currency.map(|v| v.trim().to_ascii_uppercase()), &mut s.currency, 3, true, false),
+            (
+                "description",
+                self.description,
+                &mut s.description,
+                2000,
+                false,
+                true,
+            ),
+            (
+                "currency",
+                self.currency.map(|v| v.trim().to_ascii_uppercase()),
+                &mut s.currency,
+                3,
+                true,
+                false,
+            ),
             ("timezone", self.timezone, &mut s.timezone, 64, true, false),
         ];
         for (field, raw, slot, max, required, multiline) in texts {
@@ -233,7 +297,10 @@ impl SalonChanges {
             c.fail("currency", "Невідомий код валюти ISO 4217 (наприклад, UAH)");
         }
         if current.timezone != s.timezone && s.timezone.parse::<chrono_tz::Tz>().is_err() {
-            c.fail("timezone", "Невідомий часовий пояс IANA (наприклад, Europe/Kyiv)");
+            c.fail(
+                "timezone",
+                "Невідомий часовий пояс IANA (наприклад, Europe/Kyiv)",
+            );
         }
         if let Some(v) = self.phone.and_then(|raw| c.phone("phone", &raw)) {
             s.phone = v;
@@ -246,14 +313,29 @@ impl SalonChanges {
         }
         // A salon may enter the date it is about to open.
         let latest = today + chrono::Days::new(2 * 366);
-        if let Some(v) = self.opening_date.and_then(|raw| c.date("openingDate", &raw, latest)) {
+        if let Some(v) = self
+            .opening_date
+            .and_then(|raw| c.date("openingDate", &raw, latest))
+        {
             s.opening_date = v;
         }
         if let Some(social) = self.social_urls {
             for (field, raw, slot) in [
-                ("socialUrls.instagram", social.instagram, &mut s.social_urls.instagram),
-                ("socialUrls.facebook", social.facebook, &mut s.social_urls.facebook),
-                ("socialUrls.telegram", social.telegram, &mut s.social_urls.telegram),
+                (
+                    "socialUrls.instagram",
+                    social.instagram,
+                    &mut s.social_urls.instagram,
+                ),
+                (
+                    "socialUrls.facebook",
+                    social.facebook,
+                    &mut s.social_urls.facebook,
+                ),
+                (
+                    "socialUrls.telegram",
+                    social.telegram,
+                    &mut s.social_urls.telegram,
+                ),
             ] {
                 if let Some(v) = raw.and_then(|raw| c.social(field, &raw)) {
                     *slot = v;
@@ -271,10 +353,30 @@ impl SalonChanges {
             }
         }
         let ints: [(&str, Option<i64>, &mut i32, std::ops::RangeInclusive<i64>); 4] = [
-            ("reminderHoursBefore", self.reminder_hours_before, &mut s.reminder_hours_before, 0..=168),
-            ("bookingMinLeadMinutes", self.booking_min_lead_minutes, &mut s.booking_min_lead_minutes, 0..=10_080),
-            ("bookingHorizonDays", self.booking_horizon_days, &mut s.booking_horizon_days, 1..=365),
-            ("cancellationWindowHours", self.cancellation_window_hours, &mut s.cancellation_window_hours, 0..=720),
+            (
+                "reminderHoursBefore",
+                self.reminder_hours_before,
+                &mut s.reminder_hours_before,
+                0..=168,
+            ),
+            (
+                "bookingMinLeadMinutes",
+                self.booking_min_lead_minutes,
+                &mut s.booking_min_lead_minutes,
+                0..=10_080,
+            ),
+            (
+                "bookingHorizonDays",
+                self.booking_horizon_days,
+                &mut s.booking_horizon_days,
+                1..=365,
+            ),
+            (
+                "cancellationWindowHours",
+                self.cancellation_window_hours,
+                &mut s.cancellation_window_hours,
+                0..=720,
+            ),
         ];
         for (field, raw, slot, range) in ints {
             if let Some(v) = raw.and_then(|raw| c.int(field, raw, range)) {
@@ -297,12 +399,18 @@ fn apply_hours(c: &mut Checks, week: &mut WeekHours, days: BTreeMap<String, DayC
             continue;
         };
         let mut ok = true;
-        for (name, raw, slot) in [("start", change.start.or(change.from), &mut day.start), ("end", change.end.or(change.to), &mut day.end)] {
+        for (name, raw, slot) in [
+            ("start", change.start.or(change.from), &mut day.start),
+            ("end", change.end.or(change.to), &mut day.end),
+        ] {
             if let Some(raw) = raw {
                 match clock_time(&raw) {
                     Some(t) => *slot = t,
                     None => {
-                        c.fail(&format!("{field}.{name}"), "Час у форматі ГГ:ХХ, від 00:00 до 23:59");
+                        c.fail(
+                            &format!("{field}.{name}"),
+                            "Час у форматі ГГ:ХХ, від 00:00 до 23:59",
+                        );
                         ok = false;
                     }
                 }
@@ -313,7 +421,10 @@ fn apply_hours(c: &mut Checks, week: &mut WeekHours, days: BTreeMap<String, DayC
         }
         // "HH:MM" strings compare in time order.
         if ok && day.is_open && day.end <= day.start {
-            c.fail(&format!("{field}.end"), "Кінець робочого дня має бути пізніше за початок");
+            c.fail(
+                &format!("{field}.end"),
+                "Кінець робочого дня має бути пізніше за початок",
+            );
         }
         day.from = day.start.clone();
         day.to = day.end.clone();
@@ -340,16 +451,41 @@ mod tests {
     fn settings() -> SalonSettings {
         let stored: BTreeMap<String, StoredDay> = DAYS
             .iter()
-            .map(|d| ((*d).to_owned(), StoredDay { start: "09:00".into(), end: "18:00".into(), is_open: true }))
+            .map(|d| {
+                (
+                    (*d).to_owned(),
+                    StoredDay {
+                        start: "09:00".into(),
+                        end: "18:00".into(),
+                        is_open: true,
+                    },
+                )
+            })
             .collect();
         SalonSettings {
-            name: "Salon".into(), legal_name: String::new(), city: String::new(), address: String::new(),
-            phone: String::new(), email: String::new(), website: String::new(), description: String::new(),
-            opening_date: None, currency: "UAH".into(), timezone: "Europe/Kyiv".into(),
+            name: "Salon".into(),
+            legal_name: String::new(),
+            city: String::new(),
+            address: String::new(),
+            phone: String::new(),
+            email: String::new(),
+            website: String::new(),
+            description: String::new(),
+            opening_date: None,
+            currency: "UAH".into(),
+            timezone: "Europe/Kyiv".into(),
             working_hours: WeekHours::from_stored(&stored),
-            social_urls: SocialUrls { instagram: String::new(), facebook: String::new(), telegram: String::new() },
-            slot_step: 15, reminder_hours_before: 24, online_booking_enabled: true,
-            booking_min_lead_minutes: 60, booking_horizon_days: 60, cancellation_window_hours: 24,
+            social_urls: SocialUrls {
+                instagram: String::new(),
+                facebook: String::new(),
+                telegram: String::new(),
+            },
+            slot_step: 15,
+            reminder_hours_before: 24,
+            online_booking_enabled: true,
+            booking_min_lead_minutes: 60,
+            booking_horizon_days: 60,
+            cancellation_window_hours: 24,
         }
     }
 
@@ -368,10 +504,20 @@ mod tests {
         }))
         .apply(&settings(), today())
         .unwrap();
-        assert_eq!((s.working_hours.mon.start.as_str(), s.working_hours.mon.to.as_str()), ("10:00", "19:30"));
+        assert_eq!(
+            (
+                s.working_hours.mon.start.as_str(),
+                s.working_hours.mon.to.as_str()
+            ),
+            ("10:00", "19:30")
+        );
         assert!(!s.working_hours.sun.is_open && !s.working_hours.sun.enabled);
         assert_eq!(s.working_hours.sun.start, "11:00");
-        assert_eq!(s.working_hours.tue, settings().working_hours.tue, "untouched day kept");
+        assert_eq!(
+            s.working_hours.tue,
+            settings().working_hours.tue,
+            "untouched day kept"
+        );
     }
 
     #[test]
@@ -383,27 +529,51 @@ mod tests {
         }))
         .apply(&settings(), today())
         .unwrap_err();
-        let AppError::Invalid(details) = err else { panic!("{err:?}") };
+        let AppError::Invalid(details) = err else {
+            panic!("{err:?}")
+        };
         let fields: Vec<&str> = details.keys().map(String::as_str).collect();
-        assert_eq!(fields, [
-            "bookingHorizonDays", "currency", "name", "openingDate", "slotStep", "timezone",
-            "workingHours.mon.start", "workingHours.tue.end", "workingHours.xyz",
-        ]);
+        assert_eq!(
+            fields,
+            [
+                "bookingHorizonDays",
+                "currency",
+                "name",
+                "openingDate",
+                "slotStep",
+                "timezone",
+                "workingHours.mon.start",
+                "workingHours.tue.end",
+                "workingHours.xyz",
+            ]
+        );
     }
 
     #[test]
     fn slot_steps_divide_or_multiply_an_hour() {
         for ok in [5, 10, 12, 15, 20, 30, 60, 120, 180, 240] {
-            assert!(changes(serde_json::json!({"slotStep": ok})).apply(&settings(), today()).is_ok(), "{ok}");
+            assert!(
+                changes(serde_json::json!({"slotStep": ok}))
+                    .apply(&settings(), today())
+                    .is_ok(),
+                "{ok}"
+            );
         }
         for bad in [0, -15, 7, 45, 90, 300, 1] {
-            assert!(changes(serde_json::json!({"slotStep": bad})).apply(&settings(), today()).is_err(), "{bad}");
+            assert!(
+                changes(serde_json::json!({"slotStep": bad}))
+                    .apply(&settings(), today())
+                    .is_err(),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn currency_is_upper_cased_and_known() {
-        let s = changes(serde_json::json!({"currency": "eur"})).apply(&settings(), today()).unwrap();
+        let s = changes(serde_json::json!({"currency": "eur"}))
+            .apply(&settings(), today())
+            .unwrap();
         assert_eq!(s.currency, "EUR");
         assert!(is_currency("UAH") && !is_currency("UA") && !is_currency("ABC"));
     }

@@ -47,8 +47,15 @@ const SELECT_FOR_UPDATE: &str = "select name, legal_name, city, address, phone, 
 
 /// The salon's settings; `for_update` locks the row for a read-modify-write.
 pub async fn load(tx: &mut TenantTx, for_update: bool) -> Result<SalonSettings, AppError> {
-    let sql = if for_update { SELECT_FOR_UPDATE } else { SELECT };
-    let row: Row = sqlx::query_as(sql).fetch_optional(tx.conn()).await?.ok_or(AppError::NotFound)?;
+    let sql = if for_update {
+        SELECT_FOR_UPDATE
+    } else {
+        SELECT
+    };
+    let row: Row = sqlx::query_as(sql)
+        .fetch_optional(tx.conn())
+        .await?
+        .ok_or(AppError::NotFound)?;
     Ok(SalonSettings {
         name: row.name,
         legal_name: row.legal_name,
@@ -62,7 +69,11 @@ pub async fn load(tx: &mut TenantTx, for_update: bool) -> Result<SalonSettings, 
         currency: row.currency,
         timezone: row.timezone,
         working_hours: WeekHours::from_stored(&row.working_hours.0),
-        social_urls: SocialUrls { instagram: row.instagram_url, facebook: row.facebook_url, telegram: row.telegram_url },
+        social_urls: SocialUrls {
+            instagram: row.instagram_url,
+            facebook: row.facebook_url,
+            telegram: row.telegram_url,
+        },
         slot_step: row.slot_step_minutes,
         reminder_hours_before: row.reminder_hours_before,
         online_booking_enabled: row.online_booking_enabled,

@@ -25,11 +25,15 @@ impl LocalDisk {
     pub async fn put(&self, key: &FileKey, bytes: Bytes) -> anyhow::Result<()> {
         let path = self.path(key);
         if let Some(dir) = path.parent() {
-            tokio::fs::create_dir_all(dir).await.with_context(|| format!("creating {}", dir.display()))?;
+            tokio::fs::create_dir_all(dir)
+                .await
+                .with_context(|| format!("creating {}", dir.display()))?;
         }
         // Written aside and renamed into place: a reader sees the old file or the whole new one.
         let tmp = path.with_extension(format!("tmp-{}", uuid::Uuid::new_v4().simple()));
-        tokio::fs::write(&tmp, &bytes).await.with_context(|| format!("writing {}", tmp.display()))?;
+        tokio::fs::write(&tmp, &bytes)
+            .await
+            .with_context(|| format!("writing {}", tmp.display()))?;
         if let Err(e) = tokio::fs::rename(&tmp, &path).await {
             let _ = tokio::fs::remove_file(&tmp).await;
             return Err(e).with_context(|| format!("renaming into {}", path.display()));
@@ -40,7 +44,9 @@ impl LocalDisk {
     pub async fn get(&self, key: &FileKey) -> anyhow::Result<Option<Bytes>> {
         match tokio::fs::read(self.path(key)).await {
             Ok(bytes) => Ok(Some(bytes.into())),
-            Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => Ok(None),
+            Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {
+                Ok(None)
+            }
             Err(e) => Err(e).with_context(|| format!("reading {key}")),
         }
     }
@@ -66,11 +72,16 @@ mod tests {
         assert!(disk.get(&key).await.unwrap().is_none());
         disk.put(&key, Bytes::from_static(b"one")).await.unwrap();
         disk.put(&key, Bytes::from_static(b"two")).await.unwrap();
-        assert_eq!(disk.get(&key).await.unwrap().unwrap(), Bytes::from_static(b"two"));
+        assert_eq!(
+            disk.get(&key).await.unwrap().unwrap(),
+            Bytes::from_static(b"two")
+        );
         disk.delete(&key).await.unwrap();
         disk.delete(&key).await.unwrap();
         assert!(disk.get(&key).await.unwrap().is_none());
-        let left: Vec<_> = std::fs::read_dir(root.join("salons/1/avatars")).unwrap().collect();
+        let left: Vec<_> = std::fs::read_dir(root.join("salons/1/avatars"))
+            .unwrap()
+            .collect();
         assert!(left.is_empty(), "no temporary files left: {left:?}");
         std::fs::remove_dir_all(root).unwrap();
     }

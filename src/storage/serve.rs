@@ -34,15 +34,27 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses((status = 200, description = "the file, with its Content-Type",
                content(("image/png"), ("image/jpeg"), ("image/webp"))),
               (status = 404, description = "no such file, or not a valid key", body = crate::http::error::ErrorBody)))]
-async fn serve_upload(State(state): State<AppState>, AppPath(key): AppPath<String>) -> Result<Response, AppError> {
+async fn serve_upload(
+    State(state): State<AppState>,
+    AppPath(key): AppPath<String>,
+) -> Result<Response, AppError> {
     let key = FileKey::parse(&key).ok_or(AppError::NotFound)?;
     let content_type = key.content_type().ok_or(AppError::NotFound)?;
     let bytes = state.files.get(&key).await?.ok_or(AppError::NotFound)?;
     let mut res = bytes.into_response();
     let headers = res.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
     Ok(res)
 }

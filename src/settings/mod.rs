@@ -4,6 +4,7 @@
 mod avatar;
 mod cache;
 mod check;
+mod hours;
 pub mod profile;
 mod profile_model;
 mod profile_store;

@@ -46,6 +46,13 @@ pub struct Config {
     pub smtp_url: Option<SecretString>,
     pub mail_outbox_dir: PathBuf,
     pub log_format: LogFormat,
+    /// Public address of this server (`scheme://host[:port]`), for links to uploaded files
+    /// that the web app puts in `<img src>`.
+    pub public_url: String,
+    /// Root of the local-disk file store.
+    pub upload_dir: PathBuf,
+    /// Largest avatar upload accepted (413 above).
+    pub avatar_max_bytes: usize,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,6 +164,9 @@ impl Config {
             smtp_url: r.raw("SMTP_URL").map(Into::into),
             mail_outbox_dir: PathBuf::from(r.or("MAIL_OUTBOX_DIR", "var/outbox")),
             log_format,
+            public_url: r.or("PUBLIC_URL", "http://localhost:8000").trim_end_matches('/').to_owned(),
+            upload_dir: PathBuf::from(r.or("UPLOAD_DIR", "var/uploads")),
+            avatar_max_bytes: r.parse("AVATAR_MAX_BYTES", 5 * 1024 * 1024),
         };
         if r.problems.is_empty() {
             Ok(config)

@@ -57,6 +57,8 @@ pub struct AppState {
     pub principals: Arc<cache::VersionedCache<(i64, i64), auth::CurrentUser>>,
     /// Serialised answers of hot read routes, valid for one data version.
     pub answers: Arc<cache::Answers>,
+    /// Uploaded files (avatars).
+    pub files: storage::FileStore,
 }
 
 impl AppState {
@@ -71,6 +73,7 @@ impl AppState {
             &config.mail_from,
         )?;
         Ok(Self {
+            files: storage::FileStore::from_config(&config),
             keys: Arc::new(TokenKeys::new(&config)),
             throttle: Throttle::new(kv.clone(), config.login_max_failures, config.login_window),
             versions: cache::Versions::new(&kv),

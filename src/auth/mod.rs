@@ -16,7 +16,7 @@ pub mod tokens;
 pub use extract::{AccessClaims, Can, ClientIp, CurrentUser, LazyTx, Permission, RequestTx, UserAgent};
 pub use model::{Role, TokenAnswer, UserOut};
 pub use routes::router;
-pub use routes::{normalise_email, slug_base};
+pub use routes::{change_own_password, normalise_email, slug_base};
 pub use store::{NewAccount, create_account, seed_role_permissions};
 
 const LAST_ADMIN: &str = "У салоні має залишитися хоча б один активний адміністратор";

@@ -398,21 +398,36 @@ async fn change_password(
     ClientIp(ip): ClientIp,
     AppJson(input): AppJson<ChangePasswordInput>,
 ) -> Result<axum::Json<MessageAnswer>, AppError> {
-    password::validate("new_password", &input.new_password)?;
-    let stored = store::password_hash(&mut tx, user.id).await?;
-    if !password::verify(input.old_password, stored).await? {
-        return Err(AppError::bad_request("invalid_credentials", "Поточний пароль невірний"));
-    }
-    let hash = password::hash(input.new_password).await?;
-    store::set_password(&mut tx, user.id, &hash).await?;
-    store::revoke_sessions_of(&mut tx, user.id, Some(user.session_id)).await?;
-    audit::record(&mut tx, audit::Change {
-        user_id: Some(user.id), entity: "user", entity_id: Some(user.id),
-        action: "password_changed", before: None, after: None, ip: ip.as_deref(),
-    })
-    .await?;
+    change_own_password(&mut tx, &user, input.old_password, input.new_password, "new_password", ip.as_deref()).await?;
     tx.commit().await?;
     Ok(axum::Json(MessageAnswer { message: "Пароль змінено".into() }))
+}
+
+/// Changes the signed-in user's password after checking the current one, and signs out their
+/// other sessions (this one stays). A weak new password is a 422 on `new_field`; a wrong
+/// current password a 400 `invalid_credentials`. The caller commits.
+pub async fn change_own_password(
+    tx: &mut TenantTx,
+    user: &CurrentUser,
+    current: String,
+    new: String,
+    new_field: &str,
+    ip: Option<&str>,
+) -> Result<(), AppError> {
+    password::validate(new_field, &new)?;
+    let stored = store::password_hash(tx, user.id).await?;
+    if !password::verify(current, stored).await? {
+        return Err(AppError::bad_request("invalid_credentials", "Поточний пароль невірний"));
+    }
+    let hash = password::hash(new).await?;
+    store::set_password(tx, user.id, &hash).await?;
+    store::revoke_sessions_of(tx, user.id, Some(user.session_id)).await?;
+    audit::record(tx, audit::Change {
+        user_id: Some(user.id), entity: "user", entity_id: Some(user.id),
+        action: "password_changed", before: None, after: None, ip,
+    })
+    .await?;
+    Ok(())
 }
 
 #[cfg(test)]

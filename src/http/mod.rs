@@ -52,13 +52,19 @@ fn api_routes() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document of the whole API (also `adelante openapi`).
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, api) = OpenApiRouter::with_openapi(openapi::base()).nest("/api/v1", api_routes()).split_for_parts();
+    let (_, api) = OpenApiRouter::with_openapi(openapi::base())
+        .nest("/api/v1", api_routes())
+        .merge(crate::storage::router())
+        .split_for_parts();
     api
 }
 
 /// The complete application: routes and middleware, ready to serve.
 pub fn app(state: AppState) -> Router {
-    let (api, doc) = OpenApiRouter::with_openapi(openapi::base()).nest("/api/v1", api_routes()).split_for_parts();
+    let (api, doc) = OpenApiRouter::with_openapi(openapi::base())
+        .nest("/api/v1", api_routes())
+        .merge(crate::storage::router())
+        .split_for_parts();
     let config = &state.config;
     // Install the recorder before the first request is counted.
     crate::observability::metrics_handle();

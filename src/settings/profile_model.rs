@@ -1,0 +1,258 @@
+//! The signed-in user's own profile: the answer, the changes, and how they apply.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+use super::check::Checks;
+use crate::{auth::Role, http::error::AppError};
+
+/// The profile (`GET`/`PUT /settings/profile`, and the avatar routes' answer).
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct Profile {
+    /// The user id as a numeric string.
+    #[serde(serialize_with = "as_string")]
+    #[schema(value_type = String, example = "12")]
+    pub id: i64,
+    pub email: String,
+    /// `firstName lastName`.
+    #[sqlx(skip)]
+    pub name: String,
+    pub first_name: String,
+    pub last_name: String,
+    /// `""` when not set.
+    pub phone: String,
+    pub role: Role,
+    /// Public URL of the avatar (an `<img src>`), `null` when there is none.
+    pub avatar: Option<String>,
+    /// The user's UI preferences, as the client stored them.
+    #[schema(value_type = Object)]
+    pub preferences: sqlx::types::Json<Map<String, Value>>,
+    pub birth_date: Option<NaiveDate>,
+    pub address: Option<String>,
+    pub emergency_contact: Option<String>,
+    pub emergency_phone: Option<String>,
+    pub specialization: Option<String>,
+    /// Whether the user has linked a Telegram account.
+    pub telegram_connected: bool,
+    /// The file-store key of an avatar this server stored.
+    #[serde(skip)]
+    pub avatar_key: Option<String>,
+}
+
+fn as_string<S: Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(id)
+}
+
+impl Profile {
+    pub fn with_name(mut self) -> Self {
+        self.name = format!("{} {}", self.first_name, self.last_name)
+            .trim()
+            .to_owned();
+        self
+    }
+}
+
+/// A `PUT /settings/profile` body: any subset. `""` clears an optional field; an absent or
+/// `null` key keeps its value. `name` alone is split into first name (first word) and last
+/// name (the rest); `firstName`/`lastName` win when sent too. `role` cannot change here (a
+/// different role is a 422; the same one is ignored), nor can `avatar` (use the avatar routes).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileChanges {
+    pub name: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub role: Option<String>,
+    /// Merged into the stored preferences key by key; a key sent as `null` is removed.
+    #[schema(value_type = Option<Object>)]
+    pub preferences: Option<Map<String, Value>>,
+    /// `YYYY-MM-DD`.
+    pub birth_date: Option<String>,
+    pub address: Option<String>,
+    pub emergency_contact: Option<String>,
+    pub emergency_phone: Option<String>,
+    pub specialization: Option<String>,
+}
+
+const MAX_PREFERENCES_BYTES: usize = 16 * 1024;
+
+impl ProfileChanges {
+    pub fn apply(self, current: &Profile, today: NaiveDate) -> Result<Profile, AppError> {
+        let mut c = Checks::default();
+        let mut p = current.clone();
+        if let Some(name) = self
+            .name
+            .and_then(|raw| c.text("name", &raw, 201, true, false))
+        {
+            let (first, last) = name.split_once(char::is_whitespace).unwrap_or((&name, ""));
+            p.first_name = first.to_owned();
+            p.last_name = last.trim().to_owned();
+            for (field, value) in [("name", &p.first_name), ("name", &p.last_name)] {
+                if value.chars().count() > 100 {
+                    c.fail(field, "Ім'я та прізвище — не більше 100 символів кожне");
+                }
+            }
+        }
+        if let Some(v) = self
+            .first_name
+            .and_then(|raw| c.text("firstName", &raw, 100, true, false))
+        {
+            p.first_name = v;
+        }
+        if let Some(v) = self
+            .last_name
+            .and_then(|raw| c.text("lastName", &raw, 100, false, false))
+        {
+            p.last_name = v;
+        }
+        if let Some(v) = self.email.and_then(|raw| c.email("email", &raw, true)) {
+            p.email = v;
+        }
+        if let Some(v) = self.phone.and_then(|raw| c.phone("phone", &raw)) {
+            p.phone = v;
+        }
+        if self
+            .role
+            .is_some_and(|role| role.trim() != current.role.as_str())
+        {
+            c.fail(
+                "role",
+                "Роль змінює адміністратор у розділі «Співробітники»",
+            );
+        }
+        let earliest_age = today - chrono::Days::new(365 * 10);
+        if let Some(v) = self
+            .birth_date
+            .and_then(|raw| c.date("birthDate", &raw, earliest_age))
+        {
+            p.birth_date = v;
+        }
+        let optional: [(&str, Option<String>, &mut Option<String>, usize); 3] = [
+            ("address", self.address, &mut p.address, 300),
+            (
+                "emergencyContact",
+                self.emergency_contact,
+                &mut p.emergency_contact,
+                200,
+            ),
+            (
+                "specialization",
+                self.specialization,
+                &mut p.specialization,
+                200,
+            ),
+        ];
+        for (field, raw, slot, max) in optional {
+            if let Some(v) = raw.and_then(|raw| c.text(field, &raw, max, false, false)) {
+                *slot = (!v.is_empty()).then_some(v);
+            }
+        }
+        if let Some(v) = self
+            .emergency_phone
+            .and_then(|raw| c.phone("emergencyPhone", &raw))
+        {
+            p.emergency_phone = (!v.is_empty()).then_some(v);
+        }
+        if let Some(changes) = self.preferences {
+            for (key, value) in changes {
+                if value.is_null() {
+                    p.preferences.0.remove(&key);
+                } else {
+                    p.preferences.0.insert(key, value);
+                }
+            }
+            if serde_json::to_vec(&p.preferences.0)
+                .map_or(true, |v| v.len() > MAX_PREFERENCES_BYTES)
+            {
+                c.fail(
+                    "preferences",
+                    format!("Не більше {} КБ налаштувань", MAX_PREFERENCES_BYTES / 1024),
+                );
+            }
+        }
+        c.finish()?;
+        Ok(p.with_name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profile() -> Profile {
+        Profile {
+            id: 1,
+            email: "a@example.com".into(),
+            name: String::new(),
+            first_name: "Олена".into(),
+            last_name: "Адмін".into(),
+            phone: String::new(),
+            role: Role::Master,
+            avatar: None,
+            preferences: sqlx::types::Json(Map::new()),
+            birth_date: None,
+            address: None,
+            emergency_contact: None,
+            emergency_phone: None,
+            specialization: None,
+            telegram_connected: false,
+            avatar_key: None,
+        }
+        .with_name()
+    }
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2030, 1, 1).unwrap()
+    }
+
+    #[test]
+    fn name_splits_into_first_and_last() {
+        let changes: ProfileChanges =
+            serde_json::from_value(serde_json::json!({"name": "  Марія  Іванівна Коваль "}))
+                .unwrap();
+        let p = changes.apply(&profile(), today()).unwrap();
+        assert_eq!(
+            (p.first_name.as_str(), p.last_name.as_str(), p.name.as_str()),
+            ("Марія", "Іванівна Коваль", "Марія Іванівна Коваль")
+        );
+    }
+
+    #[test]
+    fn role_cannot_change_and_problems_are_collected() {
+        let changes: ProfileChanges = serde_json::from_value(serde_json::json!({
+            "role": "admin", "email": "nope", "birthDate": "2029-01-01", "phone": "x"
+        }))
+        .unwrap();
+        let AppError::Invalid(details) = changes.apply(&profile(), today()).unwrap_err() else {
+            panic!()
+        };
+        assert_eq!(
+            details.keys().collect::<Vec<_>>(),
+            ["birthDate", "email", "phone", "role"]
+        );
+        let same: ProfileChanges =
+            serde_json::from_value(serde_json::json!({"role": "master"})).unwrap();
+        assert!(same.apply(&profile(), today()).is_ok());
+    }
+
+    #[test]
+    fn preferences_merge_and_null_removes() {
+        let mut current = profile();
+        current.preferences.0.insert("theme".into(), "dark".into());
+        current.preferences.0.insert("lang".into(), "uk".into());
+        let changes: ProfileChanges = serde_json::from_value(
+            serde_json::json!({"preferences": {"lang": null, "compact": true}}),
+        )
+        .unwrap();
+        let p = changes.apply(&current, today()).unwrap();
+        assert_eq!(
+            Value::Object(p.preferences.0),
+            serde_json::json!({"theme": "dark", "compact": true})
+        );
+    }
+}

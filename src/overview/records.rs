@@ -1,8 +1,6 @@
 //! `GET /overview/records`: the salon's appointments as the overview's records table shows
 //! them, with payment state, closing details and each record's audit history.
 
-use std::collections::HashMap;
-
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -209,7 +207,8 @@ pub struct RecordsQuery {
     pub created_to: Option<Ymd>,
     /// A staff member's id.
     pub employee: Option<i64>,
-    /// A client's id, or text found in the client's name or phone.
+    /// A client's id, or text found in the client's name, or five or more digits found in the
+    /// phone.
     pub client: Option<String>,
     /// The linked service's category.
     pub service_category: Option<String>,

@@ -108,13 +108,20 @@ impl From<&RecordsQuery> for Filter {
             staff_id: q.employee,
             client_id: client.and_then(|c| c.parse().ok()),
             client_text: client.map(str::to_owned),
-            client_digits: client.map(|c| c.chars().filter(char::is_ascii_digit).collect()).unwrap_or_default(),
+            client_digits: client.map(phone_digits).unwrap_or_default(),
             service_category: q.service_category.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned),
             statuses: q.visit_status.map(|s| s.stored().iter().map(|s| (*s).to_owned()).collect()),
             payment_status: q.payment_status,
             source: q.source,
         }
     }
+}
+
+/// The digits of a phone fragment worth searching for: five or more (a shorter number is an id
+/// or part of a name, and would match almost every phone).
+fn phone_digits(text: &str) -> String {
+    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+    if digits.len() >= 5 { digits } else { String::new() }
 }
 
 fn bind_filter<'q, O>(

@@ -55,8 +55,9 @@ pub struct Review {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NewReview {
-    /// 1 to 5.
-    pub rating: i64,
+    /// 1 to 5 (required).
+    #[serde(default)]
+    pub rating: Option<i64>,
     #[serde(default)]
     pub text: Option<String>,
     #[serde(default, deserialize_with = "opt_id")]
@@ -195,7 +196,7 @@ pub async fn create_review(
     AppJson(input): AppJson<NewReview>,
 ) -> Result<(StatusCode, Json<Review>), AppError> {
     let mut problems = FieldErrors::new();
-    let rating = i16::try_from(input.rating).ok().filter(|r| (1..=5).contains(r));
+    let rating = input.rating.and_then(|r| i16::try_from(r).ok()).filter(|r| (1..=5).contains(r));
     if rating.is_none() {
         add(&mut problems, "rating", "Оцінка — ціле число від 1 до 5");
     }

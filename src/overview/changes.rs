@@ -8,7 +8,12 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use super::{ChangesView, Window, check_range, describe, id_string, opt_id_string};
-use crate::{auth::Can, clock::Ymd, http::{AppQuery, error::AppError}, tenancy::TenantTx};
+use crate::{
+    auth::Can,
+    clock::Ymd,
+    http::{AppQuery, error::AppError},
+    tenancy::TenantTx,
+};
 
 /// The entities modules write to the audit trail: the screen's five (`client`, `record`,
 /// `service`, `employee`, `product`) and the others stored. `appointment` and `staff` are read
@@ -255,13 +260,15 @@ async fn list(tx: &mut TenantTx, f: &Filter, w: Window) -> Result<Vec<Row>, AppE
 }
 
 async fn count(tx: &mut TenantTx, f: &Filter) -> Result<i64, AppError> {
-    Ok(sqlx::query_scalar(concat!("select count(*) from changes c", filters!()))
-        .bind(f.date_from)
-        .bind(f.date_to)
-        .bind(f.entity)
-        .bind(f.entity_id)
-        .bind(f.author)
-        .bind(f.action)
-        .fetch_one(tx.conn())
-        .await?)
+    Ok(
+        sqlx::query_scalar(concat!("select count(*) from changes c", filters!()))
+            .bind(f.date_from)
+            .bind(f.date_to)
+            .bind(f.entity)
+            .bind(f.entity_id)
+            .bind(f.author)
+            .bind(f.action)
+            .fetch_one(tx.conn())
+            .await?,
+    )
 }

@@ -17,8 +17,15 @@ pub fn screen_action(stored: &str) -> &'static str {
 /// deletion): a name, a person's first and last name, a record's client and service, a
 /// document or receipt number, an e-mail. Empty when the JSON names nothing.
 pub fn entity_name(before: Option<&Value>, after: Option<&Value>) -> String {
-    let Some(obj) = after.or(before).and_then(Value::as_object) else { return String::new() };
-    let text = |key: &str| obj.get(key).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
+    let Some(obj) = after.or(before).and_then(Value::as_object) else {
+        return String::new();
+    };
+    let text = |key: &str| {
+        obj.get(key)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    };
     if let Some(client) = text("clientName") {
         return match text("serviceName") {
             Some(service) => format!("{client} — {service}"),
@@ -28,23 +35,37 @@ pub fn entity_name(before: Option<&Value>, after: Option<&Value>) -> String {
     if let Some(name) = text("name") {
         return name.to_owned();
     }
-    let person = [("firstName", "lastName"), ("first_name", "last_name")].iter().find_map(|(f, l)| {
-        let full = format!("{} {}", text(f).unwrap_or(""), text(l).unwrap_or(""));
-        let full = full.trim();
-        (!full.is_empty()).then(|| full.to_owned())
-    });
+    let person = [("firstName", "lastName"), ("first_name", "last_name")]
+        .iter()
+        .find_map(|(f, l)| {
+            let full = format!("{} {}", text(f).unwrap_or(""), text(l).unwrap_or(""));
+            let full = full.trim();
+            (!full.is_empty()).then(|| full.to_owned())
+        });
     if let Some(person) = person {
         return person;
     }
-    ["receiptNumber", "number", "email", "fileName", "description"]
-        .iter()
-        .find_map(|k| text(k))
-        .map(str::to_owned)
-        .unwrap_or_default()
+    [
+        "receiptNumber",
+        "number",
+        "email",
+        "fileName",
+        "description",
+    ]
+    .iter()
+    .find_map(|k| text(k))
+    .map(str::to_owned)
+    .unwrap_or_default()
 }
 
 /// Keys whose change says nothing to a person.
-const NOISE: [&str; 5] = ["updatedAt", "updated_at", "createdAt", "created_at", "service"];
+const NOISE: [&str; 5] = [
+    "updatedAt",
+    "updated_at",
+    "createdAt",
+    "created_at",
+    "service",
+];
 
 /// At most this many changed fields are named; the rest are counted.
 const MAX_NAMED: usize = 6;
@@ -71,7 +92,11 @@ pub fn details(stored_action: &str, before: Option<&Value>, after: Option<&Value
         }
         count += 1;
         if changed.len() < MAX_NAMED {
-            changed.push(format!("{key}: {} → {}", show(old.get(key)), show(Some(value))));
+            changed.push(format!(
+                "{key}: {} → {}",
+                show(old.get(key)),
+                show(Some(value))
+            ));
         }
     }
     if changed.is_empty() {
@@ -100,7 +125,11 @@ fn show(v: Option<&Value>) -> String {
 }
 
 /// The appointment status a record's audit entry moved to, when it moved to a new one.
-pub fn status_reached<'a>(stored_action: &str, before: Option<&'a Value>, after: Option<&'a Value>) -> Option<&'a str> {
+pub fn status_reached<'a>(
+    stored_action: &str,
+    before: Option<&'a Value>,
+    after: Option<&'a Value>,
+) -> Option<&'a str> {
     let next = after?.get("status")?.as_str()?;
     let previous = before.and_then(|b| b.get("status")).and_then(Value::as_str);
     match stored_action {
@@ -119,9 +148,24 @@ mod tests {
     fn names_come_from_the_stored_json() {
         let record = json!({"clientName": "Марія", "serviceName": "Стрижка"});
         assert_eq!(entity_name(None, Some(&record)), "Марія — Стрижка");
-        assert_eq!(entity_name(Some(&json!({"name": "Шампунь"})), None), "Шампунь");
-        assert_eq!(entity_name(None, Some(&json!({"firstName": "Ірина", "lastName": "Коваль"}))), "Ірина Коваль");
-        assert_eq!(entity_name(None, Some(&json!({"first_name": "", "last_name": "", "email": "a@b.c"}))), "a@b.c");
+        assert_eq!(
+            entity_name(Some(&json!({"name": "Шампунь"})), None),
+            "Шампунь"
+        );
+        assert_eq!(
+            entity_name(
+                None,
+                Some(&json!({"firstName": "Ірина", "lastName": "Коваль"}))
+            ),
+            "Ірина Коваль"
+        );
+        assert_eq!(
+            entity_name(
+                None,
+                Some(&json!({"first_name": "", "last_name": "", "email": "a@b.c"}))
+            ),
+            "a@b.c"
+        );
         assert_eq!(entity_name(None, None), "");
     }
 
@@ -129,7 +173,10 @@ mod tests {
     fn details_name_what_changed() {
         let before = json!({"status": "scheduled", "price": 450, "notes": "", "updatedAt": "x"});
         let after = json!({"status": "completed", "price": 450, "notes": "VIP", "updatedAt": "y"});
-        assert_eq!(details("updated", Some(&before), Some(&after)), "Змінено status: scheduled → completed; notes: — → VIP");
+        assert_eq!(
+            details("updated", Some(&before), Some(&after)),
+            "Змінено notes: — → VIP; status: scheduled → completed"
+        );
         assert_eq!(details("created", None, Some(&after)), "Створено");
         assert_eq!(details("updated", Some(&after), Some(&after)), "Змінено");
         assert_eq!(screen_action("password_changed"), "updated");
@@ -138,7 +185,10 @@ mod tests {
     #[test]
     fn status_transitions_are_found() {
         let (a, b) = (json!({"status": "arrived"}), json!({"status": "completed"}));
-        assert_eq!(status_reached("updated", Some(&a), Some(&b)), Some("completed"));
+        assert_eq!(
+            status_reached("updated", Some(&a), Some(&b)),
+            Some("completed")
+        );
         assert_eq!(status_reached("updated", Some(&b), Some(&b)), None);
         assert_eq!(status_reached("created", None, Some(&b)), Some("completed"));
         assert_eq!(status_reached("deleted", Some(&b), None), None);

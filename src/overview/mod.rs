@@ -61,15 +61,28 @@ pub(crate) struct Window {
 
 impl Window {
     /// From the four paging parameters; `limit`/`offset` win over `page`/`perPage`.
-    pub fn of(page: Option<u32>, per_page: Option<u32>, limit: Option<u32>, offset: Option<u32>) -> Result<Self, AppError> {
+    pub fn of(
+        page: Option<u32>,
+        per_page: Option<u32>,
+        limit: Option<u32>,
+        offset: Option<u32>,
+    ) -> Result<Self, AppError> {
         if limit.is_some() || offset.is_some() {
             let limit = limit.unwrap_or(DEFAULT_PER_PAGE);
             if limit == 0 {
-                return Err(AppError::field("limit", "Кількість рядків має бути від 1 до 100"));
+                return Err(AppError::field(
+                    "limit",
+                    "Кількість рядків має бути від 1 до 100",
+                ));
             }
             let limit = limit.min(MAX_PER_PAGE);
             let offset = offset.unwrap_or(0);
-            return Ok(Window { page: offset / limit + 1, per_page: limit, limit: limit.into(), offset: offset.into() });
+            return Ok(Window {
+                page: offset / limit + 1,
+                per_page: limit,
+                limit: limit.into(),
+                offset: offset.into(),
+            });
         }
         let page = page.unwrap_or(1);
         if page == 0 {
@@ -77,10 +90,18 @@ impl Window {
         }
         let per_page = per_page.unwrap_or(DEFAULT_PER_PAGE);
         if per_page == 0 {
-            return Err(AppError::field("perPage", "Розмір сторінки має бути від 1 до 100"));
+            return Err(AppError::field(
+                "perPage",
+                "Розмір сторінки має бути від 1 до 100",
+            ));
         }
         let per_page = per_page.min(MAX_PER_PAGE);
-        Ok(Window { page, per_page, limit: per_page.into(), offset: i64::from(page - 1) * i64::from(per_page) })
+        Ok(Window {
+            page,
+            per_page,
+            limit: per_page.into(),
+            offset: i64::from(page - 1) * i64::from(per_page),
+        })
     }
 
     /// Pages needed for `total` rows.
@@ -91,9 +112,15 @@ impl Window {
 }
 
 /// Checks that a date range is not reversed.
-pub(crate) fn check_range<T: PartialOrd>(from: Option<T>, to: Option<T>, field: &str) -> Result<(), AppError> {
+pub(crate) fn check_range<T: PartialOrd>(
+    from: Option<T>,
+    to: Option<T>,
+    field: &str,
+) -> Result<(), AppError> {
     match (from, to) {
-        (Some(f), Some(t)) if f > t => Err(AppError::field(field, "Кінець періоду раніше за початок")),
+        (Some(f), Some(t)) if f > t => {
+            Err(AppError::field(field, "Кінець періоду раніше за початок"))
+        }
         _ => Ok(()),
     }
 }
@@ -123,7 +150,11 @@ pub(crate) fn opt_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::
         None => Ok(None),
         Some(Raw::Number(n)) => Ok(Some(n)),
         Some(Raw::Text(t)) if t.trim().is_empty() => Ok(None),
-        Some(Raw::Text(t)) => t.trim().parse().map(Some).map_err(|_| de::Error::custom("очікується числовий ідентифікатор")),
+        Some(Raw::Text(t)) => t
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| de::Error::custom("очікується числовий ідентифікатор")),
     }
 }
 
@@ -133,9 +164,33 @@ mod tests {
 
     #[test]
     fn limit_and_offset_win_over_pages() {
-        assert_eq!(Window::of(None, None, None, None).unwrap(), Window { page: 1, per_page: 20, limit: 20, offset: 0 });
-        assert_eq!(Window::of(Some(3), Some(10), None, None).unwrap(), Window { page: 3, per_page: 10, limit: 10, offset: 20 });
-        assert_eq!(Window::of(Some(3), Some(10), Some(5), Some(12)).unwrap(), Window { page: 3, per_page: 5, limit: 5, offset: 12 });
+        assert_eq!(
+            Window::of(None, None, None, None).unwrap(),
+            Window {
+                page: 1,
+                per_page: 20,
+                limit: 20,
+                offset: 0
+            }
+        );
+        assert_eq!(
+            Window::of(Some(3), Some(10), None, None).unwrap(),
+            Window {
+                page: 3,
+                per_page: 10,
+                limit: 10,
+                offset: 20
+            }
+        );
+        assert_eq!(
+            Window::of(Some(3), Some(10), Some(5), Some(12)).unwrap(),
+            Window {
+                page: 3,
+                per_page: 5,
+                limit: 5,
+                offset: 12
+            }
+        );
         assert_eq!(Window::of(None, Some(500), None, None).unwrap().limit, 100);
         assert!(Window::of(Some(0), None, None, None).is_err());
         assert!(Window::of(None, Some(0), None, None).is_err());

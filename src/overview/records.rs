@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{RecordsView, Window, check_range, describe, id_string, opt_id_string, records_store as store};
+use super::{
+    RecordsView, Window, check_range, describe, id_string, opt_id_string, records_store as store,
+};
 use crate::{
     auth::Can,
     calendar::{Kind, Status},
@@ -309,7 +311,11 @@ fn assemble(r: store::RecordRow, changes: Vec<store::ChangeRow>) -> Record {
             }
         })
         .collect();
-    let closed = if r.status == Status::Completed { closed } else { None };
+    let closed = if r.status == Status::Completed {
+        closed
+    } else {
+        None
+    };
     let payment_method = match r.method_type.as_deref() {
         Some("cash") => Some(PaymentMethodKind::Cash),
         Some("card") => Some(PaymentMethodKind::Card),
@@ -317,8 +323,16 @@ fn assemble(r: store::RecordRow, changes: Vec<store::ChangeRow>) -> Record {
     };
     Record {
         id: r.id,
-        title: if r.service_name.is_empty() { r.client_name.clone() } else { format!("{} — {}", r.client_name, r.service_name) },
-        description: if r.notes.is_empty() { r.employee.clone() } else { r.notes.clone() },
+        title: if r.service_name.is_empty() {
+            r.client_name.clone()
+        } else {
+            format!("{} — {}", r.client_name, r.service_name)
+        },
+        description: if r.notes.is_empty() {
+            r.employee.clone()
+        } else {
+            r.notes.clone()
+        },
         employee: r.employee,
         service: r.service_name,
         client: r.client_name,

@@ -109,8 +109,15 @@ impl From<&RecordsQuery> for Filter {
             client_id: client.and_then(|c| c.parse().ok()),
             client_text: client.map(str::to_owned),
             client_digits: client.map(phone_digits).unwrap_or_default(),
-            service_category: q.service_category.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned),
-            statuses: q.visit_status.map(|s| s.stored().iter().map(|s| (*s).to_owned()).collect()),
+            service_category: q
+                .service_category
+                .as_deref()
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(str::to_owned),
+            statuses: q
+                .visit_status
+                .map(|s| s.stored().iter().map(|s| (*s).to_owned()).collect()),
             payment_status: q.payment_status,
             source: q.source,
         }
@@ -121,7 +128,11 @@ impl From<&RecordsQuery> for Filter {
 /// or part of a name, and would match almost every phone).
 fn phone_digits(text: &str) -> String {
     let digits: String = text.chars().filter(char::is_ascii_digit).collect();
-    if digits.len() >= 5 { digits } else { String::new() }
+    if digits.len() >= 5 {
+        digits
+    } else {
+        String::new()
+    }
 }
 
 fn bind_filter<'q, O>(
@@ -177,10 +188,17 @@ pub struct RecordRow {
 /// One page of matching records, newest visit first.
 pub async fn list(tx: &mut TenantTx, f: &Filter, w: Window) -> Result<Vec<RecordRow>, AppError> {
     let query = sqlx::query_as(concat!(
-        "select * from (", records!(), ") r", filters!(),
+        "select * from (",
+        records!(),
+        ") r",
+        filters!(),
         " order by r.starts_at desc, r.id desc limit $13 offset $14"
     ));
-    Ok(bind_filter(query, f).bind(w.limit).bind(w.offset).fetch_all(tx.conn()).await?)
+    Ok(bind_filter(query, f)
+        .bind(w.limit)
+        .bind(w.offset)
+        .fetch_all(tx.conn())
+        .await?)
 }
 
 #[derive(sqlx::FromRow)]
@@ -200,7 +218,10 @@ pub async fn statistics(tx: &mut TenantTx, f: &Filter) -> Result<RecordStatistic
                 count(*) filter (where r.status = 'cancelled') as cancelled,
                 count(*) filter (where r.status = 'no-show') as no_show,
                 coalesce(sum(r.paid_minor), 0)::bigint as revenue
-         from (", records!(), ") r", filters!()
+         from (",
+        records!(),
+        ") r",
+        filters!()
     ));
     let s: StatsRow = bind_filter(query, f).fetch_one(tx.conn()).await?;
     Ok(RecordStatistics {
@@ -224,7 +245,10 @@ pub struct ChangeRow {
 }
 
 /// The audit entries (`entity = 'record'`) of these records, oldest first, by record id.
-pub async fn history(tx: &mut TenantTx, ids: &[i64]) -> Result<HashMap<i64, Vec<ChangeRow>>, AppError> {
+pub async fn history(
+    tx: &mut TenantTx,
+    ids: &[i64],
+) -> Result<HashMap<i64, Vec<ChangeRow>>, AppError> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }

@@ -6,12 +6,17 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{ReviewsView, Window, check_range, id_string, opt_id, opt_id_string, reviews_store as store};
+use super::{
+    ReviewsView, Window, check_range, id_string, opt_id, opt_id_string, reviews_store as store,
+};
 use crate::{
     audit,
     auth::{Can, ClientIp},
     clock::Ymd,
-    http::{AppJson, AppQuery, error::{AppError, FieldErrors}},
+    http::{
+        AppJson, AppQuery,
+        error::{AppError, FieldErrors},
+    },
     tenancy::TenantTx,
 };
 
@@ -196,11 +201,19 @@ pub async fn create_review(
     AppJson(input): AppJson<NewReview>,
 ) -> Result<(StatusCode, Json<Review>), AppError> {
     let mut problems = FieldErrors::new();
-    let rating = input.rating.and_then(|r| i16::try_from(r).ok()).filter(|r| (1..=5).contains(r));
+    let rating = input
+        .rating
+        .and_then(|r| i16::try_from(r).ok())
+        .filter(|r| (1..=5).contains(r));
     if rating.is_none() {
         add(&mut problems, "rating", "Оцінка — ціле число від 1 до 5");
     }
-    let text = input.text.as_deref().map(str::trim).unwrap_or("").to_owned();
+    let text = input
+        .text
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or("")
+        .to_owned();
     if text.chars().count() > MAX_TEXT {
         add(&mut problems, "text", "Відгук задовгий (до 5000 символів)");
     }
@@ -210,10 +223,18 @@ pub async fn create_review(
             None => add(&mut problems, "appointmentId", "Запис не знайдено"),
             Some((client, staff)) => {
                 if client_id.is_some_and(|c| Some(c) != client) {
-                    add(&mut problems, "clientId", "Клієнт не збігається з клієнтом запису");
+                    add(
+                        &mut problems,
+                        "clientId",
+                        "Клієнт не збігається з клієнтом запису",
+                    );
                 }
                 if staff_id.is_some_and(|s| Some(s) != staff) {
-                    add(&mut problems, "staffId", "Майстер не збігається з майстром запису");
+                    add(
+                        &mut problems,
+                        "staffId",
+                        "Майстер не збігається з майстром запису",
+                    );
                 }
                 (client_id, staff_id) = (client, staff);
             }
@@ -236,18 +257,36 @@ pub async fn create_review(
     let Some(rating) = rating.filter(|_| problems.is_empty()) else {
         return Err(AppError::Invalid(problems));
     };
-    let new = store::NewRow { rating, text, client_id, staff_id, appointment_id: input.appointment_id, created_by: user.id };
+    let new = store::NewRow {
+        rating,
+        text,
+        client_id,
+        staff_id,
+        appointment_id: input.appointment_id,
+        created_by: user.id,
+    };
     let id = store::insert(&mut tx, &new).await?;
     let review = store::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
-    audit::record(&mut tx, audit::Change {
-        user_id: Some(user.id), entity: "review", entity_id: Some(id), action: "created", before: None,
-        after: Some(serde_json::to_value(&review).map_err(anyhow::Error::from)?), ip: ip.as_deref(),
-    })
+    audit::record(
+        &mut tx,
+        audit::Change {
+            user_id: Some(user.id),
+            entity: "review",
+            entity_id: Some(id),
+            action: "created",
+            before: None,
+            after: Some(serde_json::to_value(&review).map_err(anyhow::Error::from)?),
+            ip: ip.as_deref(),
+        },
+    )
     .await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(review)))
 }
 
 fn add(problems: &mut FieldErrors, field: &str, text: &str) {
-    problems.entry(field.to_owned()).or_default().push(text.to_owned());
+    problems
+        .entry(field.to_owned())
+        .or_default()
+        .push(text.to_owned());
 }

@@ -81,31 +81,38 @@ impl From<Row> for Review {
 }
 
 pub async fn list(tx: &mut TenantTx, f: &Filter, w: Window) -> Result<Vec<Review>, AppError> {
-    let rows: Vec<Row> = sqlx::query_as(concat!(columns!(), filters!(), " order by rv.created_at desc, rv.id desc limit $7 offset $8"))
-        .bind(f.date_from)
-        .bind(f.date_to)
-        .bind(f.low)
-        .bind(f.high)
-        .bind(f.staff_id)
-        .bind(f.client_id)
-        .bind(w.limit)
-        .bind(w.offset)
-        .fetch_all(tx.conn())
-        .await?;
+    let rows: Vec<Row> = sqlx::query_as(concat!(
+        columns!(),
+        filters!(),
+        " order by rv.created_at desc, rv.id desc limit $7 offset $8"
+    ))
+    .bind(f.date_from)
+    .bind(f.date_to)
+    .bind(f.low)
+    .bind(f.high)
+    .bind(f.staff_id)
+    .bind(f.client_id)
+    .bind(w.limit)
+    .bind(w.offset)
+    .fetch_all(tx.conn())
+    .await?;
     Ok(rows.into_iter().map(Into::into).collect())
 }
 
 pub async fn statistics(tx: &mut TenantTx, f: &Filter) -> Result<ReviewStatistics, AppError> {
-    let counts: Vec<(i16, i64)> =
-        sqlx::query_as(concat!("select rv.rating, count(*) from reviews rv", filters!(), " group by rv.rating"))
-            .bind(f.date_from)
-            .bind(f.date_to)
-            .bind(f.low)
-            .bind(f.high)
-            .bind(f.staff_id)
-            .bind(f.client_id)
-            .fetch_all(tx.conn())
-            .await?;
+    let counts: Vec<(i16, i64)> = sqlx::query_as(concat!(
+        "select rv.rating, count(*) from reviews rv",
+        filters!(),
+        " group by rv.rating"
+    ))
+    .bind(f.date_from)
+    .bind(f.date_to)
+    .bind(f.low)
+    .bind(f.high)
+    .bind(f.staff_id)
+    .bind(f.client_id)
+    .fetch_all(tx.conn())
+    .await?;
     Ok(summarise(&counts))
 }
 
@@ -119,15 +126,26 @@ fn summarise(counts: &[(i16, i64)]) -> ReviewStatistics {
         sum += i64::from(rating) * n;
     }
     // Two decimals, rounded half up, computed in integers.
-    let average_rating = if total == 0 { 0.0 } else { ((sum * 200 + total) / (2 * total)) as f64 / 100.0 };
-    ReviewStatistics { average_rating, total_reviews: total, rating_distribution: distribution }
+    let average_rating = if total == 0 {
+        0.0
+    } else {
+        ((sum * 200 + total) / (2 * total)) as f64 / 100.0
+    };
+    ReviewStatistics {
+        average_rating,
+        total_reviews: total,
+        rating_distribution: distribution,
+    }
 }
 
 pub async fn get(tx: &mut TenantTx, id: i64) -> Result<Option<Review>, AppError> {
-    let row: Option<Row> = sqlx::query_as(concat!(columns!(), " where rv.id = $1 and rv.deleted_at is null"))
-        .bind(id)
-        .fetch_optional(tx.conn())
-        .await?;
+    let row: Option<Row> = sqlx::query_as(concat!(
+        columns!(),
+        " where rv.id = $1 and rv.deleted_at is null"
+    ))
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?;
     Ok(row.map(Into::into))
 }
 
@@ -157,33 +175,48 @@ pub async fn insert(tx: &mut TenantTx, r: &NewRow) -> Result<i64, AppError> {
     .await
     .map_err(|e| match constraint_of(&e) {
         // The composite keys are the last word if a row vanished since the checks.
-        Some("reviews_salon_id_client_id_fkey") => AppError::field("clientId", "Клієнта не знайдено"),
-        Some("reviews_salon_id_staff_id_fkey") => AppError::field("staffId", "Співробітника не знайдено"),
-        Some("reviews_salon_id_appointment_id_fkey") => AppError::field("appointmentId", "Запис не знайдено"),
+        Some("reviews_salon_id_client_id_fkey") => {
+            AppError::field("clientId", "Клієнта не знайдено")
+        }
+        Some("reviews_salon_id_staff_id_fkey") => {
+            AppError::field("staffId", "Співробітника не знайдено")
+        }
+        Some("reviews_salon_id_appointment_id_fkey") => {
+            AppError::field("appointmentId", "Запис не знайдено")
+        }
         _ => e.into(),
     })
 }
 
 /// The client and staff member of a live appointment of this salon; `None` when there is none.
-pub async fn appointment_people(tx: &mut TenantTx, id: i64) -> Result<Option<(Option<i64>, Option<i64>)>, AppError> {
-    Ok(sqlx::query_as("select client_id, staff_id from appointments where id = $1 and deleted_at is null")
-        .bind(id)
-        .fetch_optional(tx.conn())
-        .await?)
+pub async fn appointment_people(
+    tx: &mut TenantTx,
+    id: i64,
+) -> Result<Option<(Option<i64>, Option<i64>)>, AppError> {
+    Ok(sqlx::query_as(
+        "select client_id, staff_id from appointments where id = $1 and deleted_at is null",
+    )
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?)
 }
 
 pub async fn client_exists(tx: &mut TenantTx, id: i64) -> Result<bool, AppError> {
-    Ok(sqlx::query_scalar("select exists(select 1 from clients where id = $1 and deleted_at is null)")
-        .bind(id)
-        .fetch_one(tx.conn())
-        .await?)
+    Ok(sqlx::query_scalar(
+        "select exists(select 1 from clients where id = $1 and deleted_at is null)",
+    )
+    .bind(id)
+    .fetch_one(tx.conn())
+    .await?)
 }
 
 pub async fn staff_exists(tx: &mut TenantTx, id: i64) -> Result<bool, AppError> {
-    Ok(sqlx::query_scalar("select exists(select 1 from staff where id = $1 and deleted_at is null)")
-        .bind(id)
-        .fetch_one(tx.conn())
-        .await?)
+    Ok(sqlx::query_scalar(
+        "select exists(select 1 from staff where id = $1 and deleted_at is null)",
+    )
+    .bind(id)
+    .fetch_one(tx.conn())
+    .await?)
 }
 
 #[cfg(test)]

@@ -227,8 +227,12 @@ pub struct RecordsQuery {
 #[serde(rename_all = "camelCase")]
 pub struct RecordStatistics {
     pub total: i64,
+    /// Calendar status `completed`.
     pub completed: i64,
+    /// Calendar status `cancelled` (no-shows are counted apart, though the screen's status
+    /// shows both as `cancelled`).
     pub cancelled: i64,
+    /// Calendar status `no-show`.
     pub no_show: i64,
     /// What the matching records' payments brought in.
     pub total_revenue: Money,

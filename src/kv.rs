@@ -14,7 +14,18 @@ use deadpool_redis::{Pool, Runtime, redis};
 #[derive(Clone)]
 pub enum Kv {
     Redis { pool: Pool, prefix: String },
-    Local(Arc<Mutex<HashMap<String, (u64, Instant)>>>),
+    Local(Arc<Local>),
+}
+
+/// The single-node stand-in: counters and text values, each with its expiry.
+#[derive(Default)]
+pub struct Local {
+    counters: Mutex<HashMap<String, (u64, Instant)>>,
+    texts: Mutex<HashMap<String, (String, Instant)>>,
+}
+
+fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Kv {
@@ -50,8 +61,8 @@ impl Kv {
                     redis::pipe().get(&key).pttl(&key).query_async(&mut conn).await?;
                 Ok((count.unwrap_or(0), Duration::from_millis(ttl_ms.max(0) as u64)))
             }
-            Kv::Local(map) => {
-                let map = map.lock().unwrap_or_else(|e| e.into_inner());
+            Kv::Local(local) => {
+                let map = locked(&local.counters);
                 Ok(match map.get(key) {
                     Some((n, until)) if *until > Instant::now() => (*n, *until - Instant::now()),
                     _ => (0, Duration::ZERO),
@@ -75,8 +86,8 @@ impl Kv {
                     .await?;
                 Ok(count)
             }
-            Kv::Local(map) => {
-                let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
+            Kv::Local(local) => {
+                let mut map = locked(&local.counters);
                 let now = Instant::now();
                 if map.len() > 100_000 {
                     map.retain(|_, (_, until)| *until > now);
@@ -97,8 +108,43 @@ impl Kv {
                 let mut conn = pool.get().await?;
                 let _: u64 = redis::cmd("DEL").arg(format!("{prefix}{key}")).query_async(&mut conn).await?;
             }
-            Kv::Local(map) => {
-                map.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
+            Kv::Local(local) => {
+                locked(&local.counters).remove(key);
+                locked(&local.texts).remove(key);
+            }
+        }
+        Ok(())
+    }
+
+    /// A text value, if present and not expired.
+    pub async fn get_text(&self, key: &str) -> anyhow::Result<Option<String>> {
+        match self {
+            Kv::Redis { pool, prefix } => {
+                let mut conn = pool.get().await?;
+                Ok(redis::cmd("GET").arg(format!("{prefix}{key}")).query_async(&mut conn).await?)
+            }
+            Kv::Local(local) => Ok(locked(&local.texts)
+                .get(key)
+                .filter(|(_, until)| *until > Instant::now())
+                .map(|(text, _)| text.clone())),
+        }
+    }
+
+    /// Stores a text value that expires after `ttl`.
+    pub async fn set_text(&self, key: &str, value: &str, ttl: Duration) -> anyhow::Result<()> {
+        match self {
+            Kv::Redis { pool, prefix } => {
+                let mut conn = pool.get().await?;
+                let ms = ttl.as_millis() as u64;
+                let _: () = redis::cmd("SET").arg(format!("{prefix}{key}")).arg(value).arg("PX").arg(ms).query_async(&mut conn).await?;
+            }
+            Kv::Local(local) => {
+                let mut map = locked(&local.texts);
+                let now = Instant::now();
+                if map.len() > 10_000 {
+                    map.retain(|_, (_, until)| *until > now);
+                }
+                map.insert(key.to_owned(), (value.to_owned(), now + ttl));
             }
         }
         Ok(())
@@ -122,5 +168,17 @@ mod tests {
         assert_eq!(kv.incr("k", Duration::from_millis(50)).await.unwrap(), 1, "a new window");
         kv.delete("k").await.unwrap();
         assert_eq!(kv.counter("k").await.unwrap().0, 0);
+    }
+
+    #[tokio::test]
+    async fn local_texts_are_kept_until_deleted_or_expired() {
+        let kv = Kv::connect(None, "").unwrap();
+        kv.set_text("t", "one", Duration::from_secs(60)).await.unwrap();
+        assert_eq!(kv.get_text("t").await.unwrap().as_deref(), Some("one"));
+        kv.delete("t").await.unwrap();
+        assert_eq!(kv.get_text("t").await.unwrap(), None);
+        kv.set_text("t", "two", Duration::from_millis(20)).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        assert_eq!(kv.get_text("t").await.unwrap(), None);
     }
 }

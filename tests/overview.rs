@@ -1051,15 +1051,18 @@ async fn each_list_needs_its_permission() {
     let mut su = app.su().await;
     sqlx::query("update role_permissions set permissions = permissions || '{\"overview.appointments.view\": false}' where role = 'master'")
         .execute(&mut su).await.unwrap();
+    app.touch(receptionist.salon_id()).await; // edited behind the API: retire cached principals
     app.get(RECORDS, &master.access)
         .await
         .assert_error(403, "forbidden");
     sqlx::query("update role_permissions set permissions = permissions || '{\"overview.summary\": true}' where role = 'receptionist'")
         .execute(&mut su).await.unwrap();
+    app.touch(receptionist.salon_id()).await; // edited behind the API: retire cached principals
     ok(&app, &receptionist, CHANGES).await;
     // An item is granted only while its module is.
     sqlx::query("update role_permissions set permissions = permissions || '{\"overview\": false}' where role = 'receptionist'")
         .execute(&mut su).await.unwrap();
+    app.touch(receptionist.salon_id()).await; // edited behind the API: retire cached principals
     app.get(CHANGES, &receptionist.access)
         .await
         .assert_error(403, "forbidden");

@@ -98,6 +98,11 @@ const PROTECTED: &[(&str, &str, &str)] = &[
     ("PUT", "/api/v1/users/{id}", "settings.staff.manage_access"),
     ("GET", "/api/v1/settings/roles", "settings.staff.manage_access"),
     ("PUT", "/api/v1/settings/roles/{role}", "settings.staff.manage_access"),
+    // overview
+    ("GET", "/api/v1/overview/records", "overview.appointments.view"),
+    ("GET", "/api/v1/overview/reviews", "overview.reviews.view"),
+    ("POST", "/api/v1/overview/reviews", "overview.reviews.view"),
+    ("GET", "/api/v1/overview/changes", "overview.summary"),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -108,6 +113,9 @@ enum Access {
     SignedIn,
     /// The `admin` role itself, not a permission id.
     AdminRole,
+    /// One of several ids, chosen by the fields the body changes; each field's id is checked in
+    /// that module's own tests (tests/settings.rs for the salon's settings).
+    ByFields,
 }
 
 /// Routes that need no permission id, each with the reason.
@@ -132,6 +140,14 @@ const OPEN: &[(&str, &str, Access, &str)] = &[
     ("GET", "/api/v1/staff/{id}", Access::SignedIn, "the calendar's columns, for every role"),
     ("GET", "/api/v1/staff/{id}/schedule", Access::SignedIn, "the calendar's working hours"),
     ("POST", "/api/v1/clients/{id}/restore", Access::AdminRole, "undoing a deletion is the administrator's"),
+    ("GET", "/api/v1/settings/salon", Access::SignedIn, "every screen shows the salon's name, zone and hours"),
+    ("PUT", "/api/v1/settings/salon", Access::ByFields, "settings.info.access or settings.general.access"),
+    ("GET", "/api/v1/settings/profile", Access::SignedIn, "own profile"),
+    ("PUT", "/api/v1/settings/profile", Access::SignedIn, "own profile"),
+    ("POST", "/api/v1/settings/profile/password", Access::SignedIn, "own password"),
+    ("POST", "/api/v1/settings/profile/avatar", Access::SignedIn, "own avatar"),
+    ("DELETE", "/api/v1/settings/profile/avatar", Access::SignedIn, "own avatar"),
+    ("GET", "/uploads/{key}", Access::Public, "an <img> sends no token; names are unguessable"),
 ];
 
 /// The path with its parameters filled: ids that exist nowhere, a role the test can touch.
@@ -140,6 +156,7 @@ fn concrete(path: &str) -> String {
         .replace("{jobId}", "987654")
         .replace("{exceptionId}", "987654")
         .replace("{role}", "receptionist")
+        .replace("{key}", "salons/987654/avatars/none.png")
 }
 
 fn method(m: &str) -> Method {
@@ -277,6 +294,11 @@ async fn open_routes_need_only_what_they_say() {
             continue;
         }
         let anonymous = app.request(method(m), &concrete(path), None, None).await;
+        if let Access::Public = access {
+            let refused = [StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN].contains(&anonymous.status);
+            assert!(!refused && !anonymous.status.is_server_error(), "{m} {path}: {}", anonymous.text);
+            continue;
+        }
         anonymous.assert_error(401, "not_authenticated");
         match access {
             Access::SignedIn => {
@@ -291,7 +313,11 @@ async fn open_routes_need_only_what_they_say() {
                 assert_eq!(by_admin.status, StatusCode::NOT_FOUND, "{m} {path}: {}", by_admin.text);
                 set_role(&app, &admin, "manager", &only("overview.calls")).await;
             }
-            Access::Public => unreachable!("only auth routes are public"),
+            Access::ByFields => {
+                // Holding neither of the ids, even an empty change is refused.
+                call(&app, m, path, &manager.access).await.assert_error(403, "forbidden");
+            }
+            Access::Public => unreachable!("answered above"),
         }
     }
 }

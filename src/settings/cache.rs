@@ -3,13 +3,14 @@
 //! Reads fill it; every write deletes it after its transaction commits, so the next read on
 //! any process loads the committed row. Entries also expire after [`TTL_SECS`], which bounds
 //! the one race left (a read that loaded the old row before the write committed and stores it
-//! after the delete). Without Redis (`REDIS_URL` unset, one node) nothing is cached: every
-//! read goes to the database, which is always correct.
+//! after the delete). Without Redis (`REDIS_URL` unset, one node) the same cache lives in the
+//! process ([`Kv`]'s in-process stand-in).
 //!
 //! The cache is an optimisation, never the truth: a Redis failure on read or fill is logged
 //! and the request is served from the database.
 
-use deadpool_redis::redis;
+use std::time::Duration;
+
 use serde::{Serialize, de::DeserializeOwned};
 
 use crate::{kv::Kv, tenancy::SalonId};
@@ -21,24 +22,9 @@ fn name(salon: SalonId) -> String {
     format!("salon:{}:settings", salon.get())
 }
 
-fn key(prefix: &str, salon: SalonId) -> String {
-    format!("{prefix}{}", name(salon))
-}
-
 /// The cached value, or `None` on a miss (or when the cache cannot be read).
 pub async fn get<T: DeserializeOwned>(kv: &Kv, salon: SalonId) -> Option<T> {
-    let Kv::Redis { pool, prefix } = kv else {
-        return None;
-    };
-    let read = async {
-        let mut conn = pool.get().await?;
-        let raw: Option<String> = redis::cmd("GET")
-            .arg(key(prefix, salon))
-            .query_async(&mut conn)
-            .await?;
-        anyhow::Ok(raw)
-    };
-    match read.await {
+    match kv.get_text(&name(salon)).await {
         Ok(Some(raw)) => match serde_json::from_str(&raw) {
             Ok(value) => Some(value),
             Err(error) => {
@@ -55,20 +41,9 @@ pub async fn get<T: DeserializeOwned>(kv: &Kv, salon: SalonId) -> Option<T> {
 }
 
 pub async fn fill<T: Serialize>(kv: &Kv, salon: SalonId, value: &T) {
-    let Kv::Redis { pool, prefix } = kv else {
-        return;
-    };
     let write = async {
         let raw = serde_json::to_string(value)?;
-        let mut conn = pool.get().await?;
-        let _: () = redis::cmd("SET")
-            .arg(key(prefix, salon))
-            .arg(raw)
-            .arg("EX")
-            .arg(TTL_SECS)
-            .query_async(&mut conn)
-            .await?;
-        anyhow::Ok(())
+        kv.set_text(&name(salon), &raw, Duration::from_secs(TTL_SECS)).await
     };
     if let Err(error) = write.await {
         tracing::warn!(%error, "salon settings not cached");
@@ -78,9 +53,6 @@ pub async fn fill<T: Serialize>(kv: &Kv, salon: SalonId, value: &T) {
 /// Drops the cached value after a committed write. A failure is logged as an error: other
 /// processes may serve the old settings until the entry expires.
 pub async fn forget(kv: &Kv, salon: SalonId) {
-    if !kv.is_shared() {
-        return;
-    }
     if let Err(error) = kv.delete(&name(salon)).await {
         tracing::error!(%error, salon.id = salon.get(), "salon settings cache not invalidated; stale until it expires");
     }

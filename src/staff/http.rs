@@ -136,7 +136,7 @@ pub async fn delete_staff(
     ClientIp(ip): ClientIp,
     AppPath(id): AppPath<i64>,
 ) -> Result<StatusCode, AppError> {
-    // The row lock orders this with bookings, which share-lock the member (`active_member`).
+    // The row lock orders this with bookings, which lock the member too (`active_member`).
     let before = store::find(&mut tx, id, true).await?.ok_or(AppError::NotFound)?;
     if calendar::facts::has_future_bookings(&mut tx, Holder::Member(id)).await? {
         return Err(AppError::conflict(

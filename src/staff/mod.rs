@@ -86,8 +86,12 @@ pub struct StaffRef {
 
 /// The member if they exist, are active and not deleted (for appointment validation).
 ///
-/// The row stays share-locked until the transaction ends, so a concurrent `DELETE /staff/{id}`
-/// either waits for the booking (and then sees it) or has already removed the member.
+/// The row stays locked (`for no key update`) until the transaction ends. That serialises the
+/// bookings of one member: concurrent inserts into the no-overlap exclusion constraint would
+/// otherwise each wait for the other's tuple, a deadlock PostgreSQL breaks by failing one with
+/// 40P01 (seen under 50 simultaneous bookings of one slot). And a concurrent
+/// `DELETE /staff/{id}` either waits for the booking (and then sees it) or has already removed
+/// the member.
 pub async fn active_member(tx: &mut TenantTx, staff_id: i64) -> Result<Option<StaffRef>, AppError> {
     store::active_member(tx, staff_id).await
 }

@@ -198,7 +198,7 @@ pub async fn peek_member(tx: &mut TenantTx, id: i64) -> Result<Option<StaffRef>,
 pub async fn active_member(tx: &mut TenantTx, id: i64) -> Result<Option<StaffRef>, AppError> {
     Ok(sqlx::query_as(
         "select id, user_id, first_name, last_name from staff
-         where id = $1 and is_active and deleted_at is null for share",
+         where id = $1 and is_active and deleted_at is null for no key update",
     )
     .bind(id)
     .fetch_optional(tx.conn())

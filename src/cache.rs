@@ -32,7 +32,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use bytes::Bytes;
-use deadpool_redis::{Pool, redis};
+use deadpool_redis::{Pool, redis::{self, aio::MultiplexedConnection}};
 use quick_cache::{Weighter, sync::Cache};
 
 use crate::{AppState, http::error::AppError, kv::Kv, tenancy::SalonId};
@@ -52,14 +52,33 @@ pub struct DataVersion(pub Option<u64>);
 /// Per-salon data versions.
 #[derive(Clone)]
 pub enum Versions {
-    Redis { pool: Pool, prefix: String },
+    /// `shared` is one multiplexed connection taken out of the pool and used by every request:
+    /// a pooled connection costs an extra round trip per checkout (deadpool-redis pings it),
+    /// which doubled the price of the one read a cached answer needs.
+    Redis { pool: Pool, prefix: String, shared: Arc<Mutex<Option<MultiplexedConnection>>> },
     Local(Arc<Mutex<HashMap<i64, u64>>>),
+}
+
+fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The shared connection, opened on first use and after a failure.
+async fn connection(pool: &Pool, shared: &Mutex<Option<MultiplexedConnection>>) -> anyhow::Result<MultiplexedConnection> {
+    if let Some(conn) = locked(shared).clone() {
+        return Ok(conn);
+    }
+    let conn = deadpool_redis::Connection::take(pool.get().await?);
+    *locked(shared) = Some(conn.clone());
+    Ok(conn)
 }
 
 impl Versions {
     pub fn new(kv: &Kv) -> Self {
         match kv {
-            Kv::Redis { pool, prefix } => Versions::Redis { pool: pool.clone(), prefix: prefix.clone() },
+            Kv::Redis { pool, prefix } => {
+                Versions::Redis { pool: pool.clone(), prefix: prefix.clone(), shared: Arc::default() }
+            }
             Kv::Local(_) => Versions::Local(Arc::default()),
         }
     }
@@ -72,10 +91,10 @@ impl Versions {
     /// random value, so entries cached under an old counter are never mistaken for fresh.
     pub async fn current(&self, salon: SalonId) -> DataVersion {
         match self {
-            Versions::Redis { pool, prefix } => {
+            Versions::Redis { pool, prefix, shared } => {
                 let key = Self::key(prefix, salon);
                 let read = async {
-                    let mut conn = pool.get().await?;
+                    let mut conn = connection(pool, shared).await?;
                     let found: Option<u64> = redis::cmd("GET").arg(&key).query_async(&mut conn).await?;
                     if let Some(v) = found {
                         return anyhow::Ok(v);
@@ -90,13 +109,14 @@ impl Versions {
                 match read.await {
                     Ok(v) => DataVersion(Some(v)),
                     Err(e) => {
+                        locked(shared).take();
                         tracing::warn!(error = %e, "data version unavailable; caches bypassed");
                         DataVersion(None)
                     }
                 }
             }
             Versions::Local(map) => {
-                let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
+                let mut map = locked(map);
                 DataVersion(Some(*map.entry(salon.get()).or_insert_with(seed)))
             }
         }
@@ -105,10 +125,10 @@ impl Versions {
     /// Marks the salon's data as changed: every cache entry of an older version is dead.
     pub async fn bump(&self, salon: SalonId) {
         match self {
-            Versions::Redis { pool, prefix } => {
+            Versions::Redis { pool, prefix, shared } => {
                 let key = Self::key(prefix, salon);
                 let write = async {
-                    let mut conn = pool.get().await?;
+                    let mut conn = connection(pool, shared).await?;
                     let _: () = redis::pipe()
                         .cmd("SET").arg(&key).arg(seed()).arg("NX").ignore()
                         .incr(&key, 1u64).ignore()
@@ -117,12 +137,13 @@ impl Versions {
                     anyhow::Ok(())
                 };
                 if let Err(e) = write.await {
+                    locked(shared).take();
                     // Readers of this salon may see answers up to ENTRY_TTL old.
                     tracing::error!(error = %e, salon.id = salon.get(), "data version not bumped");
                 }
             }
             Versions::Local(map) => {
-                let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
+                let mut map = locked(map);
                 let v = map.entry(salon.get()).or_insert_with(seed);
                 *v = v.wrapping_add(1);
             }
@@ -240,11 +261,11 @@ struct ScopeInner {
 
 impl WriteScope {
     pub fn touch(&self, salon: SalonId) {
-        *self.0.salon.lock().unwrap_or_else(|e| e.into_inner()) = Some(salon);
+        *locked(&self.0.salon) = Some(salon);
     }
 
     fn salon(&self) -> Option<SalonId> {
-        *self.0.salon.lock().unwrap_or_else(|e| e.into_inner())
+        *locked(&self.0.salon)
     }
 
     /// Bumps now, before the answer leaves, so the client's next read sees its write.

@@ -57,6 +57,8 @@ pub struct AppState {
     pub principals: Arc<cache::VersionedCache<(i64, i64), auth::CurrentUser>>,
     /// Serialised answers of hot read routes, valid for one data version.
     pub answers: Arc<cache::Answers>,
+    /// Subdomain → salon (or none), briefly, per process (`tenancy::HostSalon`).
+    pub hosts: Arc<quick_cache::sync::Cache<String, (Option<tenancy::SalonRef>, std::time::Instant)>>,
     /// Uploaded files (avatars).
     pub files: storage::FileStore,
 }
@@ -77,6 +79,7 @@ impl AppState {
             keys: Arc::new(TokenKeys::new(&config)),
             throttle: Throttle::new(kv.clone(), config.login_max_failures, config.login_window),
             versions: cache::Versions::new(&kv),
+            hosts: Arc::new(quick_cache::sync::Cache::new(10_000)),
             principals: Arc::new(cache::principals()),
             answers: Arc::new(cache::answers()),
             kv,

@@ -1,6 +1,6 @@
 use axum::{extract::FromRequestParts, http::request::Parts};
 
-use super::{SalonId, SalonStatus};
+use super::{SalonId, SalonRef, SalonStatus};
 use crate::{AppState, http::error::AppError};
 
 /// The salon named by the request's subdomain, if the host is `<slug>.<BASE_DOMAIN>`.
@@ -32,7 +32,7 @@ impl FromRequestParts<AppState> for HostSalon {
         let resolved = match salon_slug_from_host(host, &state.config.base_domain) {
             None => HostSalon(None),
             Some(slug) => {
-                let salon = state.platform.salon_by_slug(&slug).await?.ok_or(AppError::NotFound)?;
+                let salon = lookup(state, slug).await?.ok_or(AppError::NotFound)?;
                 if salon.status == SalonStatus::Suspended {
                     return Err(SALON_SUSPENDED);
                 }
@@ -80,4 +80,24 @@ mod tests {
             assert_eq!(slug(host, "adelante.app"), None, "{host}");
         }
     }
+}
+
+/// How long one process trusts what it learnt about a subdomain (its salon, or that there is
+/// none). A salon's slug never changes; a suspension is also checked with every signed-in
+/// user's principal, and reaches unauthenticated routes within this time.
+const HOST_TTL: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The salon behind a subdomain, from the process's cache or the platform function. Every
+/// request to `<salon>.<BASE_DOMAIN>` needs it, so without the cache each would cost a
+/// database round trip of its own.
+async fn lookup(state: &AppState, slug: String) -> Result<Option<SalonRef>, AppError> {
+    let now = std::time::Instant::now();
+    if let Some((found, until)) = state.hosts.get(&slug)
+        && until > now
+    {
+        return Ok(found);
+    }
+    let found = state.platform.salon_by_slug(&slug).await?;
+    state.hosts.insert(slug, (found.clone(), now + HOST_TTL));
+    Ok(found)
 }

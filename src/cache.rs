@@ -344,6 +344,28 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_lost_redis_connection_is_replaced() {
+        let url = std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+        let kv = Kv::connect(Some(&url), &format!("unit:{}:", rand::random::<u32>())).unwrap();
+        let versions = Versions::new(&kv);
+        let v = versions.current(salon(1)).await;
+        assert!(v.0.is_some());
+        let Versions::Redis { pool, shared, .. } = &versions else { panic!("a Redis store") };
+        let mut conn = locked(shared).clone().expect("the shared connection is open");
+        let id: i64 = redis::cmd("CLIENT").arg("ID").query_async(&mut conn).await.unwrap();
+        let mut other = pool.get().await.unwrap();
+        let killed: i64 = redis::cmd("CLIENT").arg("KILL").arg("ID").arg(id).query_async(&mut other).await.unwrap();
+        assert_eq!(killed, 1);
+        // The read on the dead connection may fail (caches are then bypassed); the next one
+        // opens a new connection and sees the same version.
+        let first = versions.current(salon(1)).await;
+        assert!(first == v || first == DataVersion(None), "{first:?}");
+        assert_eq!(versions.current(salon(1)).await, v);
+        versions.bump(salon(1)).await;
+        assert_ne!(versions.current(salon(1)).await, v);
+    }
+
+    #[tokio::test]
     async fn a_dropped_scope_still_bumps() {
         let versions = Versions::Local(Arc::default());
         let before = versions.current(salon(3)).await;

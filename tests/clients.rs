@@ -499,3 +499,50 @@ async fn openapi_describes_every_client_route_and_the_segment_rule() {
         assert!(schemas.contains_key(name), "dangling schema reference {name}");
     }
 }
+
+/// `clients.show` = `own` (the master's default): only the clients the user has served.
+#[tokio::test]
+async fn masters_with_own_clients_see_only_those_they_served() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Salon").await;
+    let address = format!("master-{}@example.com", common::rand_suffix());
+    let member = app
+        .post("/api/v1/staff", Some(&admin.access),
+              json!({"firstName": "Ірина", "lastName": "Майстер", "phone": "+380501112233", "position": "master", "email": address}))
+        .await;
+    assert_eq!(member.status, StatusCode::CREATED, "{}", member.text);
+    let staff_id = member.body["id"].as_i64().unwrap();
+    let setup = app.post("/api/v1/auth/setup", None, json!({"email": address, "password": common::PASSWORD})).await;
+    assert_eq!(setup.status, StatusCode::OK, "{}", setup.text);
+    let master = Session::from_answer(&setup.body, &address);
+
+    let served = client(&app, &admin, "Марія", "0671234567").await;
+    let other = client(&app, &admin, "Олена", "0501112233").await;
+    let res = app
+        .post("/api/v1/appointments", Some(&admin.access),
+              json!({"clientName": "Марія", "clientPhone": "", "clientId": served, "service": "Стрижка",
+                     "date": "2031-06-02", "startTime": "10:00", "endTime": "11:00", "status": "scheduled",
+                     "type": "standard", "notes": "", "price": 100, "staffId": staff_id}))
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+
+    let listed = app.get("/api/v1/clients", &master.access).await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.text);
+    let ids: Vec<i64> = listed.body.as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, [served]);
+    assert_eq!(listed.headers["x-total-count"], "1");
+    assert_eq!(app.get(&format!("/api/v1/clients/{served}"), &master.access).await.status, StatusCode::OK);
+    app.get(&format!("/api/v1/clients/{other}"), &master.access).await.assert_error(404, "not_found");
+    app.get(&format!("/api/v1/clients/{other}/history"), &master.access).await.assert_error(404, "not_found");
+
+    // The administrator switches the masters to every client: the next request sees both.
+    let roles = app.get("/api/v1/settings/roles", &admin.access).await;
+    let mut list: Vec<String> = roles.body.as_array().unwrap().iter().find(|r| r["role"] == "master").unwrap()["permissions"]
+        .as_array().unwrap().iter().map(|p| p.as_str().unwrap().to_owned()).collect();
+    list.retain(|p| !p.starts_with("clients.show"));
+    list.push("clients.show:all".into());
+    let put = app.put("/api/v1/settings/roles/master", &admin.access, json!({"permissions": list})).await;
+    assert_eq!(put.status, StatusCode::OK, "{}", put.text);
+    assert_eq!(app.get("/api/v1/clients", &master.access).await.body.as_array().unwrap().len(), 2);
+    assert_eq!(app.get("/api/v1/clients", &admin.access).await.body.as_array().unwrap().len(), 2);
+}

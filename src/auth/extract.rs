@@ -66,6 +66,15 @@ impl CurrentUser {
     pub fn may(&self, id: &str) -> bool {
         self.role == Role::Admin || permissions::grants(&self.permissions, id)
     }
+
+    /// The option a select-type id holds for this user (`clients.show` → `all`/`own`); `None`
+    /// when not granted, and for admins, who are never limited.
+    pub fn selected(&self, id: &str) -> Option<&str> {
+        if self.role == Role::Admin {
+            return None;
+        }
+        permissions::selected(&self.permissions, id)
+    }
 }
 
 const TENANT_MISMATCH: AppError = AppError::Denied {

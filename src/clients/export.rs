@@ -103,7 +103,7 @@ enum Row {
                content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
               (status = 403), (status = 422)))]
 pub async fn export_clients(
-    _: Can<ClientsExport>,
+    Can(user, ..): Can<ClientsExport>,
     mut tx: TenantTx,
     AppQuery(q): AppQuery<ExportQuery>,
 ) -> Result<Response, AppError> {
@@ -118,7 +118,7 @@ pub async fn export_clients(
     let (sender, receiver) = mpsc::channel::<Row>(1024);
     let writer = tokio::task::spawn_blocking(move || write_book(receiver, zone, with_visits));
 
-    let args = ListArgs::new(&q.filter());
+    let args = ListArgs::new(&q.filter(), super::own_scope(&user));
     {
         let query = sqlx::query_as::<_, Client>(concat!("select ", client_columns!(), list_body!()));
         let mut clients = bind_list_args!(query, args).fetch(tx.conn());

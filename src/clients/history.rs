@@ -156,6 +156,7 @@ pub async fn client_history(
     let per_page = q.per_page.unwrap_or(20).clamp(1, 100);
     let page = q.page.unwrap_or(1).max(1);
     store::find(&mut tx, id, user.role == Role::Admin, false).await?.ok_or(AppError::NotFound)?;
+    super::ensure_visible(&mut tx, &user, id).await?;
     let (appointments, total) = if q.kind == Some(HistoryType::Purchases) {
         (Vec::new(), 0)
     } else {

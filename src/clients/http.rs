@@ -54,11 +54,12 @@ pub async fn list_clients(
     {
         return Err(AppError::field("dateTo", "Кінець періоду раніше за початок"));
     }
-    let clients = store::list(&mut tx, &filter).await?;
+    let own = super::own_scope(&user);
+    let clients = store::list(&mut tx, &filter, own).await?;
     let total = match clients.first() {
         Some(c) => c.total_count,
         // A window past the end still reports the number of matches.
-        None if filter.offset.unwrap_or(0) > 0 => store::count(&mut tx, &filter).await?,
+        None if filter.offset.unwrap_or(0) > 0 => store::count(&mut tx, &filter, own).await?,
         None => 0,
     };
     tx.commit().await?;
@@ -77,6 +78,7 @@ pub async fn get_client(
     AppPath(id): AppPath<i64>,
 ) -> Result<Json<ClientDetail>, AppError> {
     let client = store::find(&mut tx, id, user.role == Role::Admin, false).await?.ok_or(AppError::NotFound)?;
+    super::ensure_visible(&mut tx, &user, id).await?;
     let statistics = store::statistics(&mut tx, id).await?;
     let visits = history::recent_completed(&mut tx, id, CARD_VISITS).await?;
     tx.commit().await?;

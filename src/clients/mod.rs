@@ -30,6 +30,21 @@ permission!(ClientsEdit = "clients.card.edit");
 permission!(ClientsDelete = "clients.delete");
 permission!(ClientsExport = "clients.export");
 
+/// The user whose clients alone this user may see, when the matrix says `clients.show` =
+/// `own`: the clients they have served (an appointment with their staff profile). `None`:
+/// every client (`all`, and always for administrators).
+pub(crate) fn own_scope(user: &crate::auth::CurrentUser) -> Option<i64> {
+    (user.selected("clients.show") == Some("own")).then_some(user.id)
+}
+
+/// 404 for a client outside the user's `own` scope, as for one that does not exist.
+pub(crate) async fn ensure_visible(tx: &mut TenantTx, user: &crate::auth::CurrentUser, id: i64) -> Result<(), AppError> {
+    match own_scope(user) {
+        Some(user_id) if !store::served_by(tx, id, user_id).await? => Err(AppError::NotFound),
+        _ => Ok(()),
+    }
+}
+
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(http::list_clients, http::create_client))

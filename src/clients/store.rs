@@ -55,10 +55,12 @@ pub(super) struct ListArgs {
     pub date_to: Option<chrono::NaiveDate>,
     pub sort_by: &'static str,
     pub desc: bool,
+    /// Only clients this user has served (`clients.show` = `own`).
+    pub own_user: Option<i64>,
 }
 
 impl ListArgs {
-    pub fn new(f: &ClientFilter) -> Self {
+    pub fn new(f: &ClientFilter, own_user: Option<i64>) -> Self {
         let search = f.search.as_deref().map(str::trim).filter(|s| !s.is_empty());
         let digits: Option<String> = search
             .map(|s| s.chars().filter(char::is_ascii_digit).collect::<String>())
@@ -81,6 +83,7 @@ impl ListArgs {
                 SortBy::TotalSpent => "totalSpent",
             },
             desc: f.sort_order.unwrap_or_default() == SortOrder::Desc,
+            own_user,
         }
     }
 }
@@ -104,6 +107,11 @@ macro_rules! list_body {
                     where a.salon_id = c.salon_id and a.client_id = c.id and a.status = 'completed'
                       and a.deleted_at is null
                       and ($7::date is null or a.date >= $7) and ($8::date is null or a.date <= $8)))
+               and ($11::bigint is null or exists (
+                    select 1 from appointments a
+                    join staff st on st.salon_id = a.salon_id and st.id = a.staff_id
+                    where a.salon_id = c.salon_id and a.client_id = c.id and a.deleted_at is null
+                      and st.user_id = $11))
              order by
                case when $9 = 'name' and not $10 then lower(c.name) end asc,
                case when $9 = 'name' and $10 then lower(c.name) end desc,
@@ -122,7 +130,7 @@ macro_rules! list_body {
 
 pub(super) use list_body;
 
-/// Binds [`ListArgs`] as `$1`..`$10`.
+/// Binds [`ListArgs`] as `$1`..`$11`.
 macro_rules! bind_list_args {
     ($query:expr, $a:expr) => {
         $query
@@ -136,16 +144,17 @@ macro_rules! bind_list_args {
             .bind($a.date_to)
             .bind($a.sort_by)
             .bind($a.desc)
+            .bind($a.own_user)
     };
 }
 
 pub(super) use bind_list_args;
 
 /// Every match (or the `limit`/`offset` window), each with the total before the window.
-pub async fn list(tx: &mut TenantTx, filter: &ClientFilter) -> Result<Vec<Client>, AppError> {
-    let args = ListArgs::new(filter);
+pub async fn list(tx: &mut TenantTx, filter: &ClientFilter, own_user: Option<i64>) -> Result<Vec<Client>, AppError> {
+    let args = ListArgs::new(filter, own_user);
     let query = sqlx::query_as(concat!(
-        "select ", client_columns!(), ", count(*) over () as total_count", list_body!(), " limit $11 offset $12"
+        "select ", client_columns!(), ", count(*) over () as total_count", list_body!(), " limit $12 offset $13"
     ));
     Ok(bind_list_args!(query, args)
         .bind(filter.limit.map(|l| l.clamp(1, 10_000)))
@@ -155,10 +164,23 @@ pub async fn list(tx: &mut TenantTx, filter: &ClientFilter) -> Result<Vec<Client
 }
 
 /// The number of matches of the list's filter.
-pub async fn count(tx: &mut TenantTx, filter: &ClientFilter) -> Result<i64, AppError> {
-    let args = ListArgs::new(filter);
+pub async fn count(tx: &mut TenantTx, filter: &ClientFilter, own_user: Option<i64>) -> Result<i64, AppError> {
+    let args = ListArgs::new(filter, own_user);
     let query = sqlx::query_scalar(concat!("select count(*) from (select c.id", list_body!(), ") m"));
     Ok(bind_list_args!(query, args).fetch_one(tx.conn()).await?)
+}
+
+/// Whether the user's staff profile has (had) an appointment with the client.
+pub async fn served_by(tx: &mut TenantTx, client_id: i64, user_id: i64) -> Result<bool, AppError> {
+    Ok(sqlx::query_scalar(
+        "select exists (select 1 from appointments a
+                        join staff st on st.salon_id = a.salon_id and st.id = a.staff_id
+                        where a.client_id = $1 and a.deleted_at is null and st.user_id = $2)",
+    )
+    .bind(client_id)
+    .bind(user_id)
+    .fetch_one(tx.conn())
+    .await?)
 }
 
 /// Today in the salon's time zone.

@@ -18,20 +18,22 @@
 
 use std::{
     collections::HashMap,
+    io::Write,
     sync::{
-        Arc, Mutex,
+        Arc, Mutex, OnceLock,
         atomic::{AtomicBool, Ordering},
     },
     time::{Duration, Instant},
 };
 
 use axum::{
-    extract::{Request, State},
-    http::{HeaderValue, header},
+    extract::{FromRequestParts, Request, State},
+    http::{HeaderValue, header, request::Parts},
     middleware::Next,
     response::{IntoResponse, Response},
 };
 use bytes::Bytes;
+use flate2::{Compression, write::GzEncoder};
 use deadpool_redis::{Pool, redis::{self, aio::MultiplexedConnection}};
 use quick_cache::{Weighter, sync::Cache};
 
@@ -197,18 +199,40 @@ where
     }
 }
 
-/// Weighs serialised answers by their length.
+/// A serialised JSON answer, and its gzip form once a client has asked for it: browsers
+/// always do, and compressing 130 KB on every hit cost more than the rest of the request.
+pub struct Answer {
+    plain: Bytes,
+    gzip: OnceLock<Option<Bytes>>,
+}
+
+impl Answer {
+    fn new(plain: Bytes) -> Self {
+        Self { plain, gzip: OnceLock::new() }
+    }
+
+    fn gzip(&self) -> Option<&Bytes> {
+        self.gzip
+            .get_or_init(|| {
+                let mut encoder = GzEncoder::new(Vec::with_capacity(self.plain.len() / 8), Compression::default());
+                encoder.write_all(&self.plain).and_then(|()| encoder.finish()).map(Bytes::from).ok()
+            })
+            .as_ref()
+    }
+}
+
+/// Weighs answers by their length.
 #[derive(Clone)]
 pub struct ByLength;
 
-impl<K> Weighter<(i64, K), Entry<Bytes>> for ByLength {
-    fn weight(&self, _: &(i64, K), entry: &Entry<Bytes>) -> u64 {
-        entry.value.len() as u64 + 64
+impl<K> Weighter<(i64, K), Entry<Arc<Answer>>> for ByLength {
+    fn weight(&self, _: &(i64, K), entry: &Entry<Arc<Answer>>) -> u64 {
+        entry.value.plain.len() as u64 * 5 / 4 + 64
     }
 }
 
 /// Serialised JSON answers of hot read routes, keyed by route and normalised query.
-pub type Answers = VersionedCache<String, Bytes, ByLength>;
+pub type Answers = VersionedCache<String, Arc<Answer>, ByLength>;
 
 pub fn answers() -> Answers {
     VersionedCache { entries: Cache::with_weighter(4_096, ANSWERS_CAPACITY, ByLength) }
@@ -218,12 +242,37 @@ pub fn principals<V: Clone>() -> VersionedCache<(i64, i64), V> {
     VersionedCache::with_items(PRINCIPALS_CAPACITY)
 }
 
+/// Whether the client takes `Content-Encoding: gzip` (`Accept-Encoding` names it without
+/// `q=0`).
+#[derive(Debug, Clone, Copy)]
+pub struct AcceptsGzip(pub bool);
+
+impl<S: Send + Sync> FromRequestParts<S> for AcceptsGzip {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let accepts = parts.headers.get_all(header::ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok()).any(takes_gzip);
+        Ok(AcceptsGzip(accepts))
+    }
+}
+
+fn takes_gzip(accept_encoding: &str) -> bool {
+    accept_encoding.split(',').any(|item| {
+        let mut fields = item.split(';').map(str::trim);
+        let gzip = fields.next().is_some_and(|coding| coding.eq_ignore_ascii_case("gzip"));
+        let q = fields.find_map(|f| f.strip_prefix("q=")).and_then(|q| q.trim().parse::<f32>().ok()).unwrap_or(1.0);
+        gzip && q > 0.0
+    })
+}
+
 /// Answers `key` from the cache, or runs `compute`, serialises its value, caches the bytes
-/// and answers them.
+/// and answers them (gzip-encoded when the client takes it; the compression layer leaves an
+/// encoded answer alone).
 pub async fn json<T, F>(
     state: &AppState,
     salon: SalonId,
     version: DataVersion,
+    AcceptsGzip(gzip): AcceptsGzip,
     key: String,
     compute: F,
 ) -> Result<Response, AppError>
@@ -231,20 +280,28 @@ where
     T: serde::Serialize,
     F: Future<Output = Result<T, AppError>>,
 {
-    let bytes = match state.answers.get(salon, version, &key) {
-        Some(bytes) => {
+    let answer = match state.answers.get(salon, version, &key) {
+        Some(answer) => {
             metrics::counter!("answer_cache_total", "result" => "hit").increment(1);
-            bytes
+            answer
         }
         None => {
             metrics::counter!("answer_cache_total", "result" => "miss").increment(1);
             let value = compute.await?;
-            let bytes = Bytes::from(serde_json::to_vec(&value).map_err(|e| AppError::Internal(e.into()))?);
-            state.answers.put(salon, version, key, bytes.clone(), ENTRY_TTL);
-            bytes
+            let plain = Bytes::from(serde_json::to_vec(&value).map_err(|e| AppError::Internal(e.into()))?);
+            let answer = Arc::new(Answer::new(plain));
+            state.answers.put(salon, version, key, answer.clone(), ENTRY_TTL);
+            answer
         }
     };
-    Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], bytes).into_response())
+    let json = (header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    let vary = (header::VARY, HeaderValue::from_static("accept-encoding"));
+    Ok(match answer.gzip().filter(|_| gzip) {
+        Some(body) => {
+            ([json, vary, (header::CONTENT_ENCODING, HeaderValue::from_static("gzip"))], body.clone()).into_response()
+        }
+        None => ([json, vary], answer.plain.clone()).into_response(),
+    })
 }
 
 /// The salon a writing request touched, set by the auth extractor (or a handler that writes
@@ -330,6 +387,28 @@ mod tests {
         assert_eq!(cache.get(a, after, &"day".into()), None, "a write retires the entry");
         cache.put(a, DataVersion(None), "day".into(), 8, ENTRY_TTL);
         assert_eq!(cache.get(a, DataVersion(None), &"day".into()), None, "no version, no cache");
+    }
+
+    #[test]
+    fn gzip_is_taken_unless_refused() {
+        assert!(takes_gzip("gzip, deflate, br"));
+        assert!(takes_gzip("br;q=1.0, GZIP;q=0.5"));
+        assert!(!takes_gzip("gzip;q=0"));
+        assert!(!takes_gzip("deflate, br"));
+        assert!(!takes_gzip(""));
+    }
+
+    #[test]
+    fn the_gzip_form_decodes_to_the_answer() {
+        use std::io::Read;
+        let plain = Bytes::from(serde_json::to_vec(&vec!["Марія"; 1000]).unwrap());
+        let answer = Answer::new(plain.clone());
+        let packed = answer.gzip().unwrap().clone();
+        assert!(packed.len() < plain.len() / 10);
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(&packed[..]).read_to_end(&mut out).unwrap();
+        assert_eq!(out, plain);
+        assert!(std::ptr::eq(answer.gzip().unwrap(), answer.gzip().unwrap()), "compressed once");
     }
 
     #[tokio::test]

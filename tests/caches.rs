@@ -150,3 +150,36 @@ async fn sign_out_deactivation_and_password_resets_reach_both_processes_at_once(
     assert!(reset.status.is_success(), "{}", reset.text);
     two.get("/api/v1/auth/me", &admin_two.access).await.assert_error(401, "not_authenticated");
 }
+
+#[tokio::test]
+async fn browsers_get_the_cached_answer_gzip_encoded_once() {
+    use std::io::Read;
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Salon").await;
+    let staff = member(&app, &admin, "Ірина").await;
+    for hour in 9..18 {
+        book(&app, &admin, staff, &format!("{hour:02}:00"), &format!("{hour:02}:45")).await;
+    }
+    let path = format!("/api/v1/appointments?date={DAY}");
+    let plain = app.get(&path, &admin.access).await;
+    assert_eq!(plain.status, StatusCode::OK);
+    assert!(plain.headers.get("content-encoding").is_none());
+
+    for _ in 0..2 {
+        let res = app
+            .client
+            .get(app.url(&path))
+            .bearer_auth(&admin.access)
+            .header("accept-encoding", "gzip, deflate, br")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.headers()["content-encoding"], "gzip");
+        assert_eq!(res.headers()["vary"], "accept-encoding");
+        let packed = res.bytes().await.unwrap();
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(&packed[..]).read_to_string(&mut text).expect("one layer of gzip");
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), plain.body);
+    }
+}

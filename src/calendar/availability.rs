@@ -10,7 +10,7 @@ use super::{book, routes::AppointmentsView, slots, store};
 use crate::{
     AppState,
     auth::{Can, LazyTx},
-    cache::{self, DataVersion},
+    cache::{self, AcceptsGzip, DataVersion},
     catalog,
     clock::{self, HhMm, Ymd},
     http::{AppPath, AppQuery, error::AppError},
@@ -88,13 +88,14 @@ async fn free_slots(
     Can(user, ..): Can<AppointmentsView>,
     version: DataVersion,
     db: LazyTx,
+    gzip: AcceptsGzip,
     AppQuery(q): AppQuery<SlotQuery>,
 ) -> Result<Response, AppError> {
     // Slots already begun are not offered; to the minute, so one minute's searches share
     // their answer.
     let now = Utc::now().duration_trunc(Duration::minutes(1)).unwrap_or_else(|_| Utc::now());
     let key = format!("slots {q:?} {}", now.timestamp());
-    cache::json(&state, user.salon, version, key, search(db, q, now)).await
+    cache::json(&state, user.salon, version, gzip, key, search(db, q, now)).await
 }
 
 async fn search(db: LazyTx, q: SlotQuery, now: DateTime<Utc>) -> Result<Availability, AppError> {

@@ -12,7 +12,7 @@ use super::{
 use crate::{
     AppState, audit,
     auth::{Can, ClientIp, CurrentUser, LazyTx},
-    cache::{self, DataVersion},
+    cache::{self, AcceptsGzip, DataVersion},
     http::{AppJson, AppPath, AppQuery, error::AppError},
     notifications::{self, NewNotification, Notification},
     permission,
@@ -42,6 +42,7 @@ async fn list_appointments(
     Can(user, ..): Can<AppointmentsView>,
     version: DataVersion,
     db: LazyTx,
+    gzip: AcceptsGzip,
     AppQuery(q): AppQuery<ListQuery>,
 ) -> Result<Response, AppError> {
     if let (Some(from), Some(to)) = (q.date_from, q.date_to)
@@ -50,7 +51,7 @@ async fn list_appointments(
         return Err(AppError::field("dateTo", "Кінець періоду раніше за початок"));
     }
     let key = format!("appointments {q:?}");
-    cache::json(&state, user.salon, version, key, async {
+    cache::json(&state, user.salon, version, gzip, key, async {
         let mut tx = db.begin().await?;
         let list = store::list(&mut tx, &q).await?;
         tx.commit().await?;

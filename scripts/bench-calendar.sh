@@ -13,7 +13,8 @@
 #
 # Then it measures and prints (figures, with the targets beside them; no pass/fail):
 #   1. GET /api/v1/appointments?dateFrom=D&dateTo=D of salon A with wrk (req/s, p99), and
-#      `pgbench -S` TPS against a scratch database (adelante_pgbench), and their ratio;
+#      `pgbench -S` TPS against a scratch database (adelante_pgbench), and their ratio; then
+#      the same with `Accept-Encoding: gzip`, as browsers ask;
 #   2. GET /api/v1/appointments/availability?serviceId=S&dateFrom=<tomorrow>&dateTo=<+29> of
 #      salon B with wrk -t1 -c1 (p50, p99), and the server's own figure from GET /metrics;
 #   3. 50 concurrent POST /api/v1/appointments for one member of salon B at the same date and
@@ -365,6 +366,16 @@ DAY_P99=$(kv P99_MS <"$WORK_DIR/wrk-day.kv")
 DAY_NON2XX=$(kv NON2XX <"$WORK_DIR/wrk-day.kv")
 DAY_SOCKET=$(kv SOCKET_ERRORS <"$WORK_DIR/wrk-day.kv")
 
+# The same with Accept-Encoding: gzip, as every browser asks (an extra figure, no target).
+step "wrk -t2 -c$CONNECTIONS -d${DURATION}s --latency -H 'Accept-Encoding: gzip' $DAY_URL"
+wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Authorization: Bearer $TOKEN_A" -H "Accept-Encoding: gzip" "$DAY_URL" |
+    tee "$WORK_DIR/wrk-day-gzip.txt"
+python3 "$HELPER" wrk "$WORK_DIR/wrk-day-gzip.txt" >"$WORK_DIR/wrk-day-gzip.kv" || die "could not parse wrk's output"
+GZIP_RPS=$(kv RPS <"$WORK_DIR/wrk-day-gzip.kv")
+GZIP_P50=$(kv P50_MS <"$WORK_DIR/wrk-day-gzip.kv")
+GZIP_P99=$(kv P99_MS <"$WORK_DIR/wrk-day-gzip.kv")
+GZIP_BYTES=$(curl -s -o /dev/null -w '%{size_download}' --max-time 10 -H "Authorization: Bearer $TOKEN_A" -H "Accept-Encoding: gzip" "$DAY_URL" || true)
+
 # --- 2. Free-slot search ------------------------------------------------------------------
 MARK_SLOTS=$(log_mark)
 SLOTS_PATH="/api/v1/appointments/availability"
@@ -480,6 +491,8 @@ printf '   %-24s: %s req/s   p50 %s ms   p99 %s ms   (target p99 <= %s ms)\n' \
     "wrk -t2 -c$CONNECTIONS -d${DURATION}s" "$DAY_RPS" "$DAY_P50" "$DAY_P99" "$TARGET_DAY_P99_MS"
 printf '   %-24s: %s tps\n' "pgbench -S -c$CONNECTIONS -T$DURATION" "$PGB_TPS"
 printf '   %-24s: %s   (target >= %s)\n' "ratio day view / pgbench" "$RATIO" "$TARGET_RATIO"
+printf '   %-24s: %s req/s   p50 %s ms   p99 %s ms   (%s bytes on the wire)\n' \
+    "same, Accept-Encoding gzip" "$GZIP_RPS" "$GZIP_P50" "$GZIP_P99" "$GZIP_BYTES"
 [[ $DAY_NON2XX == 0 ]] || printf '   %-24s: %s\n' "non-2xx answers (wrk)" "$DAY_NON2XX"
 [[ $DAY_SOCKET == none ]] || printf '   %-24s: %s\n' "socket errors (wrk)" "$DAY_SOCKET"
 echo "2. free slots: GET /api/v1/appointments/availability?serviceId=$SERVICE_B&dateFrom=$TOMORROW&dateTo=$LAST_DAY"

@@ -2,7 +2,8 @@
 //!
 //! Every salon has a *data version*, a counter in Redis (in-process without `REDIS_URL`).
 //! A request reads it once, before it reads anything else; every request that may have
-//! written (any method but GET, HEAD and OPTIONS) bumps it after its answer is ready, and so
+//! written (any method but GET, HEAD and OPTIONS, unless refused with a 4xx) bumps it after
+//! its answer is ready, and so
 //! does any other writer (jobs, password resets). A cache entry remembers the version it was
 //! read under and is used only while the version is unchanged, so a write on one process is
 //! seen by the next request on every process — no message has to arrive first.
@@ -348,7 +349,7 @@ impl Drop for ScopeInner {
 }
 
 /// Middleware: gives every request that may write a [`WriteScope`] and settles it when the
-/// answer is ready.
+/// answer is ready; a 4xx answer wrote nothing and bumps nothing.
 pub async fn track_writes(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     if req.method().is_safe() {
         return next.run(req).await;
@@ -360,7 +361,14 @@ pub async fn track_writes(State(state): State<AppState>, mut req: Request, next:
     }));
     req.extensions_mut().insert(scope.clone());
     let res = next.run(req).await;
-    scope.finish().await;
+    if res.status().is_client_error() {
+        // Refused input writes nothing (the handler's transaction was never committed), so
+        // the salon's caches stay valid: 49 losers of a contested slot do not flush them 49
+        // times.
+        scope.0.done.store(true, Ordering::Release);
+    } else {
+        scope.finish().await;
+    }
     res
 }
 

@@ -87,6 +87,10 @@ async fn answers_come_from_the_cache_until_the_salon_data_changes() {
     let mut su = app.su().await;
     sqlx::query("update appointments set status = 'arrived' where id = $1").bind(id).execute(&mut su).await.unwrap();
     assert_eq!(day(&app, &admin).await[0].2, "scheduled", "the second read is the cached answer");
+    // A refused write (422) wrote nothing and leaves the cached answers in place...
+    let bad = app.post("/api/v1/appointments", Some(&admin.access), json!({"date": "not-a-date"})).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
+    assert_eq!(day(&app, &admin).await[0].2, "scheduled", "a 4xx does not retire the cache");
     // ...until the salon's data version moves, as every write through the API moves it.
     app.touch(admin.salon_id()).await;
     assert_eq!(day(&app, &admin).await[0].2, "arrived");

@@ -8,12 +8,9 @@
 
 mod common;
 
-use std::{collections::BTreeSet, net::SocketAddr};
+use std::collections::BTreeSet;
 
-use adelante::{
-    AppState,
-    auth::{Role, permissions},
-};
+use adelante::auth::{Role, permissions};
 use common::{Res, Session, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -384,16 +381,10 @@ async fn an_edit_is_stored_audited_and_applies_on_the_next_request_in_every_proc
     let admin = app.new_salon("Live").await;
     let manager = app.staff(&admin, "manager").await;
 
-    let second = AppState::connect(common::test_config(&app.db_name, &app.outbox, &[])).await.expect("second process");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let second_addr = listener.local_addr().unwrap();
-    let router = adelante::http::app(second).into_make_service_with_connect_info::<SocketAddr>();
-    let server = tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    let on_second =
-        |path: &str| app.client.get(format!("http://{second_addr}{path}")).bearer_auth(&manager.access).send();
+    let second = app.sibling().await;
 
     assert_eq!(app.get("/api/v1/clients", &manager.access).await.status, StatusCode::OK);
-    assert_eq!(on_second("/api/v1/clients").await.unwrap().status(), StatusCode::OK);
+    assert_eq!(second.get("/api/v1/clients", &manager.access).await.status, StatusCode::OK);
 
     let list = everything_but("clients");
     let res = app.put("/api/v1/settings/roles/manager", &admin.access, json!({"permissions": list})).await;
@@ -404,8 +395,7 @@ async fn an_edit_is_stored_audited_and_applies_on_the_next_request_in_every_proc
     );
 
     app.get("/api/v1/clients", &manager.access).await.assert_error(403, "forbidden");
-    let there = Res::from(on_second("/api/v1/clients").await.unwrap()).await;
-    there.assert_error(403, "forbidden");
+    second.get("/api/v1/clients", &manager.access).await.assert_error(403, "forbidden");
 
     // The stored row holds every id, off ones as false / "".
     let row = stored_row(&app, admin.salon_id(), "manager").await;
@@ -431,11 +421,10 @@ async fn an_edit_is_stored_audited_and_applies_on_the_next_request_in_every_proc
     // Granted back: allowed again at once, on both servers.
     set_role(&app, &admin, "manager", &everything()).await;
     assert_eq!(app.get("/api/v1/clients", &manager.access).await.status, StatusCode::OK);
-    assert_eq!(on_second("/api/v1/clients").await.unwrap().status(), StatusCode::OK);
+    assert_eq!(second.get("/api/v1/clients", &manager.access).await.status, StatusCode::OK);
     // And the GET shows what the PUT stored.
     let roles = app.get("/api/v1/settings/roles", &admin.access).await;
     assert_eq!(roles.body[1]["permissions"], json!(everything()));
-    server.abort();
 }
 
 #[tokio::test]

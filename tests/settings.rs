@@ -3,9 +3,8 @@
 
 mod common;
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::path::PathBuf;
 
-use adelante::AppState;
 use common::{PASSWORD, Res, Session, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -108,37 +107,6 @@ async fn slug(app: &TestApp, who: &Session) -> String {
 }
 
 /// A second server process on the same database and Redis.
-async fn second_process(app: &TestApp) -> (SocketAddr, tokio::task::JoinHandle<()>) {
-    let state = AppState::connect(common::test_config(&app.db_name, &app.outbox, &[]))
-        .await
-        .expect("second process");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let router = adelante::http::app(state).into_make_service_with_connect_info::<SocketAddr>();
-    (
-        addr,
-        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() }),
-    )
-}
-
-async fn call(
-    app: &TestApp,
-    addr: SocketAddr,
-    method: Method,
-    path: &str,
-    who: &Session,
-    body: Option<Value>,
-) -> Res {
-    let mut req = app
-        .client
-        .request(method, format!("http://{addr}{path}"))
-        .bearer_auth(&who.access);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    Res::from(req.send().await.unwrap()).await
-}
-
 const SALON: &str = "/api/v1/settings/salon";
 const PROFILE: &str = "/api/v1/settings/profile";
 const AVATAR: &str = "/api/v1/settings/profile/avatar";
@@ -331,7 +299,7 @@ async fn a_new_timezone_and_slot_step_apply_to_availability_at_once() {
 async fn the_cache_is_shared_and_a_write_on_one_process_is_seen_by_the_other() {
     let app = TestApp::spawn().await;
     let admin = app.new_salon("Salon").await;
-    let (second, server) = second_process(&app).await;
+    let second = app.sibling().await;
 
     let first = app.get(SALON, &admin.access).await;
     assert_eq!(first.body["city"], "");
@@ -348,29 +316,18 @@ async fn the_cache_is_shared_and_a_write_on_one_process_is_seen_by_the_other() {
         "served from the cache"
     );
     assert_eq!(
-        call(&app, second, Method::GET, SALON, &admin, None)
-            .await
-            .body["city"],
+        second.get(SALON, &admin.access).await.body["city"],
         "",
         "the cache is shared"
     );
 
-    let res = call(
-        &app,
-        second,
-        Method::PUT,
-        SALON,
-        &admin,
-        Some(json!({"city": "Львів", "slotStep": 20})),
-    )
-    .await;
+    let res = second.put(SALON, &admin.access, json!({"city": "Львів", "slotStep": 20})).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
     let seen = app.get(SALON, &admin.access).await;
     assert_eq!(
         (seen.body["city"].as_str(), seen.body["slotStep"].as_i64()),
         (Some("Львів"), Some(20))
     );
-    server.abort();
 }
 
 #[tokio::test]
@@ -539,6 +496,7 @@ async fn changing_salon_settings_needs_the_matching_permission() {
     let mut su = app.su().await;
     sqlx::query("update role_permissions set permissions = permissions || '{\"settings\": true, \"settings.info.access\": true}' where role = 'manager'")
         .execute(&mut su).await.unwrap();
+    app.touch(admin.salon_id()).await; // edited behind the API: retire cached principals
     app.put(SALON, &manager.access, json!({"timezone": "Asia/Tokyo"}))
         .await
         .assert_error(403, "forbidden");
@@ -566,6 +524,7 @@ async fn changing_salon_settings_needs_the_matching_permission() {
 
     sqlx::query("update role_permissions set permissions = permissions || '{\"settings.general.access\": true}' where role = 'manager'")
         .execute(&mut su).await.unwrap();
+    app.touch(admin.salon_id()).await;
     let res = app
         .put(
             SALON,

@@ -161,19 +161,7 @@ impl FromRequestParts<AppState> for TenantTx {
     /// The transaction [`CurrentUser`] opened, or a new one in the user's salon; a handler
     /// lists `CurrentUser` (or `Can`) before `TenantTx`.
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let opened = match parts.extensions.get::<RequestTx>().cloned() {
-            Some(RequestTx(slot)) => slot.lock().await.take(),
-            None => None,
-        };
-        if let Some(tx) = opened {
-            return Ok(tx);
-        }
-        let salon = parts
-            .extensions
-            .get::<CurrentUser>()
-            .map(|u| u.salon)
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("TenantTx extracted before CurrentUser")))?;
-        state.db.begin(salon).await
+        LazyTx::from_request_parts(parts, state).await?.begin().await
     }
 }
 

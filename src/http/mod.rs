@@ -2,6 +2,7 @@
 
 pub mod error;
 mod extract;
+pub mod ids;
 mod openapi;
 
 use std::time::{Duration, Instant};

@@ -9,7 +9,7 @@ mod routes;
 mod store;
 
 use chrono::{DateTime, Utc};
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::{AppState, http::error::AppError, realtime::Event, tenancy::{SalonId, TenantTx}};
@@ -24,7 +24,7 @@ pub const KINDS: [&str; 4] = ["info", "success", "warning", "error"];
 #[serde(rename_all = "camelCase")]
 pub struct Notification {
     /// The id, sent as a numeric string (`"42"`): the client types it as a string.
-    #[serde(serialize_with = "as_string")]
+    #[serde(serialize_with = "crate::http::ids::as_string")]
     #[schema(value_type = String, example = "42")]
     pub id: i64,
     /// Whose notification it is; not sent (only its owner ever sees it).
@@ -46,9 +46,6 @@ pub struct Notification {
     pub created_at: DateTime<Utc>,
 }
 
-fn as_string<S: Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(id)
-}
 
 /// What another module asks to tell a user.
 #[derive(Debug, Clone, Copy)]

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{ChangesView, Window, check_range, describe, id_string, opt_id_string};
+use super::{ChangesView, Window, check_range, describe};
 use crate::{
     auth::Can,
     clock::Ymd,
@@ -72,21 +72,21 @@ pub enum Action {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Change {
-    #[serde(serialize_with = "id_string")]
+    #[serde(serialize_with = "crate::http::ids::as_string")]
     #[schema(value_type = String, example = "42")]
     pub id: i64,
     pub date: DateTime<Utc>,
     /// As stored: `client`, `record`, `service`, `employee`, `product`, `review`, `user`, ...
     pub entity: String,
     /// Absent for changes of many rows at once (a client import).
-    #[serde(serialize_with = "opt_id_string")]
+    #[serde(serialize_with = "crate::http::ids::opt_as_string")]
     #[schema(value_type = Option<String>)]
     pub entity_id: Option<i64>,
     /// A name for the entity from its stored state; empty when none.
     pub entity_name: String,
     /// The user's name; empty when the account is gone.
     pub author: String,
-    #[serde(serialize_with = "opt_id_string")]
+    #[serde(serialize_with = "crate::http::ids::opt_as_string")]
     #[schema(value_type = Option<String>)]
     pub author_id: Option<i64>,
     /// `created`, `updated` or `deleted`.

@@ -31,7 +31,6 @@ mod records_store;
 mod reviews;
 mod reviews_store;
 
-use serde::{Deserialize, Deserializer, Serializer, de};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{AppState, http::error::AppError, permission};
@@ -125,39 +124,6 @@ pub(crate) fn check_range<T: PartialOrd>(
     }
 }
 
-/// Writes an id as a numeric string: the client types overview ids as strings.
-pub(crate) fn id_string<S: Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(id)
-}
-
-pub(crate) fn opt_id_string<S: Serializer>(id: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
-    match id {
-        Some(id) => s.collect_str(id),
-        None => s.serialize_none(),
-    }
-}
-
-/// Reads an optional id sent as a number (`12`) or a numeric string (`"12"`); `null` and `""`
-/// are no id.
-pub(crate) fn opt_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw {
-        Number(i64),
-        Text(String),
-    }
-    match Option::<Raw>::deserialize(d)? {
-        None => Ok(None),
-        Some(Raw::Number(n)) => Ok(Some(n)),
-        Some(Raw::Text(t)) if t.trim().is_empty() => Ok(None),
-        Some(Raw::Text(t)) => t
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|_| de::Error::custom("очікується числовий ідентифікатор")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,21 +168,5 @@ mod tests {
         let w = Window::of(None, Some(2), None, None).unwrap();
         assert_eq!(w.total_pages(5), 3);
         assert_eq!(w.total_pages(0), 0);
-    }
-
-    #[test]
-    fn ids_read_from_numbers_and_strings() {
-        #[derive(Deserialize)]
-        struct Body {
-            #[serde(default, deserialize_with = "opt_id")]
-            id: Option<i64>,
-        }
-        let read = |json: &str| serde_json::from_str::<Body>(json).map(|b| b.id);
-        assert_eq!(read(r#"{"id": 7}"#).unwrap(), Some(7));
-        assert_eq!(read(r#"{"id": "7"}"#).unwrap(), Some(7));
-        assert_eq!(read(r#"{"id": ""}"#).unwrap(), None);
-        assert_eq!(read(r#"{"id": null}"#).unwrap(), None);
-        assert_eq!(read(r#"{}"#).unwrap(), None);
-        assert!(read(r#"{"id": "x"}"#).is_err());
     }
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{
-    RecordsView, Window, check_range, describe, id_string, opt_id_string, records_store as store,
+    RecordsView, Window, check_range, describe, records_store as store,
 };
 use crate::{
     auth::Can,
@@ -116,7 +116,7 @@ pub struct HistoryEntry {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Record {
-    #[serde(serialize_with = "id_string")]
+    #[serde(serialize_with = "crate::http::ids::as_string")]
     #[schema(value_type = String, example = "42")]
     pub id: i64,
     /// The staff member's name; empty for the unassigned column.
@@ -169,13 +169,13 @@ pub struct Record {
     pub kind: Kind,
     pub start_time: HhMm,
     pub end_time: HhMm,
-    #[serde(serialize_with = "opt_id_string")]
+    #[serde(serialize_with = "crate::http::ids::opt_as_string")]
     #[schema(value_type = Option<String>)]
     pub client_id: Option<i64>,
-    #[serde(serialize_with = "opt_id_string")]
+    #[serde(serialize_with = "crate::http::ids::opt_as_string")]
     #[schema(value_type = Option<String>)]
     pub staff_id: Option<i64>,
-    #[serde(serialize_with = "opt_id_string")]
+    #[serde(serialize_with = "crate::http::ids::opt_as_string")]
     #[schema(value_type = Option<String>)]
     pub service_id: Option<i64>,
     pub service_category: String,

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{
-    ReviewsView, Window, check_range, id_string, opt_id, opt_id_string, reviews_store as store,
+    ReviewsView, Window, check_range, reviews_store as store,
 };
 use crate::{
     audit,
@@ -26,7 +26,7 @@ const MAX_TEXT: usize = 5000;
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Review {
-    #[serde(serialize_with = "id_string")]
+    #[serde(serialize_with = "crate::http::ids::as_string")]
     #[schema(value_type = String, example = "7")]
     pub id: i64,
     /// The client's name; empty for a review not linked to a client.
@@ -44,13 +44,13 @@ pub struct Review {
     pub author: String,
     /// Library field: the same as `text`.
     pub comment: String,
-    #[serde(serialize_with = "opt_id_string")]
+    #[serde(serialize_with = "crate::http::ids::opt_as_string")]
     #[schema(value_type = Option<String>)]
     pub client_id: Option<i64>,
-    #[serde(serialize_with = "opt_id_string")]
+    #[serde(serialize_with = "crate::http::ids::opt_as_string")]
     #[schema(value_type = Option<String>)]
     pub staff_id: Option<i64>,
-    #[serde(serialize_with = "opt_id_string")]
+    #[serde(serialize_with = "crate::http::ids::opt_as_string")]
     #[schema(value_type = Option<String>)]
     pub appointment_id: Option<i64>,
 }
@@ -65,13 +65,13 @@ pub struct NewReview {
     pub rating: Option<i64>,
     #[serde(default)]
     pub text: Option<String>,
-    #[serde(default, deserialize_with = "opt_id")]
+    #[serde(default, deserialize_with = "crate::http::ids::opt_from_number_or_string")]
     #[schema(value_type = Option<String>, example = "12")]
     pub client_id: Option<i64>,
-    #[serde(default, deserialize_with = "opt_id")]
+    #[serde(default, deserialize_with = "crate::http::ids::opt_from_number_or_string")]
     #[schema(value_type = Option<String>)]
     pub staff_id: Option<i64>,
-    #[serde(default, deserialize_with = "opt_id")]
+    #[serde(default, deserialize_with = "crate::http::ids::opt_from_number_or_string")]
     #[schema(value_type = Option<String>)]
     pub appointment_id: Option<i64>,
 }

@@ -1,7 +1,7 @@
 //! The signed-in user's own profile: the answer, the changes, and how they apply.
 
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
@@ -13,7 +13,7 @@ use crate::{auth::Role, http::error::AppError};
 #[serde(rename_all = "camelCase")]
 pub struct Profile {
     /// The user id as a numeric string.
-    #[serde(serialize_with = "as_string")]
+    #[serde(serialize_with = "crate::http::ids::as_string")]
     #[schema(value_type = String, example = "12")]
     pub id: i64,
     pub email: String,
@@ -42,9 +42,6 @@ pub struct Profile {
     pub avatar_key: Option<String>,
 }
 
-fn as_string<S: Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(id)
-}
 
 impl Profile {
     pub fn with_name(mut self) -> Self {

@@ -3,22 +3,28 @@ SHELL := /bin/bash
 CARGO ?= cargo
 BIN := target/release/adelante
 
-.PHONY: run test build env services openapi load-baseline
+.PHONY: run test build env services services-down openapi load-baseline
 
-## Set up everything on a fresh machine and serve on :8000 with the worker embedded.
-run: env build
-	$(BIN) bootstrap
-	$(BIN) migrate
-	$(BIN) seed tenants
-	$(BIN) serve
+## Set up everything on a fresh machine and serve on :8000 with the worker embedded:
+## PostgreSQL and Redis (started, or installed on Debian/Ubuntu), build, roles, database,
+## migrations, demo salons. PROFILE=dev reuses the test build instead of a release build.
+run: env
+	scripts/run.sh
 
 ## The whole suite: unit tests and black-box tests against real PostgreSQL and Redis.
 test:
+	@scripts/services.sh up --test-tools
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
 		$(CARGO) nextest run --workspace --all-targets --no-fail-fast; \
 	else \
 		$(CARGO) test --workspace --all-targets --no-fail-fast; \
 	fi
+
+## PostgreSQL and Redis on loopback (see scripts/services.sh); services-down stops them.
+services:
+	scripts/services.sh up
+services-down:
+	scripts/services.sh down
 
 build:
 	$(CARGO) build --release --locked

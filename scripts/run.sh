@@ -2,7 +2,9 @@
 # `make run`: PostgreSQL and Redis up, the binary built, roles, database, migrations and the demo
 # salons in place, then the server (with the worker inside) on BIND_ADDR, in the foreground.
 #
-#   PROFILE=release (default) or dev — dev reuses the build `make test` made.
+#   PROFILE=release (default) or dev — dev reuses the build `make test` made: it builds every
+#   target as the suite does, because a plain `cargo build` resolves dependency features without
+#   the dev-dependencies and would compile much of the tree again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,7 +25,7 @@ setting() {
 profile=${PROFILE:-release}
 case $profile in
   release) bin=target/release/adelante; build_flags=(--release) ;;
-  dev) bin=target/debug/adelante; build_flags=() ;;
+  dev) bin=target/debug/adelante; build_flags=(--all-targets) ;;
   *) echo "PROFILE must be release or dev" >&2; exit 2 ;;
 esac
 

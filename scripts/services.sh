@@ -171,13 +171,13 @@ case $cmd in
       esac
     done
     postgres_up
-    $redis && redis_up
-    $tools && test_tools
+    if $redis; then redis_up; fi
+    if $tools; then test_tools; fi
     ;;
   down) down ;;
   status)
-    pg_answers && echo "PostgreSQL: answers" || echo "PostgreSQL: down"
-    redis_answers && echo "Redis: answers" || echo "Redis: down"
+    if pg_answers; then echo "PostgreSQL: answers"; else echo "PostgreSQL: down"; fi
+    if redis_answers; then echo "Redis: answers"; else echo "Redis: down"; fi
     ;;
   *) echo "usage: $0 up [--no-redis] [--test-tools] | down | status" >&2; exit 2 ;;
 esac

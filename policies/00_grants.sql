@@ -1,7 +1,19 @@
 -- What the app role (server and worker) may touch. It owns nothing and bypasses nothing;
 -- row-level security (10_tenant_rls.sql) decides which rows it sees.
 grant usage on schema public, app, platform to adelante_app;
-grant execute on function app.current_salon_id() to adelante_app;
+-- The migrations' own functions in app and public (the transaction's tenant, the triggers'
+-- helpers): new functions are not executable by PUBLIC (00_defaults.sql), so the server is
+-- named here. Extension functions are PUBLIC's already and not ours to grant.
+do $$
+declare f regprocedure;
+begin
+    for f in
+        select p.oid from pg_proc p
+        where p.pronamespace in ('app'::regnamespace, 'public'::regnamespace) and p.proowner = current_user::regrole
+    loop
+        execute format('grant execute on function %s to adelante_app', f);
+    end loop;
+end $$;
 
 grant select, insert, update, delete on all tables in schema public to adelante_app;
 grant usage on all sequences in schema public to adelante_app;
@@ -9,3 +21,15 @@ grant usage on all sequences in schema public to adelante_app;
 -- The registry is written only through platform functions; migrations' bookkeeping not at all.
 revoke insert, delete, truncate on salons from adelante_app;
 revoke all on _sqlx_migrations from adelante_app;
+
+-- The registry row: the server writes only the salon's own settings (src/settings/salon_store.rs).
+-- Its slug, plan and status are the platform's to change, never a salon's.
+revoke update on salons from adelante_app;
+grant update (name, legal_name, city, address, phone, email, website, description, opening_date, currency,
+              timezone, working_hours, instagram_url, facebook_url, telegram_url, slot_step_minutes,
+              reminder_hours_before, online_booking_enabled, booking_min_lead_minutes, booking_horizon_days,
+              cancellation_window_hours, updated_at)
+    on salons to adelante_app;
+
+-- The audit trail is append-only for the server.
+revoke update, delete, truncate on changes from adelante_app;

@@ -71,6 +71,7 @@ async fn main() -> anyhow::Result<()> {
             report(tenants::apply_file(&state, &file).await?);
         }
         Command::Worker => {
+            tenancy::setup::check_server_role(config.database_url.expose_secret()).await?;
             let state = AppState::connect(config).await?;
             let (stop, stopped) = watch::channel(false);
             tokio::spawn(async move {
@@ -86,6 +87,7 @@ async fn main() -> anyhow::Result<()> {
 
 async fn serve(config: Config, with_worker: bool) -> anyhow::Result<()> {
     let bind = config.bind;
+    tenancy::setup::check_server_role(config.database_url.expose_secret()).await?;
     let state = AppState::connect(config).await?;
     let (stop, stopped) = watch::channel(false);
     let worker = with_worker.then(|| tokio::spawn(jobs::run_worker(state.clone(), stopped)));

@@ -7,6 +7,7 @@ use std::{collections::HashSet, time::Duration};
 use common::{BASE_DOMAIN, PASSWORD, TestApp, rand_suffix};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
+use secrecy::ExposeSecret;
 use sqlx::Row;
 
 #[tokio::test]
@@ -254,4 +255,310 @@ async fn cancelled_begins_lose_no_writes() {
     let mut su = app.su().await;
     let rows: i64 = sqlx::query_scalar("select count(*) from changes where entity = 'probe'").fetch_one(&mut su).await.unwrap();
     assert_eq!(rows, i64::from(committed), "every committed write is stored");
+}
+
+/// Temp views named `users` and `salons` whose rows come from a `pg_temp` function: read by a
+/// platform function that looks in `pg_temp` first, the function runs as the BYPASSRLS platform
+/// role, so it can read every salon's accounts and create functions in schema `platform`.
+const HIJACK: &str = r#"
+create function pg_temp.every_user() returns setof public.users language plpgsql as $f$
+begin
+    begin
+        execute 'create function platform.backdoor() returns setof public.users language sql
+                 security definer set search_path = pg_catalog, public as $b$ select * from public.users $b$';
+        execute 'grant execute on function platform.backdoor() to public';
+    exception when others then null;
+    end;
+    return query select * from public.users;
+end $f$;
+create function pg_temp.every_salon() returns setof public.salons language sql as $f$ select * from public.salons $f$;
+create temp view users as
+    select salon_id, id, 'x'::text as email, password_hash, password_set_at, invited_at, is_active from pg_temp.every_user();
+create temp view salons as select id, 'x'::text as slug, name, status from pg_temp.every_salon();
+grant select on pg_temp.users, pg_temp.salons to adelante_platform;
+"#;
+
+#[tokio::test]
+async fn temporary_objects_cannot_hijack_the_platform_functions() {
+    let app = TestApp::spawn().await;
+    let a = app.new_salon("Alpha").await;
+    let _b = app.new_salon("Beta").await;
+    let mut su = app.su().await;
+
+    // Where TEMPORARY is still granted (a database this release has not migrated yet), the
+    // functions' search_path alone must keep temporary objects out.
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("grant temporary on database {} to adelante_app", app.db_name)))
+        .execute(&mut su)
+        .await
+        .unwrap();
+    let mut conn = app.app_role().await;
+    sqlx::raw_sql(HIJACK).execute(&mut conn).await.expect("temp objects while TEMPORARY is granted");
+    let leaked: Vec<(i64, String)> =
+        sqlx::query_as("select user_id, password_hash from platform.login_accounts('x', null)")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    assert!(leaked.is_empty(), "login_accounts read the temp view: {} hashes leaked", leaked.len());
+    let leaked: Vec<i64> =
+        sqlx::query_scalar("select user_id from platform.email_accounts('x')").fetch_all(&mut conn).await.unwrap();
+    assert!(leaked.is_empty(), "email_accounts read the temp view: {} accounts leaked", leaked.len());
+    let salon = sqlx::query("select id from platform.salon_by_slug('x')").fetch_optional(&mut conn).await.unwrap();
+    assert!(salon.is_none(), "salon_by_slug read the temp view");
+    let backdoor: bool =
+        sqlx::query_scalar("select exists(select 1 from pg_proc where pronamespace = 'platform'::regnamespace and proname = 'backdoor')")
+            .fetch_one(&mut su)
+            .await
+            .unwrap();
+    assert!(!backdoor, "a function was created in schema platform");
+    conn.close().await.unwrap();
+
+    // As migrated, the app role cannot create temporary objects at all.
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("revoke temporary on database {} from adelante_app", app.db_name)))
+        .execute(&mut su)
+        .await
+        .unwrap();
+    let mut conn = app.app_role().await;
+    let refused = sqlx::raw_sql(HIJACK).execute(&mut conn).await.expect_err("TEMPORARY is revoked");
+    assert_eq!(refused.as_database_error().and_then(|e| e.code()).as_deref(), Some("42501"), "{refused}");
+    assert_eq!(app.login_ok(&a.email, PASSWORD).await.user_id, a.user_id);
+}
+
+#[tokio::test]
+async fn every_security_definer_function_searches_pg_temp_last_and_the_platform_role_creates_nothing() {
+    let app = TestApp::spawn().await;
+    let mut su = app.su().await;
+    let definers: Vec<(String, Option<Vec<String>>)> = sqlx::query_as(
+        "select p.oid::regprocedure::text, p.proconfig from pg_proc p
+         join pg_namespace n on n.oid = p.pronamespace
+         where p.prosecdef and n.nspname not in ('pg_catalog', 'information_schema')",
+    )
+    .fetch_all(&mut su)
+    .await
+    .unwrap();
+    assert!(definers.len() >= 5, "{definers:?}");
+    for (function, config) in &definers {
+        let path = config.iter().flatten().find_map(|c| c.strip_prefix("search_path=")).unwrap_or_else(|| {
+            panic!("{function} does not pin its search_path: {config:?}");
+        });
+        let schemas: Vec<&str> = path.split(',').map(str::trim).filter(|s| !s.is_empty() && *s != "\"\"").collect();
+        assert!(
+            schemas.is_empty() || schemas.last() == Some(&"pg_temp"),
+            "{function} has search_path {path}: pg_temp must come last (or the path be empty)"
+        );
+    }
+
+    let row = sqlx::query(
+        "select has_schema_privilege('adelante_platform', 'platform', 'create') as platform_creates,
+                has_database_privilege('adelante_app', current_database(), 'temporary') as app_temporary,
+                (select count(*) from pg_default_acl d
+                 where d.defaclobjtype = 'f' and d.defaclnamespace = 0
+                   and d.defaclrole in ('adelante_owner'::regrole, 'adelante_platform'::regrole)
+                   and not exists (select 1 from aclexplode(d.defaclacl) a where a.grantee = 0)) as private_by_default",
+    )
+    .fetch_one(&mut su)
+    .await
+    .unwrap();
+    assert!(!row.get::<bool, _>("platform_creates"), "the platform role may create in schema platform");
+    assert!(!row.get::<bool, _>("app_temporary"), "the app role may create temporary objects");
+    assert_eq!(row.get::<i64, _>("private_by_default"), 2, "new functions are PUBLIC's by default");
+
+    // What the platform role would do if code running as it were tricked into creating a function.
+    sqlx::raw_sql("set role adelante_platform").execute(&mut su).await.unwrap();
+    let planted = sqlx::raw_sql("create function platform.backdoor() returns int language sql as 'select 1'")
+        .execute(&mut su)
+        .await
+        .expect_err("no CREATE on schema platform");
+    assert_eq!(planted.as_database_error().and_then(|e| e.code()).as_deref(), Some("42501"), "{planted}");
+}
+
+#[tokio::test]
+async fn only_the_login_function_returns_password_hashes() {
+    let app = TestApp::spawn().await;
+    let a = app.new_salon("Alpha").await;
+    let b = app.new_salon("Beta").await;
+    let mut su = app.su().await;
+    let with_hash: Vec<String> = sqlx::query_scalar(
+        "select p.proname::text from pg_proc p
+         where p.pronamespace = 'platform'::regnamespace and 'password_hash' = any(p.proargnames)
+           and has_function_privilege('adelante_app', p.oid, 'execute')",
+    )
+    .fetch_all(&mut su)
+    .await
+    .unwrap();
+    assert_eq!(with_hash, ["login_accounts"]);
+
+    // The same e-mail in two salons: through a subdomain, only that salon's hash leaves the database.
+    let res = app.post("/api/v1/users", Some(&b.access), json!({"email": a.email, "role": "master"})).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    sqlx::query("update users set password_hash = 'x', password_set_at = now() where email = $1")
+        .bind(&a.email)
+        .execute(&mut su)
+        .await
+        .unwrap();
+    let mut conn = app.app_role().await;
+    let salons: Vec<i64> = sqlx::query_scalar("select salon_id from platform.login_accounts($1, $2)")
+        .bind(&a.email)
+        .bind(b.salon_id())
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(salons, [b.salon_id()]);
+    let salons: Vec<i64> = sqlx::query_scalar("select salon_id from platform.login_accounts($1, null)")
+        .bind(&a.email)
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(salons, [a.salon_id(), b.salon_id()]);
+}
+
+#[tokio::test]
+async fn migrate_refuses_a_platform_function_it_does_not_define() {
+    let app = TestApp::spawn().await;
+    let owner_url = app.state.config.database_owner_url.expose_secret().to_owned();
+    adelante::tenancy::setup::migrate(&owner_url).await.expect("a clean database migrates again");
+
+    let mut su = app.su().await;
+    sqlx::raw_sql(
+        "create function platform.backdoor() returns setof users language sql security definer
+             set search_path = pg_catalog, public, pg_temp as 'select * from public.users';
+         alter function platform.backdoor() owner to adelante_platform;",
+    )
+    .execute(&mut su)
+    .await
+    .unwrap();
+    let refused = adelante::tenancy::setup::migrate(&owner_url).await.expect_err("a foreign platform function");
+    let message = format!("{refused:#}");
+    assert!(message.contains("platform.backdoor()"), "{message}");
+    let still: bool = sqlx::query_scalar("select to_regprocedure('platform.backdoor()') is not null")
+        .fetch_one(&mut su)
+        .await
+        .unwrap();
+    assert!(still, "migrate leaves the evidence for a person to inspect");
+
+    sqlx::raw_sql("drop function platform.backdoor()").execute(&mut su).await.unwrap();
+    adelante::tenancy::setup::migrate(&owner_url).await.expect("migrates once it is gone");
+}
+
+#[tokio::test]
+async fn the_server_may_not_rewrite_the_registry_or_the_audit_trail() {
+    let app = TestApp::spawn().await;
+    let a = app.new_salon("Alpha").await;
+    // Settings still write the salon's own columns.
+    let res = app.put("/api/v1/settings/salon", &a.access, json!({"name": "Alpha Beauty", "timezone": "Europe/Warsaw"})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+
+    let mut conn = app.app_role().await;
+    for statement in [
+        "update salons set status = 'active'",
+        "update salons set plan = 'enterprise'",
+        "update salons set slug = 'taken-over'",
+        "update changes set action = 'forged'",
+        "delete from changes",
+        "truncate changes",
+    ] {
+        let mut tx = sqlx::Connection::begin(&mut conn).await.unwrap();
+        sqlx::query("select set_config('app.salon_id', $1, true)")
+            .bind(a.salon_id().to_string())
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        let err = sqlx::raw_sql(statement).execute(&mut *tx).await.expect_err(statement);
+        assert_eq!(err.as_database_error().and_then(|e| e.code()).as_deref(), Some("42501"), "{statement}: {err}");
+        tx.rollback().await.unwrap();
+    }
+    let mut su = app.su().await;
+    let (name, changes): (String, i64) = sqlx::query_as(
+        "select s.name, (select count(*) from changes c where c.salon_id = s.id) from salons s where s.id = $1",
+    )
+    .bind(a.salon_id())
+    .fetch_one(&mut su)
+    .await
+    .unwrap();
+    assert_eq!(name, "Alpha Beauty");
+    assert!(changes > 0, "the audit trail keeps its rows");
+}
+
+/// A role URL for this test's database.
+fn role_url(app: &TestApp, role: &str) -> String {
+    let mut url = url::Url::parse(&common::superuser_url(&app.db_name)).unwrap();
+    url.set_username(role).unwrap();
+    url.to_string()
+}
+
+#[tokio::test]
+async fn serve_refuses_a_database_role_that_row_level_security_does_not_hold() {
+    use adelante::tenancy::setup::check_server_role;
+    let app = TestApp::spawn().await;
+    check_server_role(app.state.config.database_url.expose_secret()).await.expect("adelante_app is fine");
+
+    let refusal = |url: String| async move { format!("{:#}", check_server_role(&url).await.expect_err(&url)) };
+    assert!(refusal(common::superuser_url(&app.db_name)).await.contains("is a superuser"));
+    let owner = refusal(app.state.config.database_owner_url.expose_secret().to_owned()).await;
+    assert!(owner.contains("BYPASSRLS") && owner.contains("adelante_platform"), "{owner}");
+
+    let suffix = rand_suffix().to_lowercase();
+    let (bypasser, holder, owner) =
+        (format!("bypass_{suffix}"), format!("member_{suffix}"), format!("owner_{suffix}"));
+    let mut su = app.su().await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "create role {bypasser} login bypassrls;
+         create role {holder} login in role adelante_platform;
+         create role {owner} login;
+         create table public.{owner}_notes (id int);
+         alter table public.{owner}_notes owner to {owner};"
+    )))
+    .execute(&mut su)
+    .await
+    .unwrap();
+    let bypass = refusal(role_url(&app, &bypasser)).await;
+    assert!(bypass.contains("BYPASSRLS"), "{bypass}");
+    let member = refusal(role_url(&app, &holder)).await;
+    assert!(member.contains("BYPASSRLS") && member.contains("membership in adelante_platform"), "{member}");
+    let owns = refusal(role_url(&app, &owner)).await;
+    assert!(owns.contains("owns tables") && owns.contains(&format!("{owner}_notes")), "{owns}");
+
+    // A database that kept PUBLIC's TEMPORARY (cloned or restored without `migrate`).
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("grant temporary on database {} to public", app.db_name)))
+        .execute(&mut su)
+        .await
+        .unwrap();
+    let temporary = refusal(app.state.config.database_url.expose_secret().to_owned()).await;
+    assert!(temporary.contains("temporary objects"), "{temporary}");
+
+    // The binary itself: `serve` as the superuser exits non-zero with the reason, before binding.
+    let config = &app.state.config;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_adelante"))
+        .arg("serve")
+        .env("DATABASE_URL", common::superuser_url(&app.db_name))
+        .env("DATABASE_OWNER_URL", config.database_owner_url.expose_secret())
+        .env("REDIS_URL", common::redis_url())
+        .env("JWT_SECRET", common::JWT_SECRET)
+        .env("BASE_DOMAIN", BASE_DOMAIN)
+        .env("BIND_ADDR", "127.0.0.1:0")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("serve kept running as a superuser");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(!status.success());
+    assert!(stderr.contains("is a superuser"), "{stderr}");
+
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "drop table public.{owner}_notes; drop role {bypasser}; drop role {holder}; drop role {owner};"
+    )))
+    .execute(&mut su)
+    .await
+    .unwrap();
 }

@@ -154,14 +154,14 @@ async fn login(
     let keys = Throttle::keys("login", ip.as_deref(), &email);
     state.throttle.check(&keys).await?;
 
-    let candidates = accounts_in_scope(&state, &email, host).await?;
+    let candidates = state.platform.login_accounts(&email, host).await?;
     let mut matched: Vec<EmailAccount> = Vec::new();
     if candidates.is_empty() {
         password::verify(input.password.clone(), None).await?;
     }
-    for account in candidates {
-        if password::verify(input.password.clone(), account.password_hash.clone()).await? {
-            matched.push(account);
+    for candidate in candidates {
+        if password::verify(input.password.clone(), Some(candidate.password_hash)).await? {
+            matched.push(candidate.account);
         }
     }
     let account = match matched.len() {

@@ -14,7 +14,7 @@ mod tx;
 
 pub use db::{AppDb, connect};
 pub use host::{HostSalon, SALON_SUSPENDED, salon_slug_from_host};
-pub use platform::{EmailAccount, NewSalonRow, PlatformDb, SalonRef, SalonStatus};
+pub use platform::{EmailAccount, LoginAccount, NewSalonRow, PlatformDb, SalonRef, SalonStatus};
 pub use tx::TenantTx;
 
 use serde::{Deserialize, Serialize};

@@ -31,7 +31,7 @@ pub struct SalonRef {
     pub status: SalonStatus,
 }
 
-/// One account with a given e-mail, in whichever salon it lives.
+/// One account with a given e-mail, in whichever salon it lives. Carries no credentials.
 #[derive(Debug, Clone, FromRow)]
 pub struct EmailAccount {
     pub salon_id: SalonId,
@@ -39,10 +39,19 @@ pub struct EmailAccount {
     pub salon_name: String,
     pub salon_status: SalonStatus,
     pub user_id: i64,
-    pub password_hash: Option<String>,
     pub ever_had_password: bool,
     pub invited_at: Option<chrono::DateTime<chrono::Utc>>,
     pub is_active: bool,
+}
+
+/// An account a login may sign into, with the hash its password is checked against. Only
+/// [`PlatformDb::login_accounts`] returns one, and only the login route asks; no `Debug`, so
+/// the hash cannot end up in a log line.
+#[derive(Clone, FromRow)]
+pub struct LoginAccount {
+    #[sqlx(flatten)]
+    pub account: EmailAccount,
+    pub password_hash: String,
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -64,15 +73,28 @@ impl PlatformDb {
             .await?)
     }
 
-    /// Every account with this e-mail (case-insensitive) across salons: login and password
-    /// setup without a subdomain, forgot-password, and the register uniqueness check.
+    /// Every account with this e-mail (case-insensitive) across salons, without credentials:
+    /// password setup without a subdomain, forgot-password, and the register uniqueness check.
     pub async fn accounts_by_email(&self, email: &str) -> Result<Vec<EmailAccount>, AppError> {
         Ok(sqlx::query_as(
-            "select salon_id, salon_slug, salon_name, salon_status, user_id, password_hash,
-                    ever_had_password, invited_at, is_active
-             from platform.accounts_by_email($1)",
+            "select salon_id, salon_slug, salon_name, salon_status, user_id, ever_had_password, invited_at, is_active
+             from platform.email_accounts($1)",
         )
         .bind(email)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// The accounts with this e-mail that have a password, in `salon` only when given (the
+    /// request came through its subdomain), each with its hash. For the login route alone.
+    pub async fn login_accounts(&self, email: &str, salon: Option<SalonId>) -> Result<Vec<LoginAccount>, AppError> {
+        Ok(sqlx::query_as(
+            "select salon_id, salon_slug, salon_name, salon_status, user_id, ever_had_password, invited_at, is_active,
+                    password_hash
+             from platform.login_accounts($1, $2)",
+        )
+        .bind(email)
+        .bind(salon)
         .fetch_all(&self.pool)
         .await?)
     }
@@ -93,7 +115,7 @@ impl PlatformDb {
             .bind(admin_email)
             .execute(&mut *tx)
             .await?;
-        let taken: bool = sqlx::query_scalar("select exists(select 1 from platform.accounts_by_email($1))")
+        let taken: bool = sqlx::query_scalar("select exists(select 1 from platform.email_accounts($1))")
             .bind(admin_email)
             .fetch_one(&mut *tx)
             .await?;

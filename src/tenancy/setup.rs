@@ -4,7 +4,7 @@ use std::str::FromStr;
 
 use anyhow::{Context, bail};
 use secrecy::ExposeSecret;
-use sqlx::{Connection, Executor, PgConnection, postgres::PgConnectOptions};
+use sqlx::{Connection, Executor, PgConnection, Row, postgres::PgConnectOptions};
 
 use crate::config::Config;
 
@@ -13,8 +13,12 @@ pub const PLATFORM_ROLE: &str = "adelante_platform";
 /// The role the server and worker connect as; the policies grant to it by this name.
 pub const APP_ROLE: &str = "adelante_app";
 
-/// Policies and grants, applied in this order after the migrations on every `migrate`.
-/// Each file is idempotent (`create or replace`, `drop policy if exists`).
+/// Default privileges and database grants, applied before the migrations on every `migrate`,
+/// so what a migration creates is privileged alike on fresh and upgraded databases.
+const BEFORE_MIGRATIONS: (&str, &str) = ("00_defaults.sql", include_str!("../../policies/00_defaults.sql"));
+
+/// Policies and grants, applied in this order after the migrations on every `migrate`, in one
+/// transaction. Each file is idempotent (`create or replace`, `drop policy if exists`).
 const POLICIES: &[(&str, &str)] = &[
     ("00_grants.sql", include_str!("../../policies/00_grants.sql")),
     ("10_tenant_rls.sql", include_str!("../../policies/10_tenant_rls.sql")),
@@ -139,15 +143,102 @@ pub async fn migrate(owner_url: &str) -> anyhow::Result<()> {
     if !owns_schema {
         bail!("DATABASE_OWNER_URL must connect as the owner of schema public (run `adelante bootstrap`)");
     }
+    let mut tx = conn.begin().await?;
+    sqlx::query("select pg_advisory_xact_lock(7345002)").execute(&mut *tx).await?;
+    let (name, sql) = BEFORE_MIGRATIONS;
+    sqlx::raw_sql(sql).execute(&mut *tx).await.with_context(|| format!("policies/{name}"))?;
+    tx.commit().await?;
+
     sqlx::migrate!("./migrations").run(&mut conn).await.context("migrations")?;
+
     let mut tx = conn.begin().await?;
     sqlx::query("select pg_advisory_xact_lock(7345002)").execute(&mut *tx).await?;
     for (name, sql) in POLICIES {
         sqlx::raw_sql(*sql).execute(&mut *tx).await.with_context(|| format!("policies/{name}"))?;
     }
+    refuse_foreign_platform_objects(&mut *tx).await?;
     tx.commit().await?;
     conn.close().await?;
     Ok(())
+}
+
+/// Fails when schema `platform` holds a function the policy files did not just (re)define, or
+/// any table or view. Such an object was not put there by a release: a function owned by the
+/// platform role and callable by the server is a way around row-level security, so `migrate`
+/// stops for a person to look rather than carry on beside it.
+///
+/// "Defined by this migrate" is read from the catalogue: `create or replace function` always
+/// writes a new version of the function's `pg_proc` row, stamped with the writing transaction's
+/// id, so a platform function whose row carries another id was not (re)created by the policy
+/// files applied in this transaction. (Hence 20_platform.sql creates its functions at the top
+/// level, not inside a block with an exception handler, which would stamp a subtransaction.)
+async fn refuse_foreign_platform_objects(tx: &mut PgConnection) -> anyhow::Result<()> {
+    let foreign: Vec<String> = sqlx::query_scalar(
+        "select p.oid::regprocedure::text from pg_proc p
+         where p.pronamespace = 'platform'::regnamespace and p.xmin <> pg_current_xact_id()::xid
+         union all
+         select c.oid::regclass::text from pg_class c where c.relnamespace = 'platform'::regnamespace
+         order by 1",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    if !foreign.is_empty() {
+        bail!(
+            "schema platform holds objects no policy file defines: {}. Nothing but the functions of \
+             policies/20_platform.sql belongs there, and these may be left by an attack through the platform \
+             role; inspect them (owner, definition, who may execute) and drop them as the database owner, then \
+             run migrate again",
+            foreign.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// Refuses to serve through a `DATABASE_URL` role that row-level security would not hold: a
+/// superuser, a role with BYPASSRLS, the owner of any table (or a member of such a role, which
+/// can act as it), or one that may create temporary objects (which `migrate` forbids; a
+/// database restored or cloned without `migrate` allows them again). `serve` and `worker`
+/// call this before anything else.
+pub async fn check_server_role(database_url: &str) -> anyhow::Result<()> {
+    let mut conn = PgConnection::connect(database_url).await.context("database connection (DATABASE_URL)")?;
+    let row = sqlx::query(
+        "select current_user::text as role,
+                array(select r.rolname::text from pg_roles r
+                      where r.rolsuper and pg_has_role(current_user, r.oid, 'member') order by 1) as superusers,
+                array(select r.rolname::text from pg_roles r
+                      where r.rolbypassrls and pg_has_role(current_user, r.oid, 'member') order by 1) as bypassers,
+                array(select c.oid::regclass::text from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                      where c.relkind in ('r', 'p', 'v', 'm', 'f', 'S')
+                        and n.nspname not like 'pg\\_%' and n.nspname <> 'information_schema'
+                        and pg_has_role(current_user, c.relowner, 'member')
+                      order by 1 limit 5) as owned,
+                has_database_privilege(current_database(), 'temporary') as temporary",
+    )
+    .fetch_one(&mut conn)
+    .await?;
+    conn.close().await?;
+    let role: String = row.try_get("role")?;
+    let as_role = |via: &[String]| {
+        if via.contains(&role) { String::new() } else { format!(" (through membership in {})", via.join(", ")) }
+    };
+    let superusers: Vec<String> = row.try_get("superusers")?;
+    let bypassers: Vec<String> = row.try_get("bypassers")?;
+    let owned: Vec<String> = row.try_get("owned")?;
+    let problem = if !superusers.is_empty() {
+        format!("is a superuser{}", as_role(&superusers))
+    } else if !bypassers.is_empty() {
+        format!("bypasses row-level security (BYPASSRLS){}", as_role(&bypassers))
+    } else if !owned.is_empty() {
+        format!("owns tables, which row-level security does not hold it to: {}", owned.join(", "))
+    } else if row.try_get::<bool, _>("temporary")? {
+        "may create temporary objects in the database (run `adelante migrate`, which revokes TEMPORARY)".to_owned()
+    } else {
+        return Ok(());
+    };
+    bail!(
+        "DATABASE_URL connects as {role}, which {problem}. The server must connect as {APP_ROLE}, a role that \
+         owns nothing and bypasses nothing (see `adelante bootstrap`)"
+    )
 }
 
 /// Runs `format(template, args...)` server-side so identifiers are quoted by PostgreSQL.

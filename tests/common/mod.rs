@@ -135,6 +135,10 @@ impl TestApp {
         su.execute(sqlx::AssertSqlSafe(format!("create database {db_name} template {template} owner adelante_owner")))
             .await
             .expect("create test database");
+        // Database-level grants are not copied from the template: what `migrate` revokes.
+        su.execute(sqlx::AssertSqlSafe(format!("revoke temporary on database {db_name} from public")))
+            .await
+            .unwrap();
         su.close().await.unwrap();
 
         let outbox = std::env::temp_dir().join(&db_name).join("outbox");

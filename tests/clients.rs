@@ -242,11 +242,18 @@ async fn delete_is_soft_and_only_an_admin_sees_and_restores() {
     let mut su = app.su().await;
     let kept: Option<i64> = sqlx::query_scalar("select client_id from appointments where id = $1").bind(visit).fetch_one(&mut su).await.unwrap();
     assert_eq!(kept, Some(id));
-    let card = app.get(&format!("/api/v1/clients/{id}"), &admin.access).await;
-    assert!(card.body["deletedAt"].is_string(), "{}", card.text);
-    let history = app.get(&format!("/api/v1/clients/{id}/history"), &admin.access).await;
-    assert_eq!(history.body["appointments"][0]["id"], visit);
+    // A deleted client is 404 like any missing row, for the administrator who deleted it too;
+    // only an administrator opens it on purpose, with `?deleted=true`.
+    app.get(&format!("/api/v1/clients/{id}"), &admin.access).await.assert_error(404, "not_found");
+    app.get(&format!("/api/v1/clients/{id}/history"), &admin.access).await.assert_error(404, "not_found");
+    app.get(&format!("/api/v1/clients/{id}?deleted=true"), &manager.access).await.assert_error(403, "forbidden");
+    app.get(&format!("/api/v1/clients/{id}/history?deleted=true"), &manager.access).await.assert_error(403, "forbidden");
     app.get(&format!("/api/v1/clients/{id}/history"), &manager.access).await.assert_error(404, "not_found");
+    let card = app.get(&format!("/api/v1/clients/{id}?deleted=true"), &admin.access).await;
+    assert_eq!((card.status, card.body["id"].as_i64()), (StatusCode::OK, Some(id)), "{}", card.text);
+    assert!(card.body["deletedAt"].is_string(), "{}", card.text);
+    let history = app.get(&format!("/api/v1/clients/{id}/history?deleted=true"), &admin.access).await;
+    assert_eq!(history.body["appointments"][0]["id"], visit);
     let trash = app.get("/api/v1/clients?deleted=true", &admin.access).await;
     assert_eq!(trash.body[0]["id"], id);
     app.get("/api/v1/clients?deleted=true", &manager.access).await.assert_error(403, "forbidden");
@@ -264,6 +271,8 @@ async fn delete_is_soft_and_only_an_admin_sees_and_restores() {
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
     assert!(res.body.get("deletedAt").is_none());
     assert_eq!(res.body["totalVisits"], 1);
+    let card = app.get(&format!("/api/v1/clients/{id}"), &manager.access).await;
+    assert_eq!((card.status, card.body["visits"][0]["appointmentId"].clone()), (StatusCode::OK, json!(visit)), "{}", card.text);
     let res = app.get("/api/v1/clients", &manager.access).await;
     assert_eq!(names(&res.body), ["Марія"]);
     app.request(Method::POST, &path, Some(&admin.access), None).await.assert_error(404, "not_found");

@@ -462,7 +462,7 @@ async fn documents_are_numbered_per_type_and_year_and_follow_their_statuses() {
         "servicesCount": 2, "productsCount": 0, "counterparty": "ТОВ Краса", "comment": "За січень",
         "author": "Адміністратор", "status": "draft"
     })).await;
-    assert_eq!((doc["number"].as_str(), doc["externalNumber"].as_str()), (Some("РН-2026-000001"), Some("INV-77")));
+    assert_eq!((doc["number"].as_str(), doc["seriesNumber"].clone()), (Some("INV-77"), Value::Null));
     assert_eq!((doc["amount"].clone(), doc["servicesCount"].as_i64(), doc["status"].as_str()), (json!(1250.5), Some(2), Some("draft")));
     assert_eq!((doc["counterparty"].as_str(), doc["author"].as_str(), doc["date"].as_str()), (Some("ТОВ Краса"), Some("Адміністратор"), Some("2026-01-04")));
     assert_eq!(doc["items"], json!([]));
@@ -471,7 +471,7 @@ async fn documents_are_numbered_per_type_and_year_and_follow_their_statuses() {
     let expense = created(&app, &admin, DOCS, json!({"type": "expense", "date": "2026-03-01", "amount": 1})).await;
     let last_year = created(&app, &admin, DOCS, json!({"type": "invoice", "date": "2025-12-31", "amount": 1})).await;
     assert_eq!([&second, &expense, &last_year].map(|d| d["number"].as_str().unwrap().to_owned()),
-               ["РН-2026-000002", "ВКО-2026-000001", "РН-2025-000001"]);
+               ["РН-2026-000001", "ВКО-2026-000001", "РН-2025-000001"]);
 
     // Lines make the totals; an amount that disagrees is refused, not overwritten.
     let cut = service(&app, &admin, "Стрижка").await;
@@ -511,9 +511,9 @@ async fn documents_are_numbered_per_type_and_year_and_follow_their_statuses() {
     };
     let all = q("dateFrom=2026-01-01&dateTo=2026-12-31&type=").await;
     assert_eq!(all.headers["x-total-count"], "4");
-    assert_eq!(numbers(&q("type=invoice&dateFrom=2026-01-01").await), ["РН-2026-000002", "РН-2026-000001"]);
-    assert_eq!(numbers(&q("status=paid").await), ["РН-2026-000001"]);
-    assert_eq!(numbers(&q("search=inv-7").await), ["РН-2026-000001"]);
+    assert_eq!(numbers(&q("type=invoice&dateFrom=2026-01-01").await), ["РН-2026-000001", "INV-77"]);
+    assert_eq!(numbers(&q("status=paid").await), ["INV-77"]);
+    assert_eq!(numbers(&q("search=inv-7").await), ["INV-77"]);
     assert_eq!(numbers(&q("type=invoice&limit=1&page=2").await).len(), 1);
 }
 
@@ -542,6 +542,157 @@ async fn concurrent_creations_get_consecutive_numbers_and_a_rollback_leaves_no_g
     let next = created(&app, &admin, DOCS, json!({"type": "invoice", "date": "2026-05-01", "amount": 1})).await;
     assert_eq!(next["number"], "РН-2026-000021");
     assert_eq!(count(&app, "select count(*) from finance_document_items").await, 0);
+}
+
+#[tokio::test]
+async fn the_typed_number_is_the_documents_number_and_is_searched() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Alpha").await;
+    let other = app.new_salon("Beta").await;
+    let doc = created(&app, &admin, DOCS, json!({"number": " Рахунок 15/03 ", "type": "invoice", "amount": 10})).await;
+    assert_eq!((doc["number"].as_str(), doc["seriesNumber"].clone()), (Some("Рахунок 15/03"), Value::Null));
+    let one = app.get(&format!("{DOCS}/{}", id(&doc)), &admin.access).await;
+    assert_eq!(one.body["number"], "Рахунок 15/03");
+    assert!(one.body.get("externalNumber").is_none(), "{}", one.text);
+    // The number is unique per salon and type only.
+    assert_eq!(created(&app, &admin, DOCS, json!({"number": "Рахунок 15/03", "type": "act", "amount": 1})).await["number"], "Рахунок 15/03");
+    assert_eq!(created(&app, &other, DOCS, json!({"number": "Рахунок 15/03", "type": "invoice", "amount": 1})).await["number"], "Рахунок 15/03");
+    // A typed number takes nothing from the series.
+    let auto = created(&app, &admin, DOCS, json!({"type": "invoice", "amount": 1})).await;
+    assert_eq!(auto["number"], format!("РН-{}-000001", chrono::Utc::now().format("%Y")));
+
+    let search = |q: &str| {
+        let path = format!("{DOCS}?search={q}");
+        let (app, token) = (&app, admin.access.clone());
+        async move { numbers(&app.get(&path, &token).await) }
+    };
+    assert_eq!(search("15%2F03").await, ["Рахунок 15/03", "Рахунок 15/03"]);
+    assert_eq!(search("15%2F03&type=invoice").await, ["Рахунок 15/03"]);
+    assert_eq!(search("%D0%A0%D0%9D-").await, [auto["number"].as_str().unwrap()], "the series number is searched too");
+    assert!(search("15%2F04").await.is_empty());
+    let paged = app.get(&format!("{DOCS}?search=15%2F03&limit=1&page=2"), &admin.access).await;
+    assert_eq!((numbers(&paged).len(), paged.headers["x-total-count"].to_str().unwrap()), (1, "2"));
+}
+
+#[tokio::test]
+async fn a_taken_number_is_409_naming_the_document_that_holds_it() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Alpha").await;
+    let holder = created(&app, &admin, DOCS, json!({"number": "INV-77", "type": "invoice", "date": "2026-01-04", "amount": 10})).await;
+    let before = (count(&app, "select count(*) from finance_documents").await, count(&app, "select count(*) from changes").await);
+    for number in ["INV-77", "  INV-77\t"] {
+        let res = app.post(DOCS, Some(&admin.access), json!({"number": number, "type": "invoice", "amount": 20})).await;
+        res.assert_error(409, "number_taken");
+        assert_eq!(res.body["conflict"], json!({"id": id(&holder), "number": "INV-77", "date": "2026-01-04"}));
+        assert!(res.body["message"].as_str().unwrap().contains("INV-77"), "{}", res.text);
+    }
+    assert_eq!((count(&app, "select count(*) from finance_documents").await, count(&app, "select count(*) from changes").await), before);
+
+    // Concurrent creations with one number: the unique index lets exactly one through.
+    let results = futures::future::join_all((0..8).map(|i| {
+        app.post(DOCS, Some(&admin.access), json!({"number": "RACE-1", "type": "act", "amount": i}))
+    }))
+    .await;
+    let winners: Vec<&Res> = results.iter().filter(|r| r.status == StatusCode::CREATED).collect();
+    assert_eq!(winners.len(), 1, "{:?}", results.iter().map(|r| &r.text).collect::<Vec<_>>());
+    for r in results.iter().filter(|r| r.status != StatusCode::CREATED) {
+        r.assert_error(409, "number_taken");
+        assert_eq!(r.body["conflict"]["id"], winners[0].body["id"]);
+    }
+    assert_eq!(count(&app, "select count(*) from finance_documents where number = 'RACE-1'").await, 1);
+}
+
+#[tokio::test]
+async fn an_empty_number_takes_the_next_of_the_series() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Alpha").await;
+    let mut got = Vec::new();
+    for body in [json!({"amount": 1}), json!({"number": "", "amount": 1}), json!({"number": "   ", "amount": 1}), json!({"number": null, "amount": 1})] {
+        let mut body = body;
+        body["date"] = json!("2026-02-01");
+        let doc = created(&app, &admin, DOCS, body).await;
+        assert_eq!(doc["number"], doc["seriesNumber"], "{doc}");
+        got.push(doc["number"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(got, ["РН-2026-000001", "РН-2026-000002", "РН-2026-000003", "РН-2026-000004"]);
+    // A series number already typed for a document of the type is in use: the series goes on past it.
+    let typed = created(&app, &admin, DOCS, json!({"number": "РН-2026-000005", "date": "2026-02-01", "amount": 1})).await;
+    assert_eq!(typed["seriesNumber"], Value::Null);
+    let next = created(&app, &admin, DOCS, json!({"date": "2026-02-01", "amount": 1})).await;
+    assert_eq!((next["number"].as_str(), next["seriesNumber"].as_str()), (Some("РН-2026-000006"), Some("РН-2026-000006")));
+    app.post(DOCS, Some(&admin.access), json!({"number": "РН-2026-000006", "amount": 1})).await.assert_error(409, "number_taken");
+}
+
+/// Migration 0009 on rows written the old way: a database migrated up to 0008, documents
+/// inserted as the old code stored them (series number in `number`, the typed value in
+/// `external_number`), then the remaining migrations.
+#[tokio::test]
+async fn migration_0009_makes_typed_numbers_the_documents_numbers_again() {
+    use secrecy::ExposeSecret;
+    use sqlx::{Connection, Executor, PgConnection, migrate::Migrator};
+
+    let db = format!("adelante_legacy_documents_{}", std::process::id());
+    let config = common::test_config(&db, &std::env::temp_dir(), &[]);
+    let mut su = PgConnection::connect(&common::superuser_url("postgres")).await.unwrap();
+    su.execute(sqlx::AssertSqlSafe(format!("drop database if exists {db} with (force)"))).await.unwrap();
+    adelante::tenancy::setup::bootstrap(&config).await.unwrap();
+    let owner_url = config.database_owner_url.expose_secret().to_owned();
+    let mut before = Migrator::new(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))).await.unwrap();
+    before.migrations = before.migrations.iter().filter(|m| m.version < 9).cloned().collect::<Vec<_>>().into();
+    before.run(&mut PgConnection::connect(&owner_url).await.unwrap()).await.unwrap();
+
+    let mut old = PgConnection::connect(&common::superuser_url(&db)).await.unwrap();
+    let salon = |slug: &'static str| sqlx::query_scalar::<_, i64>("insert into salons (slug, name) values ($1, $1) returning id").bind(slug);
+    let (a, b) = (salon("alpha").fetch_one(&mut old).await.unwrap(), salon("beta").fetch_one(&mut old).await.unwrap());
+    let rows: [(i64, &str, &str, &str); 8] = [
+        (a, "invoice", "РН-2026-000001", ""),
+        (a, "invoice", "РН-2026-000002", "INV-77"),
+        (a, "invoice", "РН-2026-000003", "INV-77"),
+        (a, "act", "АКТ-2026-000001", "INV-77"),
+        (a, "invoice", "РН-2026-000004", "РН-2026-000001"),
+        (a, "invoice", "РН-2026-000005", "ФН-5"),
+        (a, "invoice", "РН-2026-000006", "РН-2026-000006"),
+        (b, "invoice", "РН-2026-000001", "INV-77"),
+    ];
+    let mut ids = Vec::new();
+    for (salon, kind, number, external) in rows {
+        ids.push(sqlx::query_scalar::<_, i64>(
+            "insert into finance_documents (salon_id, number, external_number, type, date, amount_minor)
+             values ($1, $2, $3, $4, '2026-03-01', 100) returning id",
+        )
+        .bind(salon).bind(number).bind(external).bind(kind)
+        .fetch_one(&mut old).await.unwrap());
+    }
+
+    adelante::tenancy::setup::migrate(&owner_url).await.unwrap();
+    let mut got = Vec::new();
+    for id in &ids {
+        got.push(sqlx::query_as::<_, (String, Option<String>)>("select number, series_number from finance_documents where id = $1")
+            .bind(id).fetch_one(&mut old).await.unwrap());
+    }
+    let want = [
+        ("РН-2026-000001", "РН-2026-000001"),
+        ("INV-77", "РН-2026-000002"),
+        ("INV-77 (РН-2026-000003)", "РН-2026-000003"),
+        ("INV-77", "АКТ-2026-000001"),
+        ("РН-2026-000001 (РН-2026-000004)", "РН-2026-000004"),
+        ("ФН-5", "РН-2026-000005"),
+        ("РН-2026-000006", "РН-2026-000006"),
+        ("INV-77", "РН-2026-000001"),
+    ]
+    .map(|(n, s)| (n.to_owned(), Some(s.to_owned())));
+    assert_eq!(got, want);
+    let gone: bool = sqlx::query_scalar(
+        "select not exists (select 1 from information_schema.columns where table_name = 'finance_documents' and column_name = 'external_number')",
+    )
+    .fetch_one(&mut old).await.unwrap();
+    assert!(gone);
+    // From now on the index keeps numbers unique per salon and type.
+    let dup = sqlx::query("insert into finance_documents (salon_id, number, type, date, amount_minor) values ($1, 'ФН-5', 'invoice', '2026-03-02', 1)")
+        .bind(a).execute(&mut old).await.unwrap_err();
+    assert_eq!(dup.as_database_error().and_then(|e| e.constraint()), Some("finance_documents_number_key"));
+    old.close().await.unwrap();
+    su.execute(sqlx::AssertSqlSafe(format!("drop database {db} with (force)"))).await.unwrap();
 }
 
 #[tokio::test]

@@ -72,6 +72,12 @@ async fn a_sale_records_its_document_payment_and_balance() {
     assert_eq!((second["balanceAfter"].clone(), second["total"].clone()), (json!(1350.5), json!(100)));
     assert_eq!(second["documentNumber"], "ФН-1");
     assert_eq!(second["receiptNumber"], format!("ЧК-{year}-000002"));
+    let doc = app.get(&format!("/api/v1/finances/documents/{}", second["documentId"]), &admin.access).await.body;
+    assert_eq!((doc["number"].as_str(), doc["seriesNumber"].clone()), (Some("ФН-1"), second["receiptNumber"].clone()));
+    // A typed number is unique among the salon's receipts; the refused one writes nothing.
+    let dup = app.post(RECEIPTS, Some(&admin.access), json!({"amount": 5, "paymentMethod": "Готівка", "documentNumber": "ФН-1"})).await;
+    dup.assert_error(409, "number_taken");
+    assert_eq!(dup.body["conflict"]["id"], second["documentId"]);
     assert_eq!(app.get(&format!("{RECEIPTS}/{}", id(&r)), &admin.access).await.body["items"][0]["name"], "Фарбування волосся");
     let list = app.get(&format!("{RECEIPTS}?status=paid&cashRegister=%D0%9E%D1%81%D0%BD%D0%BE%D0%B2%D0%BD%D0%B0+%D0%BA%D0%B0%D1%81%D0%B0"), &admin.access).await;
     assert_eq!(list.headers["x-total-count"], "2");

@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{ClientsView, store};
 use crate::{
-    auth::{Can, Role},
+    auth::Can,
     calendar::Status,
     clock::HhMm,
     http::{AppPath, AppQuery, error::AppError},
@@ -71,6 +71,9 @@ pub struct HistoryQuery {
     #[param(inline)]
     #[serde(rename = "type")]
     pub kind: Option<HistoryType>,
+    /// Administrators only (403 otherwise): the history of a deleted client, which is 404
+    /// without it.
+    pub deleted: Option<bool>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -141,7 +144,8 @@ pub async fn recent_completed(tx: &mut TenantTx, client: i64, limit: i64) -> Res
 }
 
 /// The client's appointments (every status), newest first, paginated, and their payments
-/// (none yet). A deleted client's history stays readable for administrators.
+/// (none yet). A deleted client's history stays readable for administrators, with
+/// `?deleted=true` as the card.
 #[utoipa::path(get, path = "/clients/{id}/history", tag = "clients", security(("bearer" = [])),
     params(("id" = i64, Path), HistoryQuery),
     responses((status = 200, body = ClientHistory,
@@ -155,7 +159,8 @@ pub async fn client_history(
 ) -> Result<Response, AppError> {
     let per_page = q.per_page.unwrap_or(20).clamp(1, 100);
     let page = q.page.unwrap_or(1).max(1);
-    store::find(&mut tx, id, user.role == Role::Admin, false).await?.ok_or(AppError::NotFound)?;
+    let with_deleted = super::with_deleted(&user, q.deleted)?;
+    store::find(&mut tx, id, with_deleted, false).await?.ok_or(AppError::NotFound)?;
     super::ensure_visible(&mut tx, &user, id).await?;
     let (appointments, total) = if q.kind == Some(HistoryType::Purchases) {
         (Vec::new(), 0)

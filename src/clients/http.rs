@@ -12,7 +12,7 @@ use serde_json::json;
 use super::{
     ClientsDelete, ClientsEdit, ClientsView, history,
     input::{ClientChanges, NewClient},
-    model::{Client, ClientDetail, ClientFilter},
+    model::{CardQuery, Client, ClientDetail, ClientFilter},
     store,
 };
 use crate::{
@@ -68,16 +68,21 @@ pub async fn list_clients(
     Ok(res)
 }
 
-/// One client with statistics and the latest completed visits. Administrators also read
-/// deleted clients (with `deletedAt`).
+/// One client with statistics and the latest completed visits. A deleted client is 404 like
+/// any missing one; an administrator opens it with `?deleted=true` (with `deletedAt`) and may
+/// restore it (`POST /clients/{id}/restore`).
 #[utoipa::path(get, path = "/clients/{id}", tag = "clients", security(("bearer" = [])),
-    params(("id" = i64, Path)), responses((status = 200, body = ClientDetail), (status = 403), (status = 404)))]
+    params(("id" = i64, Path), CardQuery),
+    responses((status = 200, body = ClientDetail), (status = 403, description = "`deleted=true` from a non-administrator"),
+              (status = 404)))]
 pub async fn get_client(
     Can(user, ..): Can<ClientsView>,
     mut tx: TenantTx,
     AppPath(id): AppPath<i64>,
+    AppQuery(q): AppQuery<CardQuery>,
 ) -> Result<Json<ClientDetail>, AppError> {
-    let client = store::find(&mut tx, id, user.role == Role::Admin, false).await?.ok_or(AppError::NotFound)?;
+    let with_deleted = super::with_deleted(&user, q.deleted)?;
+    let client = store::find(&mut tx, id, with_deleted, false).await?.ok_or(AppError::NotFound)?;
     super::ensure_visible(&mut tx, &user, id).await?;
     let statistics = store::statistics(&mut tx, id).await?;
     let visits = history::recent_completed(&mut tx, id, CARD_VISITS).await?;

@@ -45,6 +45,16 @@ pub(crate) async fn ensure_visible(tx: &mut TenantTx, user: &crate::auth::Curren
     }
 }
 
+/// Whether a card request opens deleted clients too: only when it asks (`?deleted=true`) and
+/// only for an administrator (403 for anyone else who asks).
+pub(crate) fn with_deleted(user: &crate::auth::CurrentUser, deleted: Option<bool>) -> Result<bool, AppError> {
+    match deleted {
+        Some(true) if user.role != crate::auth::Role::Admin => Err(AppError::Forbidden),
+        Some(true) => Ok(true),
+        _ => Ok(false),
+    }
+}
+
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(http::list_clients, http::create_client))

@@ -247,3 +247,12 @@ pub struct ClientFilter {
     /// Administrators only: list the deleted clients instead of the live ones.
     pub deleted: Option<bool>,
 }
+
+/// Query of `GET /clients/{id}` and its history.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CardQuery {
+    /// Administrators only (403 otherwise): also open a deleted client. Without it a deleted
+    /// client is 404 like any missing one.
+    pub deleted: Option<bool>,
+}

@@ -26,7 +26,8 @@ use crate::{
 };
 
 /// Documents matching the filters, newest first; every match unless `limit` is given, the
-/// number of matches in `X-Total-Count`. `?type=receipt` lists receipts' documents.
+/// number of matches in `X-Total-Count`. `?type=receipt` lists receipts' documents; `search`
+/// finds part of a number (typed or of the series), counterparty or comment.
 #[utoipa::path(get, path = "/finances/documents", tag = "finances", security(("bearer" = [])),
     params(DocumentFilter), responses((status = 200, body = [Document]), (status = 403), (status = 422)))]
 pub async fn list_documents(
@@ -60,11 +61,15 @@ pub async fn get_document(
     Ok(Json(doc))
 }
 
-/// Creates a document with the next number of its series (`РН-2026-000001`); a `number` in
-/// the body is kept as `externalNumber`.
+/// Creates a document numbered with the body's `number`, unique per salon and type; without
+/// one (absent or empty) the document gets the next number of the server's series
+/// (`РН-2026-000001`), also answered as `seriesNumber`.
 #[utoipa::path(post, path = "/finances/documents", tag = "finances", security(("bearer" = [])),
     request_body = NewDocument,
-    responses((status = 201, body = Document), (status = 403), (status = 422)))]
+    responses((status = 201, body = Document), (status = 403),
+              (status = 409, description = "`number_taken`: a document of the salon and type has the number; \
+                                            `conflict: {id, number, date}` names it"),
+              (status = 422)))]
 pub async fn create_document(
     State(state): State<AppState>,
     Can(user, ..): Can<FinancesModule>,
@@ -76,7 +81,8 @@ pub async fn create_document(
     let draft = Draft {
         kind: input.kind.unwrap_or(DocType::Invoice),
         date: input.date.map(|d| d.0),
-        external_number: input.number,
+        number: input.number,
+        series: false,
         content_type: input.content_type,
         amount: input.amount,
         services_count: input.services_count,

@@ -1,7 +1,9 @@
-//! Documents: receipts, invoices, expense and income orders, acts. Every document gets the next
-//! number of its series (per salon, type and year) inside the creating transaction, so the
-//! series has neither gaps nor duplicates. Statuses move draft → issued → paid, and draft or
-//! issued → cancelled; paid and cancelled are final.
+//! Documents: receipts, invoices, expense and income orders, acts. A document's number is the
+//! one the client typed, unique per salon and type. A document sent without one, and every
+//! receipt the server prints, gets the next number of the server's series (per salon, type
+//! and year) inside the creating transaction, so the series has neither gaps nor duplicates.
+//! Statuses move draft → issued → paid, and draft or issued → cancelled; paid and cancelled
+//! are final.
 
 pub mod http;
 pub mod model;
@@ -22,7 +24,10 @@ use crate::{http::error::AppError, money::Money, tenancy::TenantTx};
 pub struct Draft {
     pub kind: DocType,
     pub date: Option<NaiveDate>,
-    pub external_number: Option<String>,
+    /// The typed number; empty or absent: the series number.
+    pub number: Option<String>,
+    /// Also take a series number when a number is typed (receipts the server prints).
+    pub series: bool,
     pub content_type: Option<ContentType>,
     pub amount: Option<Money>,
     pub services_count: Option<i64>,
@@ -40,6 +45,7 @@ pub struct Draft {
 pub struct Prepared {
     pub row: DocumentRow,
     pub items: Vec<Item>,
+    series: bool,
 }
 
 /// Checks a draft, naming every bad field; amounts and counts come from the items when there
@@ -49,7 +55,7 @@ pub async fn prepare(tx: &mut TenantTx, actor: &Actor, d: &Draft, today: NaiveDa
     if d.status == DocStatus::Cancelled {
         p.add("status", "Новий документ не може бути скасованим");
     }
-    let external_number = p.text("number", d.external_number.as_deref(), 100).unwrap_or_default();
+    let number = p.text("number", d.number.as_deref(), 100).unwrap_or_default();
     let mut counterparty = p.text("counterparty", d.counterparty.as_deref(), 200).unwrap_or_default();
     let comment = p.text("comment", d.comment.as_deref(), 2000).unwrap_or_default();
     let author = p.text("author", d.author.as_deref(), 200);
@@ -93,8 +99,8 @@ pub async fn prepare(tx: &mut TenantTx, actor: &Actor, d: &Draft, today: NaiveDa
     }
     p.finish()?;
     let row = DocumentRow {
-        number: String::new(),
-        external_number,
+        number,
+        series_number: None,
         kind: d.kind,
         content_type,
         date: d.date.unwrap_or(today),
@@ -108,18 +114,53 @@ pub async fn prepare(tx: &mut TenantTx, actor: &Actor, d: &Draft, today: NaiveDa
         status: d.status,
         created_by: actor.user_id,
     };
-    Ok(Prepared { row, items: lines })
+    Ok(Prepared { row, items: lines, series: d.series })
 }
 
-/// Numbers and stores a prepared document, with its audit entry. Anything failing after the
-/// number is taken (a service of another salon in the lines) rolls the number back with the
-/// transaction.
+/// Numbers and stores a prepared document, with its audit entry. A typed number already held
+/// by a document of the salon and type is a 409 `number_taken` naming that document. Without
+/// a typed number the document takes the next series number; one a client had typed for
+/// another document of the type is in use, so the next is taken instead. Anything failing
+/// after a series number is taken (a service of another salon in the lines, a taken typed
+/// number) rolls the number back with the transaction.
 pub async fn issue(tx: &mut TenantTx, actor: &Actor, mut prepared: Prepared) -> Result<Document, AppError> {
-    prepared.row.number = store::next_number(tx, prepared.row.kind, prepared.row.date.year()).await?;
-    let id = store::insert(tx, &prepared.row, &prepared.items).await?;
+    let (kind, year) = (prepared.row.kind, prepared.row.date.year());
+    let typed = !prepared.row.number.is_empty();
+    if typed && prepared.series {
+        prepared.row.series_number = Some(store::next_number(tx, kind, year).await?);
+    }
+    let id = loop {
+        if !typed {
+            let series = store::next_number(tx, kind, year).await?;
+            prepared.row.number.clone_from(&series);
+            prepared.row.series_number = Some(series);
+        }
+        if let Some(id) = store::insert(tx, &prepared.row, &prepared.items).await? {
+            break id;
+        }
+        if typed {
+            return Err(number_taken(tx, kind, &prepared.row.number).await?);
+        }
+    };
     let doc = store::get(tx, id).await?.ok_or(AppError::NotFound)?;
     actor.audit(tx, "document", id, "created", None, Some(to_json(&doc)?)).await?;
     Ok(doc)
+}
+
+/// 409 naming the document of the type that holds `number` (`conflict: {id, number, date}`).
+async fn number_taken(tx: &mut TenantTx, kind: DocType, number: &str) -> Result<AppError, AppError> {
+    let holder = store::holder(tx, kind, number).await?;
+    let message = match &holder {
+        Some((id, _, date)) => {
+            format!("Документ з номером «{number}» уже є (id {id}, від {})", date.format("%d.%m.%Y"))
+        }
+        None => format!("Номер «{number}» уже має інший документ цього типу"),
+    };
+    let conflict = match holder {
+        Some((id, number, date)) => serde_json::json!({ "id": id, "number": number, "date": date }),
+        None => serde_json::json!({ "number": number }),
+    };
+    Ok(AppError::ConflictWith { code: "number_taken", message, conflict })
 }
 
 /// Moves a document along its statuses. A receipt's document follows its receipt (reverse the

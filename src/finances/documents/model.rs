@@ -18,10 +18,13 @@ use crate::{
 #[serde(rename_all = "camelCase")]
 pub struct Document {
     pub id: i64,
-    /// Ours, gap-free per salon, type and year: `РН-2026-000001`.
+    /// The document's number: the one the client sent, unique per salon and type; when none
+    /// was sent, the next of the server's series (`РН-2026-000001`).
     pub number: String,
-    /// A number typed by the user (a supplier's), `""` when none.
-    pub external_number: String,
+    /// The number of the server's gap-free series (per salon, type and year), when the server
+    /// numbered the document: equal to `number` when none was sent, the receipt number of a
+    /// receipt printed with a typed number; `null` for a document numbered by the client.
+    pub series_number: Option<String>,
     pub date: Ymd,
     #[serde(rename = "type")]
     #[sqlx(rename = "type")]
@@ -53,7 +56,8 @@ pub struct Document {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NewDocument {
-    /// Kept as `externalNumber`: the server numbers every document itself.
+    /// The document's number, unique per salon and type (409 `number_taken` naming the
+    /// document that holds it). Empty or absent: the next number of the server's series.
     pub number: Option<String>,
     /// Default today (salon time).
     pub date: Option<Ymd>,
@@ -95,7 +99,8 @@ pub struct DocumentFilter {
     #[param(value_type = Option<String>)]
     pub content_type: Option<ContentType>,
     pub client_id: Option<i64>,
-    /// Part of the number, external number, counterparty or comment.
+    /// Part of the number (as typed, or of the server's series), counterparty or comment,
+    /// case-insensitive.
     pub search: Option<String>,
     /// Paging: every match when absent; `page` (from 1) counts in `limit`s.
     pub limit: Option<i64>,

@@ -16,7 +16,7 @@ use crate::{
 
 macro_rules! document_columns {
     () => {
-        "d.id, d.number, d.external_number, d.date, d.type, d.content_type, d.amount_minor as amount,
+        "d.id, d.number, d.series_number, d.date, d.type, d.content_type, d.amount_minor as amount,
          d.services_count, d.products_count, d.client_id, d.counterparty, d.comment, d.author, d.status,
          (select r.id from finance_receipts r where r.salon_id = d.salon_id and r.document_id = d.id) as receipt_id,
          d.created_at, d.updated_at"
@@ -25,7 +25,9 @@ macro_rules! document_columns {
 
 /// Takes the next number of a series inside the creating transaction. The counter row stays
 /// locked until commit, so concurrent creations queue and get consecutive numbers, and a
-/// rollback returns the number: the series has no gaps and no duplicates.
+/// rollback returns the number: the series has no gaps and no duplicates. (A series number
+/// that a client had already typed for a document of the type is in use and skipped, see
+/// [`super::issue`].)
 pub async fn next_number(tx: &mut TenantTx, kind: DocType, year: i32) -> Result<String, AppError> {
     let n: i64 = sqlx::query_scalar(
         "insert into document_counters (doc_type, year, last) values ($1, $2, 1)
@@ -42,8 +44,9 @@ pub async fn next_number(tx: &mut TenantTx, kind: DocType, year: i32) -> Result<
 /// Every stored field of a new document.
 #[derive(Debug, Clone)]
 pub struct DocumentRow {
+    /// The typed number; empty until [`super::issue`] gives it the series number.
     pub number: String,
-    pub external_number: String,
+    pub series_number: Option<String>,
     pub kind: DocType,
     pub content_type: ContentType,
     pub date: NaiveDate,
@@ -58,16 +61,20 @@ pub struct DocumentRow {
     pub created_by: i64,
 }
 
-/// Inserts a document and its lines; a client or service of another salon is a 422.
-pub async fn insert(tx: &mut TenantTx, r: &DocumentRow, items: &[Item]) -> Result<i64, AppError> {
-    let id: i64 = sqlx::query_scalar(
-        "insert into finance_documents (number, external_number, type, content_type, date, amount_minor,
+/// Inserts a document and its lines; a client or service of another salon is a 422. `None`
+/// when a document of the salon and type already has the number: the unique index decides,
+/// so of concurrent creations with one number exactly one gets it (the others wait for it to
+/// commit or roll back), and the transaction stays usable to name the holder.
+pub async fn insert(tx: &mut TenantTx, r: &DocumentRow, items: &[Item]) -> Result<Option<i64>, AppError> {
+    let id: Option<i64> = sqlx::query_scalar(
+        "insert into finance_documents (number, series_number, type, content_type, date, amount_minor,
              services_count, products_count, client_id, counterparty, comment, author, status, created_by)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+         on conflict on constraint finance_documents_number_key do nothing
          returning id",
     )
     .bind(&r.number)
-    .bind(&r.external_number)
+    .bind(&r.series_number)
     .bind(r.kind)
     .bind(r.content_type)
     .bind(r.date)
@@ -80,14 +87,15 @@ pub async fn insert(tx: &mut TenantTx, r: &DocumentRow, items: &[Item]) -> Resul
     .bind(&r.author)
     .bind(r.status)
     .bind(r.created_by)
-    .fetch_one(tx.conn())
+    .fetch_optional(tx.conn())
     .await
     .map_err(|e| match constraint_of(&e) {
         Some("finance_documents_salon_id_client_id_fkey") => AppError::field("clientId", "Клієнта не знайдено"),
         _ => e.into(),
     })?;
+    let Some(id) = id else { return Ok(None) };
     if items.is_empty() {
-        return Ok(id);
+        return Ok(Some(id));
     }
     let column = |f: fn(&Item) -> i64| items.iter().map(f).collect::<Vec<i64>>();
     sqlx::query(
@@ -113,7 +121,20 @@ pub async fn insert(tx: &mut TenantTx, r: &DocumentRow, items: &[Item]) -> Resul
         }
         _ => e.into(),
     })?;
-    Ok(id)
+    Ok(Some(id))
+}
+
+/// The document of the salon holding `number` for its type: id, number and date.
+pub async fn holder(
+    tx: &mut TenantTx,
+    kind: DocType,
+    number: &str,
+) -> Result<Option<(i64, String, NaiveDate)>, AppError> {
+    Ok(sqlx::query_as("select id, number, date from finance_documents where type = $1 and number = $2")
+        .bind(kind)
+        .bind(number)
+        .fetch_optional(tx.conn())
+        .await?)
 }
 
 pub async fn get(tx: &mut TenantTx, id: i64) -> Result<Option<Document>, AppError> {
@@ -199,7 +220,7 @@ pub async fn list(tx: &mut TenantTx, f: &DocumentFilter) -> Result<Vec<Document>
            and ($4::text is null or d.status = $4)
            and ($5::text is null or d.content_type = $5)
            and ($6::bigint is null or d.client_id = $6)
-           and ($7::text is null or d.number ilike $7 or d.external_number ilike $7 or d.counterparty ilike $7
+           and ($7::text is null or d.number ilike $7 or d.series_number ilike $7 or d.counterparty ilike $7
                 or d.comment ilike $7)
          order by d.date desc, d.id desc
          limit $8 offset $9"

@@ -63,7 +63,8 @@ pub async fn get_receipt(
 #[utoipa::path(post, path = "/finances/receipts", tag = "finances", security(("bearer" = [])),
     request_body = NewReceipt,
     responses((status = 201, body = Receipt), (status = 403),
-              (status = 409, description = "the visit already has a receipt, or its payment was reversed"),
+              (status = 409, description = "the visit already has a receipt, or its payment was reversed; \
+                                            `number_taken` when a receipt document has the typed `documentNumber`"),
               (status = 422)))]
 pub async fn create_receipt(
     State(state): State<AppState>,

@@ -96,7 +96,8 @@ pub async fn create(tx: &mut TenantTx, actor: &Actor, input: NewReceipt) -> Resu
     let doc_draft = documents::Draft {
         kind: DocType::Receipt,
         date: Some(existing.as_ref().map(|o| o.date.0).unwrap_or(op_row.date)),
-        external_number: input.document_number,
+        number: input.document_number,
+        series: true,
         content_type: None,
         amount: lines.is_empty().then_some(total),
         services_count: None,

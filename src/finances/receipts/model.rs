@@ -20,9 +20,10 @@ use crate::{
 pub struct Receipt {
     pub id: i64,
     pub date: Ymd,
-    /// Ours, gap-free: `ЧК-2026-000001` (the receipt document's number).
+    /// Ours, gap-free: `ЧК-2026-000001` (the receipt document's `seriesNumber`).
     pub receipt_number: String,
-    /// The number typed on the form (a fiscal number), else the receipt number.
+    /// The number typed on the form (a fiscal number), else the receipt number: the receipt
+    /// document's `number`, unique among the salon's receipt documents.
     pub document_number: String,
     pub document_id: i64,
     /// The payment.

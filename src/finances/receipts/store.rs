@@ -15,8 +15,7 @@ use crate::{
 
 macro_rules! receipt_columns {
     () => {
-        "select r.id, d.date, d.number as receipt_number,
-                case when d.external_number <> '' then d.external_number else d.number end as document_number,
+        "select r.id, d.date, coalesce(d.series_number, d.number) as receipt_number, d.number as document_number,
                 r.document_id, r.operation_id, r.appointment_id, o.cash_register_id,
                 coalesce(cr.name, o.cash_register_text) as cash_register, o.client_id, o.client_name as client,
                 o.payment_method_id, coalesce(pm.name, o.payment_method_text) as payment_method,
@@ -124,7 +123,7 @@ pub async fn list(tx: &mut TenantTx, f: &ReceiptFilter) -> Result<Vec<Receipt>, 
            and ($5::bigint is null or o.cash_register_id = $5)
            and ($6::text is null or lower(coalesce(cr.name, o.cash_register_text)) = lower($6))
            and ($7::bigint is null or o.client_id = $7)
-           and ($8::text is null or d.number ilike $8 or d.external_number ilike $8 or o.client_name ilike $8)
+           and ($8::text is null or d.number ilike $8 or d.series_number ilike $8 or o.client_name ilike $8)
          order by d.date desc, r.id desc
          limit $9 offset $10"
     ))

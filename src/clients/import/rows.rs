@@ -7,7 +7,7 @@ use chrono::{Duration, NaiveDate};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::sheet::Cell;
+use crate::spreadsheet::{self, Cell};
 use super::headers::{Column, column_of};
 use crate::{
     clients::{
@@ -98,6 +98,10 @@ impl Rows {
             return false;
         }
         self.total += 1;
+        if let Some(column) = spreadsheet::unstorable_column(&cells) {
+            self.errors.push(RowError { row: number, error: spreadsheet::unstorable_message(column) });
+            return true;
+        }
         let card = read_card(columns, self.split_first_name, number, &cells, self.today);
         match card {
             Ok(card) => match self.phones.get(&card.phone) {

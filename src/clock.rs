@@ -65,8 +65,15 @@ impl<'de> Deserialize<'de> for HhMm {
 pub struct Ymd(pub NaiveDate);
 
 impl Ymd {
+    /// Also refuses years outside `text::MIN_YEAR..=text::MAX_YEAR` (chrono reads
+    /// `+262143-12-31`, and arithmetic near its limits panics).
     pub fn parse(s: &str) -> Result<Self, &'static str> {
-        NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map(Ymd).map_err(|_| "дата у форматі РРРР-ММ-ДД")
+        use chrono::Datelike;
+        let date = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| "дата у форматі РРРР-ММ-ДД")?;
+        if !(crate::text::MIN_YEAR..=crate::text::MAX_YEAR).contains(&date.year()) {
+            return Err("дата поза межами 1900–2200 років");
+        }
+        Ok(Ymd(date))
     }
 }
 

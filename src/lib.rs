@@ -23,10 +23,12 @@ pub mod observability;
 pub mod overview;
 pub mod realtime;
 pub mod settings;
+pub mod spreadsheet;
 pub mod staff;
 pub mod storage;
 pub mod tenancy;
 pub mod tenants;
+pub mod text;
 pub mod users;
 
 use std::sync::Arc;

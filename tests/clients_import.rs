@@ -249,8 +249,8 @@ async fn files_that_are_not_importable_are_refused_and_nothing_is_written() {
     let admin = app.new_salon("Salon").await;
 
     let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
-    import(&app, &admin, "", "photo.xlsx", png).await.assert_error(400, "not_a_spreadsheet");
-    import(&app, &admin, "", "notes.xlsx", &zip_of("notes.txt", b"hello")).await.assert_error(400, "not_a_spreadsheet");
+    import(&app, &admin, "", "photo.xlsx", png).await.assert_error(422, "unsupported_file");
+    import(&app, &admin, "", "notes.xlsx", &zip_of("notes.txt", b"hello")).await.assert_error(422, "unsupported_file");
 
     let no_phone = xlsx(&[vec![json!("Ім'я"), json!("Прізвище"), json!("Email")], vec![json!("Марія"), json!("П"), json!("m@e.com")]]);
     let res = import(&app, &admin, "", "clients.xlsx", &no_phone).await;
@@ -264,7 +264,7 @@ async fn files_that_are_not_importable_are_refused_and_nothing_is_written() {
     // A zip bomb: 64 KB that would inflate to 64 MB of sheet XML.
     let bomb = zip_of("xl/worksheets/sheet1.xml", &vec![b' '; 64 * 1024 * 1024]);
     assert!(bomb.len() < 1024 * 1024, "{}", bomb.len());
-    import(&app, &admin, "", "bomb.xlsx", &bomb).await.assert_error(422, "spreadsheet_too_large");
+    import(&app, &admin, "", "bomb.xlsx", &bomb).await.assert_error(422, "unpacked_too_large");
 
     // Over 10 MB.
     let big = vec![b'a'; 10 * 1024 * 1024 + 1];

@@ -16,7 +16,11 @@ use crate::{
     money::Money,
     staff,
     tenancy::TenantTx,
+    text,
 };
+
+/// Characters an appointment's notes may have (as a client card's notes).
+pub const MAX_NOTES: usize = 2_000;
 
 /// The fields of a booking before they are resolved against the salon's data.
 pub struct Draft {
@@ -54,6 +58,10 @@ pub async fn resolve(
     let client_name = draft.client_name.trim().to_owned();
     if client_name.is_empty() || client_name.chars().count() > 200 {
         problems.insert("clientName".into(), vec!["Вкажіть ім'я клієнта (до 200 символів)".into()]);
+    }
+
+    if !text::fits(&draft.notes, MAX_NOTES) {
+        problems.insert("notes".into(), vec![format!("Не більше {MAX_NOTES} символів")]);
     }
 
     // Services: an explicit id, else each comma-separated name matched in the catalogue.

@@ -26,6 +26,7 @@ use crate::{
     http::{AppQuery, error::AppError},
     money::Money,
     tenancy::TenantTx,
+    text,
 };
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -244,9 +245,9 @@ fn minor_to_number(minor: i64) -> f64 {
 
 fn write_client(s: &mut Worksheet, r: u32, c: &Client, zone: Tz, f: &Formats) -> Result<(), XlsxError> {
     s.write_number(r, 0, c.id as f64)?;
-    s.write_string(r, 1, &c.first_name)?;
-    s.write_string(r, 2, &c.middle_name)?;
-    s.write_string(r, 3, &c.last_name)?;
+    s.write_string(r, 1, text::for_cell(&c.first_name))?;
+    s.write_string(r, 2, text::for_cell(&c.middle_name))?;
+    s.write_string(r, 3, text::for_cell(&c.last_name))?;
     s.write_string(r, 4, &c.phone)?;
     if let Some(email) = &c.email {
         s.write_string(r, 5, email)?;
@@ -266,7 +267,7 @@ fn write_client(s: &mut Worksheet, r: u32, c: &Client, zone: Tz, f: &Formats) ->
     s.write_number(r, 10, f64::from(c.discount.0) / 100.0)?;
     s.write_number_with_format(r, 11, minor_to_number(c.bonus_balance.minor()), &f.money)?;
     if !c.notes.is_empty() {
-        s.write_string(r, 12, &c.notes)?;
+        s.write_string(r, 12, text::for_cell(&c.notes))?;
     }
     s.write_string(r, 13, segment_label(c.segment))?;
     s.write_number(r, 14, f64::from(c.total_visits))?;
@@ -283,16 +284,16 @@ fn write_client(s: &mut Worksheet, r: u32, c: &Client, zone: Tz, f: &Formats) ->
 
 fn write_visit(s: &mut Worksheet, r: u32, v: &VisitRow, f: &Formats) -> Result<(), XlsxError> {
     s.write_number(r, 0, v.client_id as f64)?;
-    s.write_string(r, 1, &v.client_name)?;
+    s.write_string(r, 1, text::for_cell(&v.client_name))?;
     s.write_string(r, 2, &v.phone)?;
     s.write_datetime_with_format(r, 3, excel_date(v.date.0)?, &f.date)?;
     s.write_string(r, 4, v.start_time.to_string())?;
-    s.write_string(r, 5, &v.service_name)?;
-    s.write_string(r, 6, &v.staff_name)?;
+    s.write_string(r, 5, text::for_cell(&v.service_name))?;
+    s.write_string(r, 6, text::for_cell(&v.staff_name))?;
     s.write_string(r, 7, if v.status == Status::Completed { "Завершено" } else { "" })?;
     s.write_number_with_format(r, 8, minor_to_number(v.price.minor()), &f.money)?;
     if !v.notes.is_empty() {
-        s.write_string(r, 9, &v.notes)?;
+        s.write_string(r, 9, text::for_cell(&v.notes))?;
     }
     Ok(())
 }

@@ -1,7 +1,8 @@
 //! Body, query and path extractors whose rejections are our error envelope.
 //!
 //! Malformed JSON is a 400; JSON of the wrong shape (missing field, wrong type, unknown enum
-//! value) is a 422 naming the field, found with `serde_path_to_error`.
+//! value) is a 422 naming the field, found with `serde_path_to_error`. Every string of a body or
+//! query is bounded first (length, NUL, date range: `crate::text`).
 
 use axum::{
     extract::{FromRequest, FromRequestParts, Request},
@@ -47,6 +48,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for AppJson<T> {
 /// Deserialises JSON, classifying errors into 400 (syntax) and 422 (shape).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { bytes };
+    crate::text::check_json(bytes)?;
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|err| {
         let path = err.path().to_string();
@@ -85,6 +87,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for AppQuery<T> {
             .filter(|(_, v)| !v.is_empty())
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
+        crate::text::check_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
         let encoded = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
         let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(encoded.as_bytes()));
         serde_path_to_error::deserialize(de).map(AppQuery).map_err(|err| {

@@ -6,9 +6,8 @@ use super::{
     input::{ProductChanges, ProductValues},
     model::{DEFAULT_CATEGORIES, Unit},
     quantity::Quantity,
-    sheet::Cell,
 };
-use crate::{http::error::AppError, money::Money};
+use crate::{http::error::AppError, money::Money, spreadsheet::Cell};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Column {
@@ -159,6 +158,7 @@ fn text_of(cell: &Cell) -> String {
         // A code typed as a number (SKU 1001) reads back without ".0".
         Cell::Number(f) => f.to_string(),
         Cell::Bool(b) => b.to_string(),
+        Cell::Date(d) => d.format("%Y-%m-%d").to_string(),
     }
 }
 

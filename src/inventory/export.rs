@@ -18,7 +18,7 @@ use super::{
     model::{Product, ProductFilter, StockStatus},
     store,
 };
-use crate::{auth::Can, http::{AppQuery, error::AppError}, money::Money, tenancy::TenantTx};
+use crate::{auth::Can, http::{AppQuery, error::AppError}, money::Money, tenancy::TenantTx, text};
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
@@ -140,7 +140,7 @@ fn workbook(columns: &[Column], products: &[Product]) -> Result<Vec<u8>, XlsxErr
         for (c, column) in columns.iter().enumerate() {
             let c = c as u16;
             match column {
-                Column::Name => sheet.write_string(r, c, &p.name),
+                Column::Name => sheet.write_string(r, c, text::for_cell(&p.name)),
                 Column::Sku => sheet.write_string(r, c, &p.sku),
                 Column::Category => sheet.write_string(r, c, category_label(&p.category)),
                 Column::Kind => sheet.write_string(r, c, p.kind.as_deref().unwrap_or("")),
@@ -155,7 +155,7 @@ fn workbook(columns: &[Column], products: &[Product]) -> Result<Vec<u8>, XlsxErr
                     Some(v) => sheet.write_number(r, c, v.to_f64()),
                     None => continue,
                 },
-                Column::Description => sheet.write_string(r, c, &p.description),
+                Column::Description => sheet.write_string(r, c, text::for_cell(&p.description)),
             }?;
         }
     }

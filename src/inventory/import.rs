@@ -1,5 +1,6 @@
-//! `POST /inventory/import`: products from an .xlsx, .xls or .csv file (multipart part
-//! `file`; needs `inventory.management`).
+//! `POST /inventory/import`: products from an .xlsx or .csv file (multipart part `file`;
+//! needs `inventory.management`), read by [`crate::spreadsheet`] within its bounds; an .xls is
+//! refused with a 422 naming the accepted formats.
 //!
 //! The first non-empty row holds the headers (Ukrainian or English; `Назва`/`name` and
 //! `Артикул`/`SKU` are required). Every data row is validated on its own: a bad row is
@@ -13,7 +14,6 @@ use axum::{
     extract::{Multipart, State, multipart::MultipartRejection},
 };
 use serde::{Deserialize, Serialize};
-use tokio::sync::Semaphore;
 use utoipa::{IntoParams, ToSchema};
 
 use super::{
@@ -22,7 +22,6 @@ use super::{
     input::ProductValues,
     model::Product,
     products,
-    sheet::{self, Rows},
     stock::{self, LowStock},
     store,
 };
@@ -30,14 +29,14 @@ use crate::{
     AppState, audit,
     auth::{Can, ClientIp, CurrentUser},
     http::{AppQuery, error::AppError},
+    spreadsheet::{self, Rows},
     tenancy::TenantTx,
 };
 
 /// Largest file accepted (the contract's 10 MB upload limit).
-pub const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
-
-/// Files parsed at once per process: parsing an .xls lays its sheet out in memory.
-static PARSING: Semaphore = Semaphore::const_new(2);
+pub const MAX_FILE_BYTES: usize = spreadsheet::LIMITS.max_file_bytes;
+/// Data rows accepted per file (one transaction; larger files should be split).
+pub const MAX_ROWS: usize = 5_000;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -63,7 +62,7 @@ pub struct ImportQuery {
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct ImportUpload {
-    /// .xlsx, .xls or .csv (UTF-8), at most 10 MB.
+    /// .xlsx or .csv (UTF-8), at most 10 MB (.xls is refused: save it as .xlsx).
     #[schema(value_type = String, format = Binary)]
     file: Vec<u8>,
 }
@@ -93,7 +92,7 @@ pub struct ImportReport {
     params(ImportQuery), request_body(content = ImportUpload, content_type = "multipart/form-data"),
     responses((status = 200, body = ImportReport), (status = 400, description = "not a multipart upload"),
               (status = 403), (status = 413, description = "file over 10 MB"),
-              (status = 422, description = "not a spreadsheet, zip bomb, too many rows, missing columns")))]
+              (status = 422, description = "not an .xlsx or .csv (an .xls too), a zip that unpacks too far, a sheet beyond the row, column or cell bounds, missing columns")))]
 pub async fn import_products(
     State(state): State<AppState>,
     Can(user, ..): Can<InventoryManage>,
@@ -104,12 +103,10 @@ pub async fn import_products(
 ) -> Result<Json<ImportReport>, AppError> {
     let upload = upload.map_err(|_| AppError::bad_request("not_multipart", "Надішліть файл як multipart/form-data"))?;
     let (file_name, bytes) = read_file(upload).await?;
-    let permit = PARSING.acquire().await.map_err(anyhow::Error::from)?;
-    let span = tracing::Span::current();
-    let rows = tokio::task::spawn_blocking(move || span.in_scope(|| sheet::read(&bytes, file_name.as_deref())))
-        .await
-        .map_err(anyhow::Error::from)??;
-    drop(permit);
+    let rows = spreadsheet::read_off_thread(move || spreadsheet::read(&bytes, file_name.as_deref())).await??;
+    if rows.len() > MAX_ROWS + 1 {
+        return Err(AppError::unprocessable("too_many_rows", format!("Не більше {MAX_ROWS} рядків у файлі")));
+    }
     let (report, alerts) = apply(&mut tx, &user, ip.as_deref(), rows, q.on_duplicate.unwrap_or_default()).await?;
     tx.commit().await?;
     for low in &alerts {
@@ -154,13 +151,19 @@ async fn apply(
     on_duplicate: OnDuplicate,
 ) -> Result<(ImportReport, Vec<LowStock>), AppError> {
     let mut rows = rows.into_iter();
-    let Some((_, headers)) = rows.next() else { return Err(sheet::SheetError::Empty.into()) };
+    let Some((_, headers)) = rows.next() else { return Err(spreadsheet::SheetError::Empty.into()) };
     let layout = Layout::of(&headers).map_err(|missing| {
         AppError::unprocessable("missing_columns", format!("У файлі немає обов'язкових колонок: {}", missing.join(", ")))
     })?;
     let mut report = ImportReport::default();
     let mut alerts = Vec::new();
     for (row, cells) in rows {
+        let row = row as usize;
+        if let Some(column) = spreadsheet::unstorable_column(&cells) {
+            report.failed += 1;
+            report.errors.push(RowError { row, error: spreadsheet::unstorable_message(column) });
+            continue;
+        }
         let mut values = match row_values(&layout, &cells) {
             Ok(v) => v,
             Err(error) => {

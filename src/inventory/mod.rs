@@ -22,7 +22,6 @@ pub mod model;
 mod movements;
 mod products;
 pub mod quantity;
-pub mod sheet;
 pub mod stock;
 mod store;
 

@@ -1,4 +1,5 @@
-//! `POST /clients/import`: clients from a spreadsheet (.xlsx, .xls, .csv), and
+//! `POST /clients/import`: clients from a spreadsheet (.xlsx or .csv, read by
+//! [`crate::spreadsheet`] within its bounds; an .xls is refused with a 422), and
 //! `GET /clients/import/{jobId}` for imports that run in the background.
 //!
 //! Policy, as documented on the route:
@@ -19,7 +20,6 @@ mod headers;
 mod job;
 mod job_store;
 mod rows;
-mod sheet;
 mod write;
 
 use axum::{
@@ -42,13 +42,14 @@ use crate::{
     AppState, audit,
     auth::{Can, ClientIp},
     http::{AppPath, AppQuery, error::AppError},
+    spreadsheet,
     tenancy::TenantTx,
 };
 
 /// Imports with more data rows than this run in the background.
 pub const BACKGROUND_ROWS: usize = 1_000;
 /// Largest accepted upload.
-pub const MAX_UPLOAD: usize = 10 * 1024 * 1024;
+pub const MAX_UPLOAD: usize = spreadsheet::LIMITS.max_file_bytes;
 /// Rows written per statement.
 const BATCH_ROWS: usize = 1_000;
 /// Row errors listed in a result (`failed` counts them all).
@@ -67,7 +68,7 @@ pub struct ImportQuery {
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct ImportUpload {
-    /// .xlsx, .xls or .csv (UTF-8, `,` or `;`), at most 10 MB.
+    /// .xlsx or .csv (UTF-8, `,` or `;`), at most 10 MB (.xls is refused: save it as .xlsx).
     #[schema(value_type = String, format = Binary)]
     file: Vec<u8>,
 }
@@ -108,17 +109,11 @@ pub struct Parsed {
 /// Reads and checks a whole file (blocking: run it on the blocking pool).
 fn parse(bytes: &[u8], today: chrono::NaiveDate) -> Result<Parsed, AppError> {
     let mut collected = rows::Rows::new(today);
-    sheet::read(bytes, |number, cells| collected.push(number, cells)).map_err(|e| match e {
-        sheet::SheetError::NotASpreadsheet => AppError::bad_request(
-            "not_a_spreadsheet",
-            "Файл не є таблицею: завантажте .xlsx, .xls або .csv (UTF-8)",
-        ),
-        sheet::SheetError::TooLargeUnpacked => AppError::unprocessable(
-            "spreadsheet_too_large",
-            "Таблиця після розпакування завелика або підозріло стиснена",
-        ),
-        sheet::SheetError::NoSheet => AppError::unprocessable("empty_spreadsheet", "У файлі немає жодного аркуша"),
-    })?;
+    for (number, cells) in spreadsheet::read(bytes, None)? {
+        if !collected.push(number, cells) {
+            break;
+        }
+    }
     let collected = collected.finish().map_err(|e| match e {
         rows::RowsError::MissingColumns(missing) => AppError::unprocessable(
             "missing_columns",
@@ -133,9 +128,7 @@ fn parse(bytes: &[u8], today: chrono::NaiveDate) -> Result<Parsed, AppError> {
 }
 
 async fn parse_off_thread(bytes: Bytes, today: chrono::NaiveDate) -> Result<Parsed, AppError> {
-    tokio::task::spawn_blocking(move || parse(&bytes, today))
-        .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("import parser stopped: {e}")))?
+    spreadsheet::read_off_thread(move || parse(&bytes, today)).await?
 }
 
 /// The `file` part, at most [`MAX_UPLOAD`] bytes.
@@ -218,8 +211,8 @@ async fn audit_import(
     .await
 }
 
-/// Imports clients from a spreadsheet (multipart, part `file`: .xlsx, .xls or .csv, at most
-/// 10 MB and 100,000 rows). Headers in Ukrainian or English; "Ім'я" and "Телефон" required.
+/// Imports clients from a spreadsheet (multipart, part `file`: .xlsx or .csv, at most 10 MB
+/// and 100,000 rows; an .xls is refused with a 422 naming the accepted formats). Headers in Ukrainian or English; "Ім'я" and "Телефон" required.
 /// Each row is checked; refused rows are listed with their spreadsheet row number. A phone
 /// repeated in the file: the later row is an error. A phone of an existing client:
 /// `onDuplicate=skip` (default) leaves it (`skipped`), `onDuplicate=update` fills it with the
@@ -231,10 +224,10 @@ async fn audit_import(
 #[utoipa::path(post, path = "/clients/import", tag = "clients", security(("bearer" = [])),
     params(ImportQuery), request_body(content = ImportUpload, content_type = "multipart/form-data"),
     responses((status = 200, body = ImportResult), (status = 202, body = ImportAccepted),
-              (status = 400, description = "not a spreadsheet or not a multipart upload"),
+              (status = 400, description = "not a multipart upload"),
               (status = 403), (status = 409, description = "another import of the salon is running"),
               (status = 413, description = "larger than 10 MB"),
-              (status = 422, description = "required columns missing, too many rows, or a workbook that inflates too far")))]
+              (status = 422, description = "not an .xlsx or .csv (an .xls too), a zip that unpacks too far, a sheet beyond the row, column or cell bounds, required columns missing")))]
 pub async fn import_clients(
     State(state): State<AppState>,
     Can(user, ..): Can<ClientsEdit>,

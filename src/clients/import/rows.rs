@@ -3,11 +3,11 @@
 
 use std::collections::HashMap;
 
-use chrono::{Duration, NaiveDate};
+use chrono::{Datelike, Duration, NaiveDate};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::sheet::Cell;
+use crate::spreadsheet::{self, Cell};
 use super::headers::{Column, column_of};
 use crate::{
     clients::{
@@ -15,6 +15,7 @@ use crate::{
         model::Percent,
     },
     money::Money,
+    text,
 };
 
 /// Rows a file may hold (data rows, not counting the header and blank rows).
@@ -98,6 +99,10 @@ impl Rows {
             return false;
         }
         self.total += 1;
+        if let Some(column) = spreadsheet::unstorable_column(&cells) {
+            self.errors.push(RowError { row: number, error: spreadsheet::unstorable_message(column) });
+            return true;
+        }
         let card = read_card(columns, self.split_first_name, number, &cells, self.today);
         match card {
             Ok(card) => match self.phones.get(&card.phone) {
@@ -242,7 +247,7 @@ fn read_card(columns: &[(usize, Column)], split: bool, row: u32, cells: &[Cell],
 /// A date cell, or text as `YYYY-MM-DD`, `DD.MM.YYYY`, `DD/MM/YYYY`, or an Excel serial number.
 fn date_of(cell: &Cell) -> Result<NaiveDate, &'static str> {
     const WRONG: &str = "дата у форматі ДД.ММ.РРРР або РРРР-ММ-ДД";
-    match cell {
+    let date = match cell {
         Cell::Date(d) => Ok(*d),
         Cell::Int(n) => serial_date(*n as f64).ok_or(WRONG),
         Cell::Number(n) => serial_date(*n).ok_or(WRONG),
@@ -254,8 +259,10 @@ fn date_of(cell: &Cell) -> Result<NaiveDate, &'static str> {
                 .find_map(|f| NaiveDate::parse_from_str(day, f).ok())
                 .ok_or(WRONG)
         }
-        Cell::Empty => Err(WRONG),
-    }
+        Cell::Empty | Cell::Bool(_) => Err(WRONG),
+    }?;
+    // chrono reads `+262143-12-31`; dates are kept to the years every request is held to.
+    if (text::MIN_YEAR..=text::MAX_YEAR).contains(&date.year()) { Ok(date) } else { Err(WRONG) }
 }
 
 /// Excel's 1900 date system (serial 1 = 1900-01-01, counting its phantom 29 February).

@@ -8,7 +8,7 @@ use chrono::{Datelike, Timelike};
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 
 use super::{Report, day, signed_minor, status_label, type_label};
-use crate::{finances::enums::Direction, money::Money};
+use crate::{finances::enums::Direction, money::Money, text};
 
 const HEADERS: [(&str, f64); 13] = [
     ("Дата", 12.0),
@@ -62,10 +62,10 @@ fn operations_sheet(s: &mut Worksheet, r: &Report, bold: &Format, date: &Format,
         s.write_string(row, 3, if o.direction == Direction::In { "Надходження" } else { "Списання" })?;
         s.write_number_with_format(row, 4, money(signed_minor(o)), amount)?;
         s.write_string(row, 5, &o.category)?;
-        s.write_string(row, 6, &o.description)?;
+        s.write_string(row, 6, text::for_cell(&o.description))?;
         s.write_string(row, 7, &o.payment_method)?;
         s.write_string(row, 8, &o.cash_register)?;
-        s.write_string(row, 9, &o.counterparty)?;
+        s.write_string(row, 9, text::for_cell(&o.counterparty))?;
         s.write_string(row, 10, &o.document_number)?;
         s.write_string(row, 11, status_label(o.status))?;
         s.write_string(row, 12, &o.author)?;

@@ -6,7 +6,7 @@
 
 use std::{net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 #[derive(Clone)]
 pub struct Config {
@@ -39,6 +39,15 @@ pub struct Config {
     pub trust_proxy: bool,
     pub request_timeout: Duration,
     pub body_limit_bytes: usize,
+    /// Time a client has to send its whole request body (408 after).
+    pub body_read_timeout: Duration,
+    /// Imports, exports and PDFs one salon may run at a time on one process (429 above).
+    pub heavy_requests_per_salon: usize,
+    /// Serve `/metrics` alone on this address as well (a private port for the scraper).
+    pub metrics_bind: Option<SocketAddr>,
+    /// Serve `/metrics` on the public port to requests bearing this token. Without it (and
+    /// without `metrics_bind`) the metrics are not served at all.
+    pub metrics_token: Option<SecretString>,
     /// Public web app, used to build links in e-mails.
     pub frontend_url: String,
     pub mail_from: String,
@@ -159,6 +168,10 @@ impl Config {
             trust_proxy: r.parse("TRUST_PROXY", false),
             request_timeout: Duration::from_secs(r.parse("REQUEST_TIMEOUT_SECONDS", 30)),
             body_limit_bytes: r.parse("BODY_LIMIT_MB", 10usize) * 1024 * 1024,
+            body_read_timeout: Duration::from_secs(r.parse("BODY_READ_TIMEOUT_SECONDS", 20)),
+            heavy_requests_per_salon: r.parse("HEAVY_REQUESTS_PER_SALON", 2),
+            metrics_bind: r.raw("METRICS_BIND_ADDR").map(|_| r.parse("METRICS_BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 9100)))),
+            metrics_token: r.raw("METRICS_TOKEN").map(Into::into),
             frontend_url: r.or("FRONTEND_URL", "http://localhost:3000").trim_end_matches('/').to_owned(),
             mail_from: r.or("MAIL_FROM", "Adelante <no-reply@adelante.localhost>"),
             smtp_url: r.raw("SMTP_URL").map(Into::into),
@@ -168,6 +181,12 @@ impl Config {
             upload_dir: PathBuf::from(r.or("UPLOAD_DIR", "var/uploads")),
             avatar_max_bytes: r.parse("AVATAR_MAX_BYTES", 5 * 1024 * 1024),
         };
+        if config.metrics_token.as_ref().is_some_and(|t| t.expose_secret().len() < 16) {
+            r.problems.push("METRICS_TOKEN must be at least 16 characters".into());
+        }
+        if config.body_read_timeout.is_zero() || config.body_read_timeout > config.request_timeout {
+            r.problems.push("BODY_READ_TIMEOUT_SECONDS must be between 1 and REQUEST_TIMEOUT_SECONDS".into());
+        }
         if r.problems.is_empty() {
             Ok(config)
         } else {

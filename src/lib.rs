@@ -60,7 +60,9 @@ pub struct AppState {
     /// Serialised answers of hot read routes, valid for one data version.
     pub answers: Arc<cache::Answers>,
     /// Subdomain → salon (or none), briefly, per process (`tenancy::HostSalon`).
-    pub hosts: Arc<quick_cache::sync::Cache<String, (Option<tenancy::SalonRef>, std::time::Instant)>>,
+    pub hosts: Arc<tenancy::HostCache>,
+    /// Imports, exports and PDFs running per salon (`http::limits::HeavySlot`).
+    pub heavy: Arc<http::limits::SalonSlots>,
     /// Uploaded files (avatars).
     pub files: storage::FileStore,
 }
@@ -81,7 +83,8 @@ impl AppState {
             keys: Arc::new(TokenKeys::new(&config)),
             throttle: Throttle::new(kv.clone(), config.login_max_failures, config.login_window),
             versions: cache::Versions::new(&kv),
-            hosts: Arc::new(quick_cache::sync::Cache::new(10_000)),
+            hosts: Arc::new(tenancy::HostCache::new(config.platform_db_max_connections)),
+            heavy: Arc::new(http::limits::SalonSlots::new(config.heavy_requests_per_salon)),
             principals: Arc::new(cache::principals()),
             answers: Arc::new(cache::answers()),
             kv,

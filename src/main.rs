@@ -93,6 +93,12 @@ async fn serve(config: Config, with_worker: bool) -> anyhow::Result<()> {
     let worker = with_worker.then(|| tokio::spawn(jobs::run_worker(state.clone(), stopped)));
     let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("binding {bind}"))?;
     tracing::info!(%bind, worker = with_worker, "serving");
+    if let Some(addr) = state.config.metrics_bind {
+        let metrics = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+        tracing::info!(%addr, "serving /metrics");
+        let app = http::metrics_app(state.clone());
+        tokio::spawn(async move { axum::serve(metrics, app).await });
+    }
     axum::serve(listener, http::app(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await?;

@@ -113,9 +113,48 @@ async fn openapi_describes_every_route() {
 }
 
 #[tokio::test]
-async fn metrics_are_exposed() {
+async fn metrics_are_not_public_by_default() {
     let app = TestApp::spawn().await;
     app.client.get(app.url("/health")).send().await.unwrap();
-    let text = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let res = common::Res::from(app.client.get(app.url("/metrics")).send().await.unwrap()).await;
+    res.assert_error(404, "not_found");
+    assert!(!res.text.contains("http_requests_total"));
+}
+
+#[tokio::test]
+async fn metrics_on_the_public_port_need_the_token() {
+    let token = "metrics-token-0123456789";
+    let app = TestApp::spawn_with(&[("METRICS_TOKEN", token)]).await;
+    app.client.get(app.url("/health")).send().await.unwrap();
+    let anonymous = common::Res::from(app.client.get(app.url("/metrics")).send().await.unwrap()).await;
+    anonymous.assert_error(401, "not_authenticated");
+    assert_eq!(anonymous.headers["www-authenticate"], "Bearer");
+    let wrong = app.client.get(app.url("/metrics")).bearer_auth("metrics-token-0123456780").send().await.unwrap();
+    assert_eq!(wrong.status(), 401);
+    let right = app.client.get(app.url("/metrics")).bearer_auth(token).send().await.unwrap();
+    assert_eq!(right.status(), 200);
+    let text = right.text().await.unwrap();
     assert!(text.contains("http_requests_total"), "{text}");
+    assert!(text.contains("db_pool_connections"), "{text}");
+}
+
+#[tokio::test]
+async fn metrics_on_their_own_port() {
+    let app = TestApp::spawn_with(&[("METRICS_BIND_ADDR", "127.0.0.1:0")]).await;
+    assert!(app.state.config.metrics_bind.is_some());
+    // What `adelante serve` runs on METRICS_BIND_ADDR.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let private = listener.local_addr().unwrap();
+    let state = app.state.clone();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, adelante::http::metrics_app(state)).await.unwrap();
+    });
+    app.client.get(app.url("/health")).send().await.unwrap();
+    let text = app.client.get(format!("http://{private}/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(text.contains("http_requests_total"), "{text}");
+    let public = common::Res::from(app.client.get(app.url("/metrics")).send().await.unwrap()).await;
+    public.assert_error(404, "not_found");
+    let other = app.client.get(format!("http://{private}/api/v1/auth/me")).send().await.unwrap();
+    assert_eq!(other.status(), 404, "the private port serves nothing else");
+    server.abort();
 }

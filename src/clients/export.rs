@@ -105,6 +105,7 @@ enum Row {
               (status = 403), (status = 422)))]
 pub async fn export_clients(
     Can(user, ..): Can<ClientsExport>,
+    _slot: crate::http::limits::HeavySlot,
     mut tx: TenantTx,
     AppQuery(q): AppQuery<ExportQuery>,
 ) -> Result<Response, AppError> {

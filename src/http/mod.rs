@@ -3,6 +3,7 @@
 pub mod error;
 mod extract;
 pub mod ids;
+pub mod limits;
 mod openapi;
 
 use std::time::{Duration, Instant};
@@ -53,19 +54,21 @@ fn api_routes() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document of the whole API (also `adelante openapi`).
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, api) = OpenApiRouter::with_openapi(openapi::base())
+    let (_, mut api) = OpenApiRouter::with_openapi(openapi::base())
         .nest("/api/v1", api_routes())
         .merge(crate::storage::router())
         .split_for_parts();
+    limits::document(&mut api);
     api
 }
 
 /// The complete application: routes and middleware, ready to serve.
 pub fn app(state: AppState) -> Router {
-    let (api, doc) = OpenApiRouter::with_openapi(openapi::base())
+    let (api, mut doc) = OpenApiRouter::with_openapi(openapi::base())
         .nest("/api/v1", api_routes())
         .merge(crate::storage::router())
         .split_for_parts();
+    limits::document(&mut doc);
     let config = &state.config;
     // Install the recorder before the first request is counted.
     crate::observability::metrics_handle();
@@ -83,6 +86,7 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), crate::cache::track_writes))
+        .layer(middleware::from_fn_with_state(state.clone(), limits::read_body_first))
         .layer(middleware::from_fn(track_metrics))
         .layer(DefaultBodyLimit::max(config.body_limit_bytes))
         .with_state(state.clone());
@@ -148,7 +152,42 @@ async fn ready(State(state): State<AppState>) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
-async fn metrics(State(state): State<AppState>) -> String {
+/// `/metrics` on the public port: only with `METRICS_TOKEN` set, and only to requests bearing
+/// it (401 otherwise); without a token the route does not exist (404).
+async fn metrics(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    use secrecy::ExposeSecret;
+    use sha2::{Digest, Sha256};
+    use subtle::ConstantTimeEq;
+
+    let Some(token) = &state.config.metrics_token else {
+        return not_found().await;
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .unwrap_or("");
+    // Digests have one length, so the comparison takes the same time whatever was sent.
+    let matches = Sha256::digest(given.trim().as_bytes()).ct_eq(&Sha256::digest(token.expose_secret().as_bytes()));
+    if !bool::from(matches) {
+        let mut res = AppError::Unauthenticated.into_response();
+        res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        return res;
+    }
+    render_metrics(State(state)).await.into_response()
+}
+
+/// The metrics alone, for the private listener on `METRICS_BIND_ADDR` (no token asked there:
+/// the address is the protection).
+pub fn metrics_app(state: AppState) -> Router {
+    crate::observability::metrics_handle();
+    Router::new()
+        .route("/metrics", get(render_metrics))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+async fn render_metrics(State(state): State<AppState>) -> String {
     let (size, idle) = state.db.stats();
     metrics::gauge!("db_pool_connections").set(size as f64);
     metrics::gauge!("db_pool_idle_connections").set(idle as f64);

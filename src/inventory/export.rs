@@ -89,6 +89,7 @@ impl ExportQuery {
     responses((status = 200, description = "the .xlsx file", content_type = XLSX), (status = 403), (status = 422)))]
 pub async fn export_products(
     Can(user, ..): Can<InventoryExport>,
+    _slot: crate::http::limits::HeavySlot,
     mut tx: TenantTx,
     AppQuery(q): AppQuery<ExportQuery>,
 ) -> Result<Response, AppError> {

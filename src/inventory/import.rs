@@ -96,6 +96,7 @@ pub struct ImportReport {
 pub async fn import_products(
     State(state): State<AppState>,
     Can(user, ..): Can<InventoryManage>,
+    _slot: crate::http::limits::HeavySlot,
     mut tx: TenantTx,
     ClientIp(ip): ClientIp,
     AppQuery(q): AppQuery<ImportQuery>,

@@ -1,4 +1,7 @@
+use std::time::{Duration, Instant};
+
 use axum::{extract::FromRequestParts, http::request::Parts};
+use tokio::sync::Semaphore;
 
 use super::{SalonId, SalonRef, SalonStatus};
 use crate::{AppState, http::error::AppError};
@@ -85,19 +88,150 @@ mod tests {
 /// How long one process trusts what it learnt about a subdomain (its salon, or that there is
 /// none). A salon's slug never changes; a suspension is also checked with every signed-in
 /// user's principal, and reaches unauthenticated routes within this time.
-const HOST_TTL: std::time::Duration = std::time::Duration::from_secs(30);
+const HOST_TTL: Duration = Duration::from_secs(30);
+/// Salons remembered per process: more than a deployment serves.
+const KNOWN_CAPACITY: usize = 10_000;
+/// Subdomains remembered as naming no salon. Kept apart from the salons, so a flood of made-up
+/// names churns only this small cache and never evicts a real salon.
+const UNKNOWN_CAPACITY: usize = 1_024;
+/// How long a request waits for one of the lookup slots before answering 503.
+const LOOKUP_WAIT: Duration = Duration::from_secs(2);
 
-/// The salon behind a subdomain, from the process's cache or the platform function. Every
-/// request to `<salon>.<BASE_DOMAIN>` needs it, so without the cache each would cost a
-/// database round trip of its own.
-async fn lookup(state: &AppState, slug: String) -> Result<Option<SalonRef>, AppError> {
-    let now = std::time::Instant::now();
-    if let Some((found, until)) = state.hosts.get(&slug)
-        && until > now
-    {
-        return Ok(found);
+/// Subdomain → salon, per process, in front of `platform.salon_by_slug`.
+///
+/// Every request to `<salon>.<BASE_DOMAIN>` needs the salon, so without the cache each would
+/// cost a database round trip of its own. Both caches are bounded; names that cannot be a slug
+/// never reach the database; and at most half the platform pool (at least one connection)
+/// serves lookups at a time, so unknown subdomains cannot take the connections that sign-ins
+/// and registrations need.
+pub struct HostCache {
+    known: quick_cache::sync::Cache<String, (SalonRef, Instant)>,
+    unknown: quick_cache::sync::Cache<String, Instant>,
+    lookups: Semaphore,
+}
+
+impl HostCache {
+    pub fn new(platform_pool_size: u32) -> Self {
+        Self::with_capacity(KNOWN_CAPACITY, UNKNOWN_CAPACITY, (platform_pool_size / 2).max(1) as usize)
     }
-    let found = state.platform.salon_by_slug(&slug).await?;
-    state.hosts.insert(slug, (found.clone(), now + HOST_TTL));
-    Ok(found)
+
+    fn with_capacity(known: usize, unknown: usize, lookups: usize) -> Self {
+        Self {
+            known: quick_cache::sync::Cache::new(known),
+            unknown: quick_cache::sync::Cache::new(unknown),
+            lookups: Semaphore::new(lookups),
+        }
+    }
+
+    fn cached(&self, slug: &str, now: Instant) -> Option<Option<SalonRef>> {
+        if let Some((salon, until)) = self.known.get(slug)
+            && until > now
+        {
+            return Some(Some(salon));
+        }
+        match self.unknown.get(slug) {
+            Some(until) if until > now => Some(None),
+            _ => None,
+        }
+    }
+
+    /// The salon behind `slug`: from the cache, or from `fetch` (the platform function) while
+    /// holding one of the lookup slots.
+    pub async fn resolve<F, Fut>(&self, slug: &str, fetch: F) -> Result<Option<SalonRef>, AppError>
+    where
+        F: FnOnce(String) -> Fut,
+        Fut: Future<Output = Result<Option<SalonRef>, AppError>>,
+    {
+        if !could_be_slug(slug) {
+            return Ok(None);
+        }
+        if let Some(found) = self.cached(slug, Instant::now()) {
+            return Ok(found);
+        }
+        let _slot = match tokio::time::timeout(LOOKUP_WAIT, self.lookups.acquire()).await {
+            Ok(Ok(slot)) => slot,
+            _ => return Err(AppError::Db(sqlx::Error::PoolTimedOut)),
+        };
+        // Another request may have looked the same name up while this one waited.
+        if let Some(found) = self.cached(slug, Instant::now()) {
+            return Ok(found);
+        }
+        let found = fetch(slug.to_owned()).await?;
+        let until = Instant::now() + HOST_TTL;
+        match &found {
+            Some(salon) => self.known.insert(slug.to_owned(), (salon.clone(), until)),
+            None => self.unknown.insert(slug.to_owned(), until),
+        }
+        Ok(found)
+    }
+}
+
+/// Whether `label` has the shape of a salon slug (what `slug_base` makes, with a numeric
+/// suffix on collisions): lowercase ASCII letters, digits and hyphens, one DNS label long.
+fn could_be_slug(label: &str) -> bool {
+    (1..=63).contains(&label.len()) && label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+async fn lookup(state: &AppState, slug: String) -> Result<Option<SalonRef>, AppError> {
+    state.hosts.resolve(&slug, |slug| async move { state.platform.salon_by_slug(&slug).await }).await
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::tenancy::SalonId;
+
+    fn salon(id: i64, slug: &str) -> SalonRef {
+        SalonRef { id: SalonId(id), slug: slug.into(), name: slug.into(), status: SalonStatus::Active }
+    }
+
+    #[tokio::test]
+    async fn made_up_names_never_evict_a_salon() {
+        let hosts = HostCache::with_capacity(16, 32, 2);
+        let fetches = AtomicUsize::new(0);
+        let fetch = |slug: String| {
+            fetches.fetch_add(1, Ordering::Relaxed);
+            async move { Ok::<_, AppError>((slug == "kyiv").then(|| salon(1, "kyiv"))) }
+        };
+        assert!(hosts.resolve("kyiv", fetch).await.unwrap().is_some());
+        for i in 0..5_000 {
+            assert!(hosts.resolve(&format!("nope-{i}"), fetch).await.unwrap().is_none());
+        }
+        assert!(hosts.unknown.len() <= 32, "{}", hosts.unknown.len());
+        let before = fetches.load(Ordering::Relaxed);
+        assert!(hosts.resolve("kyiv", fetch).await.unwrap().is_some());
+        assert_eq!(fetches.load(Ordering::Relaxed), before, "the salon is still cached");
+    }
+
+    #[tokio::test]
+    async fn names_that_cannot_be_slugs_are_not_looked_up() {
+        let hosts = HostCache::with_capacity(16, 32, 2);
+        let fetch = |_: String| async { Err::<Option<SalonRef>, _>(AppError::Internal(anyhow::anyhow!("looked up"))) };
+        for name in ["", "UPPER", "under_score", "x".repeat(64).as_str(), "ünï", "a b"] {
+            assert!(hosts.resolve(name, fetch).await.unwrap().is_none(), "{name:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn lookups_in_flight_are_bounded() {
+        let hosts = HostCache::with_capacity(16, 32, 2);
+        let running = AtomicUsize::new(0);
+        let peak = AtomicUsize::new(0);
+        let fetch = |_: String| async {
+            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+            peak.fetch_max(now, Ordering::SeqCst);
+            tokio::task::yield_now().await;
+            tokio::task::yield_now().await;
+            running.fetch_sub(1, Ordering::SeqCst);
+            Ok(None)
+        };
+        let names: Vec<String> = (0..50).map(|i| format!("n{i}")).collect();
+        let all = names.iter().map(|n| hosts.resolve(n, fetch));
+        for found in futures_util::future::join_all(all).await {
+            assert!(found.unwrap().is_none());
+        }
+        assert_eq!(peak.load(Ordering::SeqCst), 2);
+    }
 }

@@ -13,7 +13,7 @@ pub mod setup;
 mod tx;
 
 pub use db::{AppDb, connect};
-pub use host::{HostSalon, SALON_SUSPENDED, salon_slug_from_host};
+pub use host::{HostCache, HostSalon, SALON_SUSPENDED, salon_slug_from_host};
 pub use platform::{EmailAccount, LoginAccount, NewSalonRow, PlatformDb, SalonRef, SalonStatus};
 pub use tx::TenantTx;
 

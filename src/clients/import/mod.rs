@@ -231,6 +231,7 @@ async fn audit_import(
 pub async fn import_clients(
     State(state): State<AppState>,
     Can(user, ..): Can<ClientsEdit>,
+    _slot: crate::http::limits::HeavySlot,
     mut tx: TenantTx,
     ClientIp(ip): ClientIp,
     AppQuery(q): AppQuery<ImportQuery>,

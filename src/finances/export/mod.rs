@@ -112,6 +112,7 @@ async fn load(tx: &mut TenantTx, q: &ExportQuery) -> Result<Report, AppError> {
               (status = 403), (status = 422)))]
 pub async fn export_finances(
     _: Can<ReportsPeriod>,
+    _slot: crate::http::limits::HeavySlot,
     mut tx: TenantTx,
     AppQuery(q): AppQuery<ExportQuery>,
 ) -> Result<Response, AppError> {

@@ -86,6 +86,7 @@ pub async fn create_receipt(
 pub async fn receipt_pdf(
     State(state): State<AppState>,
     _: Can<ReceiptPrint>,
+    _slot: crate::http::limits::HeavySlot,
     mut tx: TenantTx,
     AppPath(id): AppPath<i64>,
 ) -> Result<Response, AppError> {

@@ -102,6 +102,91 @@ impl Kv {
         }
     }
 
+    /// Counts one hit on each key and answers every key's new value with the time until its
+    /// window ends, in one atomic step: the decision is taken on the count that includes this
+    /// hit, so parallel requests cannot all read the same old value. A key's window (`window`)
+    /// starts at its first hit; a key somehow left without an expiry gets one.
+    pub async fn hit(&self, keys: &[String], window: Duration) -> anyhow::Result<Vec<(u64, Duration)>> {
+        const SCRIPT: &str = "local out = {}
+            for i, key in ipairs(KEYS) do
+                local n = redis.call('INCR', key)
+                local ttl = redis.call('PTTL', key)
+                if ttl < 0 then
+                    redis.call('PEXPIRE', key, ARGV[1])
+                    ttl = tonumber(ARGV[1])
+                end
+                out[#out + 1] = n
+                out[#out + 1] = ttl
+            end
+            return out";
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        match self {
+            Kv::Redis { pool, prefix } => {
+                let mut conn = pool.get().await?;
+                let mut cmd = redis::cmd("EVAL");
+                cmd.arg(SCRIPT).arg(keys.len());
+                for key in keys {
+                    cmd.arg(format!("{prefix}{key}"));
+                }
+                cmd.arg(window.as_millis().max(1) as u64);
+                let flat: Vec<i64> = cmd.query_async(&mut conn).await?;
+                Ok(flat.chunks(2).map(|p| (p[0].max(0) as u64, Duration::from_millis(p[1].max(0) as u64))).collect())
+            }
+            Kv::Local(local) => {
+                let mut map = locked(&local.counters);
+                let now = Instant::now();
+                if map.len() > 100_000 {
+                    map.retain(|_, (_, until)| *until > now);
+                }
+                Ok(keys
+                    .iter()
+                    .map(|key| {
+                        let entry = map.entry(key.clone()).or_insert((0, now + window));
+                        if entry.1 <= now {
+                            *entry = (0, now + window);
+                        }
+                        entry.0 += 1;
+                        (entry.0, entry.1 - now)
+                    })
+                    .collect())
+            }
+        }
+    }
+
+    /// Takes one hit back from each key that still exists (an attempt that turned out not
+    /// to count, such as a successful sign-in).
+    pub async fn unhit(&self, keys: &[String]) -> anyhow::Result<()> {
+        const SCRIPT: &str = "for i, key in ipairs(KEYS) do
+                if tonumber(redis.call('GET', key) or '0') > 0 then redis.call('DECR', key) end
+            end
+            return 0";
+        if keys.is_empty() {
+            return Ok(());
+        }
+        match self {
+            Kv::Redis { pool, prefix } => {
+                let mut conn = pool.get().await?;
+                let mut cmd = redis::cmd("EVAL");
+                cmd.arg(SCRIPT).arg(keys.len());
+                for key in keys {
+                    cmd.arg(format!("{prefix}{key}"));
+                }
+                let _: i64 = cmd.query_async(&mut conn).await?;
+            }
+            Kv::Local(local) => {
+                let mut map = locked(&local.counters);
+                for key in keys {
+                    if let Some(entry) = map.get_mut(key) {
+                        entry.0 = entry.0.saturating_sub(1);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     pub async fn delete(&self, key: &str) -> anyhow::Result<()> {
         match self {
             Kv::Redis { pool, prefix } => {
@@ -168,6 +253,19 @@ mod tests {
         assert_eq!(kv.incr("k", Duration::from_millis(50)).await.unwrap(), 1, "a new window");
         kv.delete("k").await.unwrap();
         assert_eq!(kv.counter("k").await.unwrap().0, 0);
+    }
+
+    #[tokio::test]
+    async fn local_hits_count_first_and_can_be_taken_back() {
+        let kv = Kv::connect(None, "").unwrap();
+        let keys = ["a".to_owned(), "b".to_owned()];
+        let first = kv.hit(&keys, Duration::from_secs(60)).await.unwrap();
+        assert_eq!(first.iter().map(|(n, _)| *n).collect::<Vec<_>>(), [1, 1]);
+        assert!(first[0].1 > Duration::ZERO && first[0].1 <= Duration::from_secs(60));
+        assert_eq!(kv.hit(&keys[..1], Duration::from_secs(60)).await.unwrap()[0].0, 2);
+        kv.unhit(&keys).await.unwrap();
+        assert_eq!(kv.counter("a").await.unwrap().0, 1);
+        assert_eq!(kv.counter("b").await.unwrap().0, 0);
     }
 
     #[tokio::test]

@@ -71,7 +71,7 @@ pub async fn apply(state: &AppState, spec: &TenantFile) -> anyhow::Result<Applie
     let hash = password::hash(spec.admin.password.clone()).await?;
     let (mut tx, salon) = state
         .platform
-        .register_salon(&spec.name, &spec.slug, &spec.timezone, &email)
+        .register_salon(&spec.name, &spec.slug, &spec.timezone)
         .await
         .map_err(|e| anyhow::anyhow!("{}: {e:?}", spec.slug))?;
     if salon.slug != spec.slug {

@@ -414,6 +414,7 @@ async fn changes_reach_the_salons_sockets_and_only_them() {
         "email": "iryna-ws@example.com"})).await;
     let staff = res.body["id"].as_i64().unwrap();
     full_week(&app, &a, staff).await;
+    app.open_invitation("iryna-ws@example.com").await;
     let setup = app.post("/api/v1/auth/setup", None, json!({"email": "iryna-ws@example.com", "password": PASSWORD})).await;
     let iryna = Session::from_answer(&setup.body, "iryna-ws@example.com");
 

@@ -521,6 +521,7 @@ async fn masters_with_own_clients_see_only_those_they_served() {
         .await;
     assert_eq!(member.status, StatusCode::CREATED, "{}", member.text);
     let staff_id = member.body["id"].as_i64().unwrap();
+    app.open_invitation(&address).await;
     let setup = app.post("/api/v1/auth/setup", None, json!({"email": address, "password": common::PASSWORD})).await;
     assert_eq!(setup.status, StatusCode::OK, "{}", setup.text);
     let master = Session::from_answer(&setup.body, &address);

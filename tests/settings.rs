@@ -627,7 +627,7 @@ async fn profile_changes_are_checked_and_the_email_must_be_free_in_the_salon() {
     let master = app.staff(&admin, "master").await;
     let other = app.new_salon("Other").await;
 
-    app.put(PROFILE, &admin.access, json!({"email": master.email}))
+    app.put(PROFILE, &admin.access, json!({"email": master.email, "currentPassword": PASSWORD}))
         .await
         .assert_error(409, "email_taken");
     for (body, field) in [
@@ -663,32 +663,86 @@ async fn profile_changes_are_checked_and_the_email_must_be_free_in_the_salon() {
         "nothing written"
     );
 
-    // The same e-mail in another salon is not "taken"; the new e-mail is the login from now on.
+    // The same e-mail in another salon is not "taken" (it still waits for its confirmation).
     let res = app
         .put(
             PROFILE,
             &other.access,
-            json!({"email": admin.email.to_uppercase()}),
+            json!({"email": admin.email.to_uppercase(), "currentPassword": PASSWORD}),
         )
         .await;
     assert_eq!(
         (res.status, res.body["email"].as_str()),
-        (StatusCode::OK, Some(admin.email.as_str())),
+        (StatusCode::OK, Some(other.email.as_str())),
         "{}",
         res.text
     );
+}
+
+fn email_change_token(mail: &str) -> String {
+    const LINK: &str = "/api/v1/auth/email-changes/";
+    let start = mail.find(LINK).expect("a confirmation link") + LINK.len();
+    mail[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')).collect()
+}
+
+async fn open_link(app: &TestApp, path: &str) -> reqwest::Response {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    client.get(app.url(path)).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_new_profile_email_needs_the_current_password_and_a_confirmation_from_the_new_mailbox() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Salon").await;
+    let master = app.staff(&admin, "master").await;
+
+    // Whoever holds a signed-in browser cannot move the login to their own mailbox.
+    let res = app.put(PROFILE, &master.access, json!({"email": "thief@example.com"})).await;
+    res.assert_error(422, "validation_error");
+    assert!(res.body["details"]["currentPassword"].is_array(), "{}", res.text);
+    app.put(PROFILE, &master.access, json!({"email": "thief@example.com", "currentPassword": "not-the-password"}))
+        .await
+        .assert_error(400, "invalid_credentials");
+
+    // With the password: the other fields change at once, the e-mail only once confirmed.
     let res = app
-        .put(
-            PROFILE,
-            &master.access,
-            json!({"email": "New.Master@Example.com"}),
-        )
+        .put(PROFILE, &master.access,
+             json!({"email": "New.Master@Example.com", "currentPassword": PASSWORD, "firstName": "Оксана"}))
         .await;
-    assert_eq!(res.body["email"], "new.master@example.com");
-    assert_eq!(
-        app.login("new.master@example.com", PASSWORD).await.status,
-        StatusCode::OK
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!((res.body["email"].as_str(), res.body["firstName"].as_str()), (Some(master.email.as_str()), Some("Оксана")));
+    app.login("new.master@example.com", PASSWORD).await.assert_error(400, "invalid_credentials");
+    app.login_ok(&master.email, PASSWORD).await;
+
+    let mail = app
+        .outbox_mails()
+        .into_iter()
+        .find(|m| m.contains("To: new.master@example.com"))
+        .expect("a confirmation mailed to the new address");
+    let token = email_change_token(&mail);
+    let mut tampered = token.clone();
+    tampered.pop();
+    tampered.push(if token.ends_with('A') { 'B' } else { 'A' });
+    let res = open_link(&app, &format!("/api/v1/auth/email-changes/{tampered}")).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(res.headers()["location"].to_str().unwrap().ends_with("/settings?emailChange=invalid"));
+    app.login_ok(&master.email, PASSWORD).await;
+
+    let res = open_link(&app, &format!("/api/v1/auth/email-changes/{token}")).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(res.headers()["location"].to_str().unwrap().ends_with("/settings?emailChange=confirmed"));
+    app.login_ok("new.master@example.com", PASSWORD).await;
+    app.login(&master.email, PASSWORD).await.assert_error(400, "invalid_credentials");
+    let me = app.get(PROFILE, &master.access).await;
+    assert_eq!(me.body["email"], "new.master@example.com");
+    assert!(
+        app.outbox_mails().iter().any(|m| m.contains(&format!("To: {}", master.email)) && m.contains("new.master@example.com")),
+        "the old address is told"
     );
+
+    // Single use.
+    let again = open_link(&app, &format!("/api/v1/auth/email-changes/{token}")).await;
+    assert!(again.headers()["location"].to_str().unwrap().ends_with("/settings?emailChange=invalid"));
 }
 
 #[tokio::test]

@@ -188,6 +188,7 @@ async fn an_email_creates_an_account_that_completes_setup() {
     assert_eq!(member["email"], address.as_str());
     let user_id = member["userId"].as_i64().expect("an account was linked");
 
+    app.open_invitation(&address).await;
     let setup = app.post("/api/v1/auth/setup", None, json!({"email": address, "password": PASSWORD})).await;
     assert_eq!(setup.status, StatusCode::OK, "{}", setup.text);
     let token = setup.body["access_token"].as_str().unwrap();
@@ -236,6 +237,7 @@ async fn deleting_a_member_deactivates_their_account_unless_they_have_bookings()
     let address = email();
     let member = create_staff(&app, &admin, json!({"firstName": "Ірина", "email": address})).await;
     let (id, user_id) = (member["id"].as_i64().unwrap(), member["userId"].as_i64().unwrap());
+    app.open_invitation(&address).await;
     let setup = app.post("/api/v1/auth/setup", None, json!({"email": address, "password": PASSWORD})).await;
     let token = setup.body["access_token"].as_str().unwrap().to_owned();
     assert_eq!(app.get("/api/v1/auth/me", &token).await.status, StatusCode::OK);

@@ -4,7 +4,9 @@
 //! with a message (a 401 would start the client's refresh-and-logout path); 401 means only a
 //! missing, expired, tampered or revoked access token.
 
+pub mod email_change;
 mod extract;
+pub mod invitations;
 mod model;
 pub mod password;
 pub mod permissions;

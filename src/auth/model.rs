@@ -89,10 +89,17 @@ pub struct RefreshAnswer {
     pub expires_in: u64,
 }
 
+/// `email` and `password` (the `/setup` page, within 30 minutes of opening the invitation
+/// link), or `token` (the link's token) and `password`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SetupInput {
-    pub email: String,
+    /// Required unless `token` is sent; with `token`, must be the invited address.
+    #[serde(default)]
+    pub email: Option<String>,
     pub password: String,
+    /// The token of the invitation link (`/auth/invitations/{token}`).
+    #[serde(default)]
+    pub token: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

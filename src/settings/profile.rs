@@ -2,7 +2,7 @@
 //! use these routes, for their own account only (the user comes from the token; there is no
 //! id to point at someone else).
 
-use axum::Json;
+use axum::{Json, extract::State};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -35,22 +35,57 @@ async fn get_profile(user: CurrentUser, mut tx: TenantTx) -> Result<Json<Profile
     Ok(Json(profile))
 }
 
-/// Changes any subset of the signed-in user's profile and answers the whole profile. A new
-/// e-mail is checked and must be free within the salon (409 otherwise); it is the login from
-/// then on and is no longer marked verified. `role` and `avatar` do not change here.
+/// Changes any subset of the signed-in user's profile and answers the whole profile. `role`
+/// and `avatar` do not change here.
+///
+/// A new `email` must come with `currentPassword` (422 on `currentPassword` without it, 400
+/// `invalid_credentials` when wrong) and be free within the salon (409 otherwise). It does
+/// not take effect here: a single-use link (valid 24 hours) is mailed to the new address, and
+/// the e-mail changes when it is opened (`GET /auth/email-changes/{token}`), the old address
+/// being told. Until then the answer, and the login, keep the old e-mail; the other fields
+/// of the same body are saved at once.
 #[utoipa::path(put, path = "/settings/profile", tag = "settings", security(("bearer" = [])),
     request_body = ProfileChanges,
-    responses((status = 200, body = Profile), (status = 401),
+    responses((status = 200, body = Profile, description = "the profile; a new e-mail awaits its confirmation"),
+              (status = 400, description = "wrong `currentPassword` (`invalid_credentials`)", body = crate::http::error::ErrorBody),
+              (status = 401),
               (status = 409, description = "the e-mail belongs to another account of the salon", body = crate::http::error::ErrorBody),
-              (status = 422, description = "invalid fields, named in `details`", body = crate::http::error::ErrorBody)))]
+              (status = 422, description = "invalid fields, named in `details` (a new e-mail without `currentPassword`)", body = crate::http::error::ErrorBody)))]
 async fn update_profile(
+    State(state): State<AppState>,
     user: CurrentUser,
     mut tx: TenantTx,
     ClientIp(ip): ClientIp,
-    AppJson(changes): AppJson<ProfileChanges>,
+    AppJson(mut changes): AppJson<ProfileChanges>,
 ) -> Result<Json<Profile>, AppError> {
+    let current_password = changes.current_password.take();
     let before = store::load(&mut tx, user.id, true).await?;
-    let after = changes.apply(&before, chrono::Utc::now().date_naive())?;
+    let mut after = changes.apply(&before, chrono::Utc::now().date_naive())?;
+    let mut confirmation = None;
+    if after.email != before.email {
+        let Some(current) = current_password.filter(|p| !p.is_empty()) else {
+            return Err(AppError::field("currentPassword", "Щоб змінити e-mail, введіть поточний пароль"));
+        };
+        let stored = store::password_hash(&mut tx, user.id).await?;
+        if !crate::auth::password::verify(current, stored).await? {
+            return Err(AppError::bad_request("invalid_credentials", "Поточний пароль невірний"));
+        }
+        confirmation = Some(crate::auth::email_change::request(&mut tx, &state, user.id, &after.email).await?);
+        audit::record(
+            &mut tx,
+            audit::Change {
+                user_id: Some(user.id),
+                entity: "user",
+                entity_id: Some(user.id),
+                action: "email_change_requested",
+                before: Some(serde_json::json!({ "email": before.email })),
+                after: Some(serde_json::json!({ "email": after.email })),
+                ip: ip.as_deref(),
+            },
+        )
+        .await?;
+        after.email = before.email.clone();
+    }
     let (was, now) = (editable(&before), editable(&after));
     if was != now {
         store::save(&mut tx, &after).await?;
@@ -69,6 +104,11 @@ async fn update_profile(
         .await?;
     }
     tx.commit().await?;
+    if let Some(mail) = confirmation
+        && let Err(error) = state.mailer.send(&mail).await
+    {
+        tracing::error!(?error, "e-mail change confirmation not sent");
+    }
     Ok(Json(after))
 }
 

@@ -53,7 +53,8 @@ impl Profile {
 }
 
 /// A `PUT /settings/profile` body: any subset. `""` clears an optional field; an absent or
-/// `null` key keeps its value. `name` alone is split into first name (first word) and last
+/// `null` key keeps its value. A new `email` needs `currentPassword` and takes effect only
+/// once confirmed from the new mailbox. `name` alone is split into first name (first word) and last
 /// name (the rest); `firstName`/`lastName` win when sent too. `role` cannot change here (a
 /// different role is a 422; the same one is ignored), nor can `avatar` (use the avatar routes).
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -74,6 +75,8 @@ pub struct ProfileChanges {
     pub emergency_contact: Option<String>,
     pub emergency_phone: Option<String>,
     pub specialization: Option<String>,
+    /// Required with a new `email`: the user's current password. Not stored.
+    pub current_password: Option<String>,
 }
 
 const MAX_PREFERENCES_BYTES: usize = 16 * 1024;

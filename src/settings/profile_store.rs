@@ -31,6 +31,15 @@ pub async fn load(tx: &mut TenantTx, user_id: i64, for_update: bool) -> Result<P
     Ok(profile.with_name())
 }
 
+/// The user's password hash, if any (to check the current password).
+pub async fn password_hash(tx: &mut TenantTx, user_id: i64) -> Result<Option<String>, AppError> {
+    Ok(sqlx::query_scalar("select password_hash from users where id = $1")
+        .bind(user_id)
+        .fetch_optional(tx.conn())
+        .await?
+        .flatten())
+}
+
 /// Writes the editable fields. An e-mail another account of the salon uses is a 409.
 pub async fn save(tx: &mut TenantTx, p: &Profile) -> Result<(), AppError> {
     sqlx::query(

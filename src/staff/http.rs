@@ -1,7 +1,7 @@
 //! Handlers of `/staff` and `/staff/{id}`. Reads are open to every signed-in user (the
 //! calendar makes one column per member); writes need `settings.staff.access`.
 
-use axum::{Json, http::StatusCode};
+use axum::{Json, extract::State, http::StatusCode};
 use serde::Serialize;
 
 use super::{
@@ -9,8 +9,8 @@ use super::{
     store,
 };
 use crate::{
-    audit,
-    auth::{Can, ClientIp, CurrentUser, NewAccount, Role, create_account},
+    AppState, audit,
+    auth::{Can, ClientIp, CurrentUser, NewAccount, Role, create_account, invitations},
     calendar::{self, facts::Holder},
     catalog,
     http::{AppJson, AppPath, AppQuery, error::AppError},
@@ -53,6 +53,7 @@ pub async fn get_staff(_: CurrentUser, mut tx: TenantTx, AppPath(id): AppPath<i6
     responses((status = 201, body = Staff), (status = 403),
               (status = 409, description = "e-mail already used by an account of this salon"), (status = 422)))]
 pub async fn create_staff(
+    State(state): State<AppState>,
     Can(user, ..): Can<StaffWrite>,
     mut tx: TenantTx,
     ClientIp(ip): ClientIp,
@@ -61,7 +62,8 @@ pub async fn create_staff(
     let values = StaffChanges::from(input).validate()?;
     check_services(&mut tx, &values).await?;
     let position = values.position.clone().unwrap_or_else(|| "master".to_owned());
-    let user_id = invite(&mut tx, &user, ip.as_deref(), &values, &position).await?;
+    let invited = invite(&mut tx, &state, &user, ip.as_deref(), &values, &position).await?;
+    let (user_id, mail) = invited.unzip();
     let id = store::insert(&mut tx, &values, user_id).await?;
     if let Some(ids) = &values.service_ids {
         store::replace_services(&mut tx, id, ids).await?;
@@ -73,6 +75,7 @@ pub async fn create_staff(
     })
     .await?;
     tx.commit().await?;
+    invitations::send(&state, mail).await;
     Ok((StatusCode::CREATED, Json(staff)))
 }
 
@@ -83,6 +86,7 @@ pub async fn create_staff(
     params(("id" = i64, Path)),
     responses((status = 200, body = Staff), (status = 403), (status = 404), (status = 409), (status = 422)))]
 pub async fn update_staff(
+    State(state): State<AppState>,
     Can(user, ..): Can<StaffWrite>,
     mut tx: TenantTx,
     ClientIp(ip): ClientIp,
@@ -103,9 +107,10 @@ pub async fn update_staff(
                 email: values.email.clone(),
                 ..Default::default()
             };
-            invite(&mut tx, &user, ip.as_deref(), &names, &position).await?
+            invite(&mut tx, &state, &user, ip.as_deref(), &names, &position).await?
         }
     };
+    let (new_user, mail) = new_user.unzip();
     store::update(&mut tx, id, &values, new_user).await?;
     if let Some(ids) = &values.service_ids {
         store::replace_services(&mut tx, id, ids).await?;
@@ -120,6 +125,7 @@ pub async fn update_staff(
     })
     .await?;
     tx.commit().await?;
+    invitations::send(&state, mail).await;
     Ok(Json(after))
 }
 
@@ -168,16 +174,18 @@ async fn check_services(tx: &mut TenantTx, values: &StaffValues) -> Result<(), A
     Ok(())
 }
 
-/// Creates the password-less account of a member when `values.email` is non-empty; its id.
+/// Creates the password-less account of a member when `values.email` is non-empty: its id,
+/// and the invitation e-mail to send once the transaction has committed.
 /// An administrator account can only be created by someone who may manage access (the same
 /// right `POST /users` needs), so `settings.staff.access` alone cannot mint an admin.
 async fn invite(
     tx: &mut TenantTx,
+    state: &AppState,
     by: &CurrentUser,
     ip: Option<&str>,
     values: &StaffValues,
     position: &str,
-) -> Result<Option<i64>, AppError> {
+) -> Result<Option<(i64, crate::messaging::Email)>, AppError> {
     let Some(email) = values.email.as_deref().filter(|e| !e.is_empty()) else { return Ok(None) };
     let role = role_for(position);
     if role == Role::Admin && !by.may("settings.staff.manage_access") {
@@ -198,5 +206,6 @@ async fn invite(
         before: None, after: Some(json(&created)?), ip,
     })
     .await?;
-    Ok(Some(created.id))
+    let mail = invitations::issue(tx, state, created.id, Some(by.id)).await?;
+    Ok(Some((created.id, mail)))
 }

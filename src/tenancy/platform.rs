@@ -101,27 +101,15 @@ impl PlatformDb {
 
     /// Creates a salon with a unique slug derived from `slug_base` and returns a transaction
     /// already scoped to it, so the salon and its first rows commit together or not at all.
-    /// Refuses (409) an `admin_email` that already has an account in any salon; concurrent
-    /// registrations of one e-mail are serialised by an advisory lock on it.
+    /// Whether the administrator's e-mail may be used is the caller's decision (an e-mail may
+    /// have accounts in several salons; see `/auth/register`).
     pub async fn register_salon(
         &self,
         name: &str,
         slug_base: &str,
         timezone: &str,
-        admin_email: &str,
     ) -> Result<(TenantTx, NewSalonRow), AppError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("select pg_advisory_xact_lock(hashtextextended($1, 7345003))")
-            .bind(admin_email)
-            .execute(&mut *tx)
-            .await?;
-        let taken: bool = sqlx::query_scalar("select exists(select 1 from platform.email_accounts($1))")
-            .bind(admin_email)
-            .fetch_one(&mut *tx)
-            .await?;
-        if taken {
-            return Err(AppError::conflict("email_taken", "Користувач з таким e-mail уже існує"));
-        }
         let row: NewSalonRow = sqlx::query_as("select id, slug from platform.create_salon($1, $2, $3)")
             .bind(name)
             .bind(slug_base)

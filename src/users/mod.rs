@@ -2,14 +2,14 @@
 //! password, completed through `/auth/setup`), list, read, change role, deactivate.
 //! Bodies are snake_case like the auth user object they return.
 
-use axum::http::StatusCode;
+use axum::{extract::State, http::StatusCode};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     AppState, audit,
-    auth::{Can, ClientIp, NewAccount, Role, UserOut, create_account},
+    auth::{Can, ClientIp, NewAccount, Role, UserOut, create_account, invitations},
     http::{AppJson, AppPath, error::AppError},
     permission,
     tenancy::TenantTx,
@@ -21,6 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_users, invite_user))
         .routes(routes!(get_user, update_user))
+        .routes(routes!(reinvite_user))
 }
 
 /// Every account of the salon, active first, then by name.
@@ -64,12 +65,13 @@ pub struct NewUser {
     pub role: Role,
 }
 
-/// Creates an account without a password; its owner sets one through `POST /auth/setup`
-/// within the invitation window.
+/// Creates an account without a password and mails its owner an invitation link; opening it
+/// lets them set a password through `POST /auth/setup` (see there).
 #[utoipa::path(post, path = "/users", tag = "users", security(("bearer" = [])), request_body = NewUser,
     responses((status = 201, body = UserOut), (status = 409, description = "e-mail already used in this salon"),
               (status = 422)))]
 async fn invite_user(
+    State(state): State<AppState>,
     Can(admin, ..): Can<ManageAccess>,
     mut tx: TenantTx,
     ClientIp(ip): ClientIp,
@@ -89,8 +91,51 @@ async fn invite_user(
         before: None, after: Some(serde_json::to_value(&user).map_err(anyhow::Error::from)?), ip: ip.as_deref(),
     })
     .await?;
+    let mail = invitations::issue(&mut tx, &state, user.id, Some(admin.id)).await?;
     tx.commit().await?;
+    invitations::send(&state, [mail]).await;
     Ok((StatusCode::CREATED, axum::Json(user)))
+}
+
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct Reinvited {
+    pub message: String,
+}
+
+/// Mails a new invitation link to an active account that has not set its password yet; the
+/// account's earlier links stop working.
+#[utoipa::path(post, path = "/users/{id}/invitation", tag = "users", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 201, body = Reinvited), (status = 403), (status = 404),
+              (status = 409, description = "the password is already set up (`already_set_up`), or the account is inactive (`account_inactive`)")))]
+async fn reinvite_user(
+    State(state): State<AppState>,
+    Can(admin, ..): Can<ManageAccess>,
+    mut tx: TenantTx,
+    ClientIp(ip): ClientIp,
+    AppPath(id): AppPath<i64>,
+) -> Result<(StatusCode, axum::Json<Reinvited>), AppError> {
+    let (has_password, is_active): (bool, bool) =
+        sqlx::query_as("select password_set_at is not null, is_active from users where id = $1 for update")
+            .bind(id)
+            .fetch_optional(tx.conn())
+            .await?
+            .ok_or(AppError::NotFound)?;
+    if has_password {
+        return Err(AppError::conflict("already_set_up", "Пароль уже встановлено (already set up)"));
+    }
+    if !is_active {
+        return Err(AppError::conflict("account_inactive", "Обліковий запис деактивовано"));
+    }
+    let mail = invitations::issue(&mut tx, &state, id, Some(admin.id)).await?;
+    audit::record(&mut tx, audit::Change {
+        user_id: Some(admin.id), entity: "user", entity_id: Some(id), action: "reinvited",
+        before: None, after: None, ip: ip.as_deref(),
+    })
+    .await?;
+    tx.commit().await?;
+    invitations::send(&state, [mail]).await;
+    Ok((StatusCode::CREATED, axum::Json(Reinvited { message: "Запрошення надіслано".into() })))
 }
 
 /// A partial update: absent keys keep their value.

@@ -257,10 +257,34 @@ impl TestApp {
         res.body["id"].as_i64().unwrap()
     }
 
-    /// Invites an account and sets its password through /auth/setup, signed in.
+    /// The token of the latest invitation link mailed to `email` (mailed before the inviting
+    /// request answers).
+    pub fn invitation_token(&self, email: &str) -> String {
+        const LINK: &str = "/api/v1/auth/invitations/";
+        let mail = self
+            .outbox_mails()
+            .into_iter()
+            .rev()
+            .find(|m| m.contains(&format!("To: {email}")) && m.contains(LINK))
+            .unwrap_or_else(|| panic!("no invitation mailed to {email}"));
+        let start = mail.find(LINK).unwrap() + LINK.len();
+        mail[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')).collect()
+    }
+
+    /// Opens the invitation link mailed to `email`, as its owner's browser would, and answers
+    /// the redirect (not followed).
+    pub async fn open_invitation(&self, email: &str) -> reqwest::Response {
+        let token = self.invitation_token(email);
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        client.get(self.url(&format!("/api/v1/auth/invitations/{token}"))).send().await.unwrap()
+    }
+
+    /// Invites an account and sets its password through the invitation and /auth/setup,
+    /// signed in.
     pub async fn staff(&self, admin: &Session, role: &str) -> Session {
         let email = format!("{role}-{}@example.com", rand_suffix());
         self.invite(admin, &email, role).await;
+        self.open_invitation(&email).await;
         let res = self.post("/api/v1/auth/setup", None, json!({"email": email, "password": PASSWORD})).await;
         assert_eq!(res.status, StatusCode::OK, "setup: {}", res.body);
         Session::from_answer(&res.body, &email)

@@ -107,13 +107,16 @@ pub async fn resolve(
 
     let client_id = match draft.client_id {
         // A client outside the user's `clients.show` scope is as unknown as a missing one.
-        Some(id) => match clients::get_ref(tx, id).await? {
-            Some(c) if clients::in_scope(tx, user, c.id).await? => Some(c.id),
-            _ => {
+        Some(id) => {
+            let found = match clients::get_ref(tx, id).await? {
+                Some(c) => clients::in_scope(tx, user, c.id).await?.then_some(c.id),
+                None => None,
+            };
+            if found.is_none() {
                 problems.insert("clientId".into(), vec!["Клієнта не знайдено".into()]);
-                None
             }
-        },
+            found
+        }
         None => None,
     };
     if !problems.is_empty() {

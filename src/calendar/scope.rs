@@ -31,7 +31,10 @@ impl Visibility {
             Some(user_id) => Some((own_staff(tx, user_id).await?, served_clients(tx, user_id).await?)),
             None => None,
         };
-        Ok(Visibility { own, phones: user.may("appointments.view_clients_data") })
+        Ok(Visibility {
+            own,
+            phones: user.may("appointments.view_clients_data"),
+        })
     }
 
     /// A key part naming what this user's answers depend on (for the versioned answer cache).
@@ -69,7 +72,10 @@ impl Visibility {
 
 /// Staff profiles linked to the user.
 pub async fn own_staff(tx: &mut TenantTx, user_id: i64) -> Result<Vec<i64>, AppError> {
-    Ok(sqlx::query_scalar("select id from staff where user_id = $1").bind(user_id).fetch_all(tx.conn()).await?)
+    Ok(sqlx::query_scalar("select id from staff where user_id = $1")
+        .bind(user_id)
+        .fetch_all(tx.conn())
+        .await?)
 }
 
 async fn served_clients(tx: &mut TenantTx, user_id: i64) -> Result<HashSet<i64>, AppError> {

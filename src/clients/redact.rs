@@ -92,7 +92,11 @@ pub fn mask_phone(phone: &str) -> String {
         return "*".repeat(chars.len());
     }
     let keep_end = chars.len() - 2;
-    chars.iter().enumerate().map(|(i, ch)| if i < 4 || i >= keep_end { *ch } else { '*' }).collect()
+    chars
+        .iter()
+        .enumerate()
+        .map(|(i, ch)| if i < 4 || i >= keep_end { *ch } else { '*' })
+        .collect()
 }
 
 #[cfg(test)]

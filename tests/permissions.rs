@@ -15,7 +15,8 @@ use common::{Res, Session, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-/// A route that needs one permission id: method, path as in the OpenAPI document, the id.
+/// A route that needs one permission id: method, path as in the OpenAPI document, the id (or
+/// ids joined by `+` when the route needs each of them).
 /// Path parameters are filled by [`concrete`]: ids that exist nowhere (the permission check runs
 /// before the lookup, so granted means 404/422, denied means 403), `{role}` = `receptionist`.
 ///
@@ -42,7 +43,7 @@ const PROTECTED: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/clients/{id}", "clients"),
     ("PUT", "/api/v1/clients/{id}", "clients.card.edit"),
     ("DELETE", "/api/v1/clients/{id}", "clients.delete"),
-    ("GET", "/api/v1/clients/{id}/history", "clients"),
+    ("GET", "/api/v1/clients/{id}/history", "clients.history.view"),
     // finances
     ("GET", "/api/v1/finances/cash-registers", "finances"),
     ("POST", "/api/v1/finances/cash-registers", "finances.accounts_cashboxes.access"),
@@ -50,21 +51,21 @@ const PROTECTED: &[(&str, &str, &str)] = &[
     ("DELETE", "/api/v1/finances/cash-registers/{id}", "finances.accounts_cashboxes.access"),
     ("GET", "/api/v1/finances/dashboard", "finances.movements.view"),
     ("GET", "/api/v1/finances/documents", "finances"),
-    ("POST", "/api/v1/finances/documents", "finances"),
+    ("POST", "/api/v1/finances/documents", "finances.accounts_cashboxes.access"),
     ("GET", "/api/v1/finances/documents/{id}", "finances"),
-    ("PATCH", "/api/v1/finances/documents/{id}/status", "finances"),
+    ("PATCH", "/api/v1/finances/documents/{id}/status", "finances.accounts_cashboxes.access"),
     ("GET", "/api/v1/finances/export", "finances.reports.period"),
     ("GET", "/api/v1/finances/operations", "finances.movements.view"),
     ("POST", "/api/v1/finances/operations", "finances.movements.view"),
     ("GET", "/api/v1/finances/operations/{id}", "finances.movements.view"),
-    ("PUT", "/api/v1/finances/operations/{id}", "finances.movements.view"),
-    ("POST", "/api/v1/finances/operations/{id}/reverse", "finances.movements.view"),
+    ("PUT", "/api/v1/finances/operations/{id}", "finances.accounts_cashboxes.access"),
+    ("POST", "/api/v1/finances/operations/{id}/reverse", "finances.accounts_cashboxes.access"),
     ("GET", "/api/v1/finances/payment-methods", "finances"),
     ("POST", "/api/v1/finances/payment-methods", "finances.payment_settings"),
     ("PUT", "/api/v1/finances/payment-methods/{id}", "finances.payment_settings"),
     ("DELETE", "/api/v1/finances/payment-methods/{id}", "finances.payment_settings"),
     ("GET", "/api/v1/finances/receipts", "finances.receipt.print"),
-    ("POST", "/api/v1/finances/receipts", "finances.receipt.print"),
+    ("POST", "/api/v1/finances/receipts", "finances.receipt.print+appointments.process_payment"),
     ("GET", "/api/v1/finances/receipts/{id}", "finances.receipt.print"),
     ("GET", "/api/v1/finances/receipts/{id}/pdf", "finances.receipt.print"),
     // inventory
@@ -191,9 +192,9 @@ fn everything_but(id: &str) -> Vec<String> {
     everything().into_iter().filter(|e| !is_under(id_of(e), id)).collect()
 }
 
-/// `id` with the parents it needs and nothing else.
+/// `id` (or each of the `+`-joined ids) with the parents it needs and nothing else.
 fn only(id: &str) -> Vec<String> {
-    everything().into_iter().filter(|e| is_under(id, id_of(e))).collect()
+    everything().into_iter().filter(|e| id.split('+').any(|id| is_under(id, id_of(e)))).collect()
 }
 
 async fn set_role(app: &TestApp, admin: &Session, role: &str, list: &[String]) {
@@ -243,8 +244,10 @@ fn every_route_is_accounted_for() {
     assert!(missing.is_empty(), "routes with no permission entry (add them to PROTECTED or OPEN): {missing:?}");
     let stale: Vec<_> = unique.difference(&documented).collect();
     assert!(stale.is_empty(), "listed routes the API does not have: {stale:?}");
-    for (_, path, id) in PROTECTED {
-        assert!(permissions::is_known(id), "{path}: {id} is not in policies/permissions.txt");
+    for (_, path, ids) in PROTECTED {
+        for id in ids.split('+') {
+            assert!(permissions::is_known(id), "{path}: {id} is not in policies/permissions.txt");
+        }
     }
 }
 
@@ -256,15 +259,18 @@ async fn every_protected_route_checks_its_permission() {
     let admin = app.new_salon("Matrix").await;
     let manager = app.staff(&admin, "manager").await;
     let mut failures = Vec::new();
-    for (m, path, id) in PROTECTED {
-        set_role(&app, &admin, "manager", &everything_but(id)).await;
-        let denied = call(&app, m, path, &manager.access).await;
-        if denied.status != StatusCode::FORBIDDEN
-            || denied.body["code"] != "forbidden"
-            || !denied.body["message"].is_string()
-        {
-            failures.push(format!("{m} {path} without {id}: {} {}", denied.status, denied.text));
+    for (m, path, ids) in PROTECTED {
+        for id in ids.split('+') {
+            set_role(&app, &admin, "manager", &everything_but(id)).await;
+            let denied = call(&app, m, path, &manager.access).await;
+            if denied.status != StatusCode::FORBIDDEN
+                || denied.body["code"] != "forbidden"
+                || !denied.body["message"].is_string()
+            {
+                failures.push(format!("{m} {path} without {id}: {} {}", denied.status, denied.text));
+            }
         }
+        let id = ids;
         set_role(&app, &admin, "manager", &only(id)).await;
         let allowed = call(&app, m, path, &manager.access).await;
         if allowed.status == StatusCode::FORBIDDEN
@@ -327,9 +333,9 @@ async fn default_rows_are_enforced_for_receptionists_and_masters() {
     for role in [Role::Receptionist, Role::Master] {
         let who = app.staff(&admin, role.as_str()).await;
         let row = permissions::defaults_for(role);
-        for (m, path, id) in PROTECTED {
+        for (m, path, ids) in PROTECTED {
             let res = call(&app, m, path, &who.access).await;
-            if permissions::grants(&row, id) {
+            if ids.split('+').all(|id| permissions::grants(&row, id)) {
                 assert_ne!(res.status, StatusCode::FORBIDDEN, "{} {m} {path}: {}", role.as_str(), res.text);
             } else {
                 res.assert_error(403, "forbidden");
@@ -566,4 +572,425 @@ async fn one_salons_edit_leaves_another_salon_alone() {
     let salons: Vec<i64> =
         sqlx::query_scalar("select salon_id from changes where entity = 'role'").fetch_all(&mut su).await.unwrap();
     assert_eq!(salons, [b.salon_id()]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Every id of the roles page is either enforced or documented as display-only.
+
+/// The rows of `policies/permissions_enforcement.md`: id → (kind, what it governs).
+fn enforcement_table() -> std::collections::BTreeMap<String, (String, String)> {
+    let text = include_str!("../policies/permissions_enforcement.md");
+    let mut rows = std::collections::BTreeMap::new();
+    for line in text.lines().filter(|l| l.starts_with("| `")) {
+        let cells: Vec<&str> = line.trim_matches('|').split(" | ").map(str::trim).collect();
+        assert_eq!(cells.len(), 3, "a row has id, kind and what it governs: {line}");
+        let id = cells[0].trim_matches('`').to_owned();
+        let previous = rows.insert(id.clone(), (cells[1].to_owned(), cells[2].to_owned()));
+        assert!(previous.is_none(), "{id} is listed twice");
+    }
+    rows
+}
+
+#[test]
+fn every_permission_id_is_enforced_or_documented_as_display_only() {
+    let table = enforcement_table();
+    let missing: Vec<_> =
+        permissions::VOCABULARY.iter().map(|p| p.id.as_str()).filter(|id| !table.contains_key(*id)).collect();
+    assert!(missing.is_empty(), "ids of permissions.txt missing from policies/permissions_enforcement.md: {missing:?}");
+    for (id, (kind, governs)) in &table {
+        assert!(permissions::is_known(id), "{id} is not in policies/permissions.txt");
+        assert!(["enforced", "display-only"].contains(&kind.as_str()), "{id}: kind {kind}");
+        assert!(governs.len() > 10, "{id}: say what it governs, or why it is display-only");
+    }
+    assert_eq!(table.len(), 104);
+    // Each route of the per-route test is named in the row of each id it needs.
+    for (m, path, ids) in PROTECTED {
+        let short = path.trim_start_matches("/api/v1");
+        for id in ids.split('+') {
+            let (kind, governs) = &table[id];
+            assert_eq!(kind, "enforced", "{m} {path} needs {id}, documented as {kind}");
+            assert!(governs.contains(short), "{id}'s row does not name {m} {short}");
+        }
+    }
+    // The table is the OpenAPI description of the roles route.
+    let doc = serde_json::to_value(adelante::http::openapi()).unwrap();
+    let described = doc["paths"]["/api/v1/settings/roles"]["get"]["description"].as_str().unwrap();
+    assert!(described.contains("| `clients.show` | enforced |"), "{described}");
+    assert!(described.contains("| `loyalty` | display-only |"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fields in answers.
+
+async fn created_id(app: &TestApp, who: &Session, path: &str, body: Value) -> i64 {
+    let res = app.post(path, Some(&who.access), body).await;
+    assert_eq!(res.status, StatusCode::CREATED, "POST {path}: {}", res.text);
+    res.body["id"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn hidden_client_fields_follow_the_matrix() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Fields").await;
+    let manager = app.staff(&admin, "manager").await;
+    let client = created_id(
+        &app,
+        &admin,
+        "/api/v1/clients",
+        json!({"firstName": "Марія", "lastName": "Коваль", "middleName": "Петрівна", "phone": "0671234567",
+               "email": "maria@example.com", "notes": "алергія", "bonusBalance": 50}),
+    )
+    .await;
+    let card = format!("/api/v1/clients/{client}");
+
+    // Only the module: contacts, surname, note and bonus are hidden, in the shapes the page reads.
+    set_role(&app, &admin, "manager", &only("clients")).await;
+    let list = app.get("/api/v1/clients", &manager.access).await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.text);
+    let row = &list.body[0];
+    assert_eq!(row["phone"], "+380*******67");
+    assert!(row.get("email").is_none(), "{row}");
+    assert_eq!((row["lastName"].as_str(), row["middleName"].as_str()), (Some(""), Some("")));
+    assert_eq!(row["name"], "Марія");
+    assert_eq!(row["notes"], "");
+    assert_eq!(row["bonusBalance"].as_f64(), Some(0.0));
+    let opened = app.get(&card, &manager.access).await;
+    assert_eq!(opened.body["phone"], "+380*******67");
+    assert_eq!(opened.body["visits"], json!([]));
+
+    // The list's contacts id shows them in the list, not on the card.
+    set_role(&app, &admin, "manager", &only("clients.list.show_contacts")).await;
+    let row = &app.get("/api/v1/clients", &manager.access).await.body[0];
+    assert_eq!((row["phone"].as_str(), row["email"].as_str()), (Some("+380671234567"), Some("maria@example.com")));
+    assert_eq!(app.get(&card, &manager.access).await.body["phone"], "+380*******67");
+
+    // The card's ids show the card's fields.
+    let card_ids =
+        ["clients.card.show_phone", "clients.card.show_name", "clients.card.view_note", "clients.loyalty.view"]
+            .join("+");
+    set_role(&app, &admin, "manager", &only(&card_ids)).await;
+    let opened = app.get(&card, &manager.access).await.body;
+    assert_eq!(opened["phone"], "+380671234567");
+    assert_eq!(opened["lastName"], "Коваль");
+    assert_eq!(opened["notes"], "алергія");
+    assert_eq!(opened["bonusBalance"].as_f64(), Some(50.0));
+
+    // Editing without seeing: the masked values sent back change nothing.
+    set_role(&app, &admin, "manager", &only("clients.card.edit")).await;
+    let res = app
+        .put(&card, &manager.access, json!({"firstName": "Марина", "phone": "+380*******67", "lastName": "", "notes": ""}))
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let stored = app.get(&card, &admin.access).await.body;
+    assert_eq!(
+        (stored["firstName"].as_str(), stored["phone"].as_str(), stored["lastName"].as_str(), stored["notes"].as_str()),
+        (Some("Марина"), Some("+380671234567"), Some("Коваль"), Some("алергія"))
+    );
+}
+
+#[tokio::test]
+async fn appointment_phones_need_the_client_data_permission() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Phones").await;
+    let manager = app.staff(&admin, "manager").await;
+    let id = created_id(
+        &app,
+        &admin,
+        "/api/v1/appointments",
+        json!({"clientName": "Марія", "clientPhone": "0671234567", "service": "Стрижка", "date": "2031-06-02",
+               "startTime": "10:00", "endTime": "11:00", "price": 100}),
+    )
+    .await;
+    set_role(&app, &admin, "manager", &only("appointments.edit.comment")).await;
+    let one = app.get(&format!("/api/v1/appointments/{id}"), &manager.access).await;
+    assert_eq!((one.body["clientPhone"].as_str(), one.body["clientName"].as_str()), (Some(""), Some("Марія")));
+    assert_eq!(app.get("/api/v1/appointments", &manager.access).await.body[0]["clientPhone"], "");
+    // The form sends the hidden phone back with a new comment: the phone stays.
+    let res = app
+        .put(&format!("/api/v1/appointments/{id}"), &manager.access, json!({"clientPhone": "", "notes": "пізніше"}))
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let stored = app.get(&format!("/api/v1/appointments/{id}"), &admin.access).await.body;
+    assert_eq!((stored["clientPhone"].as_str(), stored["notes"].as_str()), (Some("0671234567"), Some("пізніше")));
+    set_role(&app, &admin, "manager", &only("appointments.view_clients_data")).await;
+    assert_eq!(app.get(&format!("/api/v1/appointments/{id}"), &manager.access).await.body["clientPhone"], "0671234567");
+}
+
+#[tokio::test]
+async fn staff_pay_needs_a_salary_or_staff_permission() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Pay").await;
+    let manager = app.staff(&admin, "manager").await;
+    let member = created_id(
+        &app,
+        &admin,
+        "/api/v1/staff",
+        json!({"firstName": "Ірина", "position": "master", "salary": 15000, "commission": 10}),
+    )
+    .await;
+    let path = format!("/api/v1/staff/{member}");
+    let pay = |body: &Value| (body["salary"].as_f64(), body["commission"].as_f64());
+
+    // A receptionist (calendar columns only) sees no pay.
+    let receptionist = app.staff(&admin, "receptionist").await;
+    let listed = app.get("/api/v1/staff", &receptionist.access).await;
+    let row = listed.body.as_array().unwrap().iter().find(|s| s["id"] == member).unwrap().clone();
+    assert_eq!(pay(&row), (Some(0.0), Some(0.0)));
+    assert_eq!(pay(&app.get(&path, &receptionist.access).await.body), (Some(0.0), Some(0.0)));
+
+    for id in ["finances.salary_calculation", "settings.staff.access"] {
+        set_role(&app, &admin, "manager", &only(id)).await;
+        assert_eq!(pay(&app.get(&path, &manager.access).await.body), (Some(15000.0), Some(10.0)), "{id}");
+    }
+    // Staff management alone changes the member, not the pay.
+    let res = app.put(&path, &manager.access, json!({"salary": 1})).await;
+    res.assert_error(403, "forbidden");
+    assert_eq!(app.put(&path, &manager.access, json!({"firstName": "Іра"})).await.status, StatusCode::OK);
+    set_role(&app, &admin, "manager", &only("settings.staff.access+finances.salary_schemes")).await;
+    let res = app.put(&path, &manager.access, json!({"salary": 16000})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!(res.body["salary"], 16000.0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Findings of the permission review, each reproduced on the code before its fix.
+
+/// A signed-in user of `role` whose staff profile is a new member (linked behind the API, as
+/// an invitation through `/staff` would).
+async fn member_with_account(app: &TestApp, admin: &Session, role: &str, first_name: &str) -> (Session, i64) {
+    let who = app.staff(admin, role).await;
+    let staff_id = created_id(
+        app,
+        admin,
+        "/api/v1/staff",
+        json!({"firstName": first_name, "lastName": "Майстер", "phone": "+380501112233", "position": "master"}),
+    )
+    .await;
+    let mut su = app.su().await;
+    sqlx::query("update staff set user_id = $1 where id = $2")
+        .bind(who.user_id)
+        .bind(staff_id)
+        .execute(&mut su)
+        .await
+        .unwrap();
+    app.touch(admin.salon_id()).await;
+    (who, staff_id)
+}
+
+async fn booking(app: &TestApp, admin: &Session, client: i64, staff: i64, start: &str) -> i64 {
+    let end = format!("{}:45", &start[..2]);
+    created_id(
+        app,
+        admin,
+        "/api/v1/appointments",
+        json!({"clientName": "Клієнт", "clientPhone": "", "clientId": client, "service": "Стрижка",
+               "date": "2031-06-02", "startTime": start, "endTime": end, "price": 100, "staffId": staff,
+               "notes": "примітка"}),
+    )
+    .await
+}
+
+async fn new_client(app: &TestApp, admin: &Session, first: &str, phone: &str) -> i64 {
+    created_id(app, admin, "/api/v1/clients", json!({"firstName": first, "lastName": "", "phone": phone})).await
+}
+
+#[tokio::test]
+async fn a_default_master_changes_only_the_comment_of_own_appointments() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Master").await;
+    let (master, own_staff) = member_with_account(&app, &admin, "master", "Ірина").await;
+    let other_staff = created_id(&app, &admin, "/api/v1/staff", json!({"firstName": "Олена", "position": "master"})).await;
+    let mine = new_client(&app, &admin, "Марія", "0671234567").await;
+    let theirs = new_client(&app, &admin, "Оксана", "0501234567").await;
+    let own = booking(&app, &admin, mine, own_staff, "10:00").await;
+    let other = booking(&app, &admin, theirs, other_staff, "12:00").await;
+    let own_path = format!("/api/v1/appointments/{own}");
+
+    for change in [
+        json!({"price": 1}),
+        json!({"staffId": other_staff}),
+        json!({"startTime": "11:00", "endTime": "11:45"}),
+        json!({"endTime": "10:30"}),
+        json!({"service": "Фарбування"}),
+        json!({"clientId": theirs}),
+        json!({"clientName": "Хтось", "clientPhone": "0931234567"}),
+        json!({"status": "completed"}),
+        json!({"status": "cancelled"}),
+    ] {
+        app.put(&own_path, &master.access, change.clone()).await.assert_error(403, "forbidden");
+    }
+    app.request(Method::PATCH, &format!("{own_path}/status"), Some(&master.access), Some(json!({"status": "completed"})))
+        .await
+        .assert_error(403, "forbidden");
+    // Another master's appointment: not even its status.
+    app.request(
+        Method::PATCH,
+        &format!("/api/v1/appointments/{other}/status"),
+        Some(&master.access),
+        Some(json!({"status": "confirmed"})),
+    )
+    .await
+    .assert_error(403, "forbidden");
+    app.put(&format!("/api/v1/appointments/{other}"), &master.access, json!({"notes": "x"}))
+        .await
+        .assert_error(403, "forbidden");
+
+    // What the default row grants: the comment and the plain statuses of its own visits, with
+    // the whole form sent back unchanged around them.
+    let form = app.get(&own_path, &master.access).await.body;
+    let mut body = form.clone();
+    body["notes"] = json!("принесе фото");
+    body["status"] = json!("confirmed");
+    let res = app.put(&own_path, &master.access, body).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let stored = app.get(&own_path, &admin.access).await.body;
+    assert_eq!(stored["price"], form["price"]);
+    assert_eq!(stored["staffId"], own_staff);
+    assert_eq!(stored["clientId"], mine);
+    assert_eq!(stored["notes"], "принесе фото");
+    assert_eq!(app.get(&format!("/api/v1/appointments/{other}"), &admin.access).await.body["status"], "scheduled");
+}
+
+#[tokio::test]
+async fn own_clients_stay_own_on_every_route() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Own").await;
+    let (master, own_staff) = member_with_account(&app, &admin, "master", "Ірина").await;
+    let other_staff = created_id(&app, &admin, "/api/v1/staff", json!({"firstName": "Олена", "position": "master"})).await;
+    let mine = new_client(&app, &admin, "Марія", "0671234567").await;
+    let theirs = new_client(&app, &admin, "Оксана", "0501234567").await;
+    let own = booking(&app, &admin, mine, own_staff, "10:00").await;
+    let other = booking(&app, &admin, theirs, other_staff, "12:00").await;
+
+    // The calendar keeps the other slot busy but hides its client.
+    let day = app.get("/api/v1/appointments?date=2031-06-02", &master.access).await;
+    assert_eq!(day.status, StatusCode::OK, "{}", day.text);
+    let slot = day.body.as_array().unwrap().iter().find(|a| a["id"] == other).unwrap().clone();
+    assert!(slot["clientId"].is_null(), "{slot}");
+    assert_ne!(slot["clientName"], "Клієнт");
+    assert_eq!((slot["clientPhone"].as_str(), slot["notes"].as_str()), (Some(""), Some("")));
+    let mine_slot = day.body.as_array().unwrap().iter().find(|a| a["id"] == own).unwrap().clone();
+    assert_eq!(mine_slot["clientId"], mine);
+    let one = app.get(&format!("/api/v1/appointments/{other}"), &master.access).await.body;
+    assert!(one["clientId"].is_null(), "{one}");
+
+    // The records list holds only the master's own records.
+    let records = app.get("/api/v1/overview/records?perPage=100", &master.access).await;
+    assert_eq!(records.status, StatusCode::OK, "{}", records.text);
+    let ids: Vec<i64> = records.body["data"].as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, [own]);
+    assert_eq!(records.body["meta"]["total"], 1);
+
+    // Given the rights to edit, delete and pick clients, still only within its own clients.
+    let mut list: Vec<String> = permissions::encode(&permissions::defaults_for(Role::Master));
+    list.extend(["clients.card.edit", "clients.delete", "appointments.view_clients_dropdown"].map(str::to_owned));
+    set_role(&app, &admin, "master", &list).await;
+    app.put(&format!("/api/v1/clients/{theirs}"), &master.access, json!({"notes": "x"}))
+        .await
+        .assert_error(404, "not_found");
+    app.request(Method::DELETE, &format!("/api/v1/clients/{theirs}"), Some(&master.access), None)
+        .await
+        .assert_error(404, "not_found");
+    let res = app.put(&format!("/api/v1/appointments/{own}"), &master.access, json!({"clientId": theirs})).await;
+    res.assert_error(422, "validation_error");
+    assert!(res.body["details"]["clientId"].is_array(), "{}", res.text);
+    let res = app
+        .put(&format!("/api/v1/appointments/{own}"), &master.access, json!({"clientPhone": "+380501234567"}))
+        .await;
+    res.assert_error(422, "validation_error");
+    app.get(&format!("/api/v1/clients/{theirs}"), &master.access).await.assert_error(404, "not_found");
+    let stored = app.get(&format!("/api/v1/clients/{theirs}"), &admin.access).await.body;
+    assert_eq!(stored["notes"], "");
+    assert_eq!(app.put(&format!("/api/v1/clients/{mine}"), &master.access, json!({"notes": "ok"})).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn finance_writes_need_write_ids_and_the_till_keeps_working() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Money").await;
+    let receptionist = app.staff(&admin, "receptionist").await;
+    let manager = app.staff(&admin, "manager").await;
+    const OPS: &str = "/api/v1/finances/operations";
+
+    // The receptionist takes payments and refunds...
+    let payment = created_id(&app, &receptionist, OPS, json!({"type": "payment", "amount": 100})).await;
+    created_id(&app, &receptionist, OPS, json!({"type": "refund", "amount": 10})).await;
+    // ...but moves no other money, corrects nothing and issues no documents.
+    for kind in ["expense", "income", "withdrawal", "deposit"] {
+        app.post(OPS, Some(&receptionist.access), json!({"type": kind, "amount": 5}))
+            .await
+            .assert_error(403, "forbidden");
+    }
+    app.put(&format!("{OPS}/{payment}"), &receptionist.access, json!({"description": "x"}))
+        .await
+        .assert_error(403, "forbidden");
+    app.post(&format!("{OPS}/{payment}/reverse"), Some(&receptionist.access), json!({}))
+        .await
+        .assert_error(403, "forbidden");
+    app.post("/api/v1/finances/documents", Some(&receptionist.access), json!({"type": "invoice", "amount": 5}))
+        .await
+        .assert_error(403, "forbidden");
+    let mut su = app.su().await;
+    let ops: i64 = sqlx::query_scalar("select count(*) from finance_operations").fetch_one(&mut su).await.unwrap();
+    assert_eq!(ops, 2);
+
+    // The manager's accounts-and-registers id does all of it.
+    created_id(&app, &manager, OPS, json!({"type": "expense", "amount": 5})).await;
+    let res = app.put(&format!("{OPS}/{payment}"), &manager.access, json!({"description": "виправлено"})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    created_id(&app, &manager, &format!("{OPS}/{payment}/reverse"), json!({})).await;
+    created_id(&app, &manager, "/api/v1/finances/documents", json!({"type": "invoice", "amount": 5})).await;
+    // Taking a payment needs the payment id even with every finance id.
+    let without_payments: Vec<String> = everything_but("appointments.process_payment");
+    set_role(&app, &admin, "manager", &without_payments).await;
+    app.post(OPS, Some(&manager.access), json!({"type": "payment", "amount": 1})).await.assert_error(403, "forbidden");
+    app.post("/api/v1/finances/receipts", Some(&manager.access), json!({"amount": 1}))
+        .await
+        .assert_error(403, "forbidden");
+}
+
+#[tokio::test]
+async fn only_administrators_create_change_or_deactivate_administrators() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Admins").await;
+    let (second_admin, admin_staff) = member_with_account(&app, &admin, "admin", "Ганна").await;
+    let manager = app.staff(&admin, "manager").await;
+    set_role(&app, &admin, "manager", &only("settings.staff.access+settings.staff.manage_access")).await;
+
+    // Staff deletion or deactivation of an administrator's profile.
+    let path = format!("/api/v1/staff/{admin_staff}");
+    app.request(Method::DELETE, &path, Some(&manager.access), None).await.assert_error(403, "forbidden");
+    app.put(&path, &manager.access, json!({"isActive": false})).await.assert_error(403, "forbidden");
+    // Inviting an administrator, through either route.
+    let email = format!("boss-{}@example.com", common::rand_suffix());
+    app.post("/api/v1/users", Some(&manager.access), json!({"email": email, "role": "admin"}))
+        .await
+        .assert_error(403, "forbidden");
+    app.post(
+        "/api/v1/staff",
+        Some(&manager.access),
+        json!({"firstName": "Бос", "position": "administrator", "email": email}),
+    )
+    .await
+    .assert_error(403, "forbidden");
+    // Promoting anyone, itself included, or changing an administrator's account.
+    app.put(&format!("/api/v1/users/{}", manager.user_id), &manager.access, json!({"role": "admin"}))
+        .await
+        .assert_error(403, "forbidden");
+    for change in [json!({"is_active": false}), json!({"role": "master"}), json!({"first_name": "X"})] {
+        app.put(&format!("/api/v1/users/{}", second_admin.user_id), &manager.access, change)
+            .await
+            .assert_error(403, "forbidden");
+    }
+    // Nothing changed: the second administrator still works.
+    assert_eq!(app.get("/api/v1/settings/roles", &second_admin.access).await.status, StatusCode::OK);
+    let me = app.get("/api/v1/auth/me", &manager.access).await;
+    assert_eq!(me.body["role"], "manager", "{}", me.text);
+    // Other members stay the manager's to manage; administrators do the rest.
+    let master = app.staff(&admin, "master").await;
+    let res = app.put(&format!("/api/v1/users/{}", master.user_id), &manager.access, json!({"role": "receptionist"})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let res = app.put(&format!("/api/v1/users/{}", manager.user_id), &admin.access, json!({"role": "admin"})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!(app.request(Method::DELETE, &path, Some(&admin.access), None).await.status, StatusCode::NO_CONTENT);
 }

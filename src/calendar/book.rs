@@ -114,13 +114,17 @@ pub async fn resolve(
     };
 
     let client_id = match draft.client_id {
-        Some(id) => match clients::get_ref(tx, id).await? {
-            Some(c) => Some(c.id),
-            None => {
+        // A client outside the user's `clients.show` scope is as unknown as a missing one.
+        Some(id) => {
+            let found = match clients::get_ref(tx, id).await? {
+                Some(c) => clients::in_scope(tx, user, c.id).await?.then_some(c.id),
+                None => None,
+            };
+            if found.is_none() {
                 problems.insert("clientId".into(), vec!["Клієнта не знайдено".into()]);
-                None
             }
-        },
+            found
+        }
         None => None,
     };
     if !problems.is_empty() {
@@ -141,10 +145,23 @@ pub async fn resolve(
         }
     }
 
-    // Link (or create) the client by phone; a partial or invalid phone links nobody.
+    // Link (or create) the client by phone; a partial or invalid phone links nobody. A user
+    // limited to their own clients cannot link someone else's client by typing its phone.
     let client_id = match (client_id, clients::normalise_phone(&draft.client_phone)) {
         (Some(id), _) => Some(id),
-        (None, Some(phone)) => Some(clients::find_or_create_by_phone(tx, &client_name, &phone).await?.id),
+        (None, Some(phone)) => {
+            if clients::own_scope(user).is_some()
+                && let Some(holder) = clients::phone_holder(tx, &phone).await?
+                && !clients::in_scope(tx, user, holder).await?
+            {
+                return Err(AppError::field("clientPhone", "Клієнт з цим телефоном не належить до ваших клієнтів"));
+            }
+            // A phone nobody holds adds a client: `appointments.create_clients`.
+            if !user.may("appointments.create_clients") && clients::phone_holder(tx, &phone).await?.is_none() {
+                return Err(AppError::Forbidden);
+            }
+            Some(clients::find_or_create_by_phone(tx, &client_name, &phone).await?.id)
+        }
         (None, None) => None,
     };
     let price = draft.price.unwrap_or_else(|| Money(services.iter().map(|s| s.price.minor()).sum()));

@@ -6,6 +6,7 @@ mod book;
 pub mod facts;
 mod model;
 mod routes;
+mod scope;
 pub mod slots;
 mod store;
 

@@ -7,6 +7,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::{
     book::{self, Draft},
     model::*,
+    scope::{self, Visibility},
     store,
 };
 use crate::{
@@ -50,10 +51,11 @@ async fn list_appointments(
     {
         return Err(AppError::field("dateTo", "Кінець періоду раніше за початок"));
     }
-    let key = format!("appointments {q:?}");
+    let key = format!("appointments {q:?} {}", Visibility::cache_key(&user));
     cache::json(&state, user.salon, version, gzip, key, async {
         let mut tx = db.begin().await?;
-        let list = store::list(&mut tx, &q).await?;
+        let seen = Visibility::of(&mut tx, &user).await?;
+        let list: Vec<Appointment> = store::list(&mut tx, &q).await?.into_iter().map(|a| seen.apply(a)).collect();
         tx.commit().await?;
         Ok(list)
     })
@@ -63,13 +65,14 @@ async fn list_appointments(
 #[utoipa::path(get, path = "/appointments/{id}", tag = "appointments", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = Appointment), (status = 404)))]
 async fn get_appointment(
-    _: Can<AppointmentsView>,
+    Can(user, ..): Can<AppointmentsView>,
     mut tx: TenantTx,
     AppPath(id): AppPath<i64>,
 ) -> Result<axum::Json<Appointment>, AppError> {
     let found = store::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    let seen = Visibility::of(&mut tx, &user).await?;
     tx.commit().await?;
-    Ok(axum::Json(found))
+    Ok(axum::Json(seen.apply(found)))
 }
 
 /// Books a visit. The client is found by phone or created; the service is matched by name in
@@ -113,16 +116,28 @@ async fn create_appointment(
     })
     .await?;
     let note = notify_staff(&mut tx, &user, resolved.staff_user, "Новий запис", &saved).await?;
+    let seen = Visibility::of(&mut tx, &user).await?;
     tx.commit().await?;
     broadcast(&state, user.salon, "appointment:created", &saved, note).await;
-    Ok((StatusCode::CREATED, axum::Json(saved)))
+    Ok((StatusCode::CREATED, axum::Json(seen.apply(saved))))
 }
 
 /// A partial update (the edit modal, status buttons, visit completion). A completed visit is
 /// not moved; status changes follow the allowed transitions; a restored visit needs its slot.
+///
+/// Besides `appointments.edit`, each field that really changes needs its own id (403
+/// otherwise): `price` → `appointments.edit.price`; `staffId`, `date`, `startTime` →
+/// `appointments.edit.staff_time`; a new length → `appointments.edit.duration`; `notes` →
+/// `appointments.edit.comment`; `service`/`serviceId` → `appointments.edit.services`; the
+/// client → `appointments.view_clients_dropdown`; status `completed` →
+/// `appointments.process_payment`; `cancelled` → `appointments.delete`. Any change of an
+/// `arrived` visit needs `appointments.edit.status_arrived`, of a `completed` (paid) one
+/// `appointments.edit.paid_confirmed`. With `clients.show` = `own`, only the user's own
+/// appointments change, and only to one of their clients.
 #[utoipa::path(put, path = "/appointments/{id}", tag = "appointments", security(("bearer" = [])),
     params(("id" = i64, Path)), request_body = AppointmentChanges,
-    responses((status = 200, body = Appointment), (status = 404), (status = 409), (status = 422)))]
+    responses((status = 200, body = Appointment), (status = 403, description = "a change the user's permissions do not cover"),
+              (status = 404), (status = 409), (status = 422)))]
 async fn update_appointment(
     State(state): State<AppState>,
     Can(user, ..): Can<AppointmentsEdit>,
@@ -134,10 +149,10 @@ async fn update_appointment(
     apply_changes(&state, &user, tx, ip.as_deref(), id, changes).await.map(axum::Json)
 }
 
-/// Changes only the status (same rules as `PUT`).
+/// Changes only the status (same rules and permissions as `PUT`).
 #[utoipa::path(patch, path = "/appointments/{id}/status", tag = "appointments", security(("bearer" = [])),
     params(("id" = i64, Path)), request_body = StatusChange,
-    responses((status = 200, body = Appointment), (status = 404), (status = 409)))]
+    responses((status = 200, body = Appointment), (status = 403), (status = 404), (status = 409)))]
 async fn change_status(
     State(state): State<AppState>,
     Can(user, ..): Can<AppointmentsEdit>,
@@ -156,9 +171,14 @@ async fn apply_changes(
     mut tx: TenantTx,
     ip: Option<&str>,
     id: i64,
-    c: AppointmentChanges,
+    mut c: AppointmentChanges,
 ) -> Result<Appointment, AppError> {
     let before = store::lock(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    // A user who is shown no phones sends the hidden `""` back with the form: it changes nothing.
+    if !user.may("appointments.view_clients_data") && c.client_phone.as_deref().is_some_and(|p| p.trim().is_empty()) {
+        c.client_phone = None;
+    }
+    scope::check_changes(&mut tx, user, &before, &c).await?;
     let mut draft = book::draft_of(&before);
     let next_status = c.status.unwrap_or(before.status);
     if !before.status.may_become(next_status) {
@@ -212,9 +232,10 @@ async fn apply_changes(
         "Запис змінено"
     };
     let note = notify_staff(&mut tx, user, resolved.staff_user, title, &saved).await?;
+    let seen = Visibility::of(&mut tx, user).await?;
     tx.commit().await?;
     broadcast(state, user.salon, "appointment:updated", &saved, note).await;
-    Ok(saved)
+    Ok(seen.apply(saved))
 }
 
 /// Removes a visit from the calendar (kept for history) and frees its slot.
@@ -228,6 +249,7 @@ async fn delete_appointment(
     AppPath(id): AppPath<i64>,
 ) -> Result<StatusCode, AppError> {
     let before = store::lock(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    scope::ensure_own(&mut tx, &user, &before).await?;
     store::soft_delete(&mut tx, id).await?;
     audit::record(&mut tx, audit::Change {
         user_id: Some(user.id), entity: "record", entity_id: Some(id), action: "deleted",

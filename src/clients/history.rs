@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{ClientsView, store};
+use super::{ClientsHistory, store};
 use crate::{
     auth::Can,
     calendar::Status,
@@ -152,7 +152,7 @@ pub async fn recent_completed(tx: &mut TenantTx, client: i64, limit: i64) -> Res
                headers(("X-Total-Count" = i64, description = "appointments in the whole history"))),
               (status = 403), (status = 404)))]
 pub async fn client_history(
-    Can(user, ..): Can<ClientsView>,
+    Can(user, ..): Can<ClientsHistory>,
     mut tx: TenantTx,
     AppPath(id): AppPath<i64>,
     AppQuery(q): AppQuery<HistoryQuery>,

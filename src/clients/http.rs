@@ -13,6 +13,7 @@ use super::{
     ClientsDelete, ClientsEdit, ClientsView, history,
     input::{ClientChanges, NewClient},
     model::{CardQuery, Client, ClientDetail, ClientFilter},
+    redact::Shown,
     store,
 };
 use crate::{
@@ -63,6 +64,8 @@ pub async fn list_clients(
         None => 0,
     };
     tx.commit().await?;
+    let shown = Shown::list(&user);
+    let clients: Vec<Client> = clients.into_iter().map(|c| shown.apply(c)).collect();
     let mut res = Json(clients).into_response();
     res.headers_mut().insert(HeaderName::from_static("x-total-count"), HeaderValue::from(total));
     Ok(res)
@@ -85,9 +88,13 @@ pub async fn get_client(
     let client = store::find(&mut tx, id, with_deleted, false).await?.ok_or(AppError::NotFound)?;
     super::ensure_visible(&mut tx, &user, id).await?;
     let statistics = store::statistics(&mut tx, id).await?;
-    let visits = history::recent_completed(&mut tx, id, CARD_VISITS).await?;
+    let visits = if user.may("clients.history.view") {
+        history::recent_completed(&mut tx, id, CARD_VISITS).await?
+    } else {
+        Vec::new()
+    };
     tx.commit().await?;
-    Ok(Json(ClientDetail { client, statistics, visits }))
+    Ok(Json(ClientDetail { client: Shown::card(&user).apply(client), statistics, visits }))
 }
 
 /// Adds a client (segment `new`, no visits). The phone is stored as E.164 and is unique among
@@ -112,7 +119,7 @@ pub async fn create_client(
     .await?;
     tx.commit().await?;
     announce(&state, user.salon, "client:created", &client).await;
-    Ok((StatusCode::CREATED, Json(client)))
+    Ok((StatusCode::CREATED, Json(Shown::card(&user).apply(client))))
 }
 
 /// Changes the keys present in the body; the answer is the whole client.
@@ -129,8 +136,10 @@ pub async fn update_client(
     AppPath(id): AppPath<i64>,
     AppJson(changes): AppJson<ClientChanges>,
 ) -> Result<Json<Client>, AppError> {
-    let values = changes.validate(store::salon_today(&mut tx).await?)?;
+    let shown = Shown::card(&user);
+    let values = shown.keep_visible(changes).validate(store::salon_today(&mut tx).await?)?;
     let before = store::find(&mut tx, id, false, true).await?.ok_or(AppError::NotFound)?;
+    super::ensure_visible(&mut tx, &user, id).await?;
     let after = store::update(&mut tx, id, &values).await?.ok_or(AppError::NotFound)?;
     audit::record(&mut tx, audit::Change {
         user_id: Some(user.id), entity: "client", entity_id: Some(id), action: "updated",
@@ -139,7 +148,7 @@ pub async fn update_client(
     .await?;
     tx.commit().await?;
     announce(&state, user.salon, "client:updated", &after).await;
-    Ok(Json(after))
+    Ok(Json(shown.apply(after)))
 }
 
 /// Deletes a client softly: gone from lists, search and export; appointments and history
@@ -157,6 +166,7 @@ pub async fn delete_client(
     AppPath(id): AppPath<i64>,
 ) -> Result<StatusCode, AppError> {
     let before = store::find(&mut tx, id, false, true).await?.ok_or(AppError::NotFound)?;
+    super::ensure_visible(&mut tx, &user, id).await?;
     if store::has_upcoming_appointments(&mut tx, id).await? {
         return Err(AppError::conflict(
             "client_has_appointments",

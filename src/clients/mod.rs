@@ -14,6 +14,7 @@ mod input;
 mod import;
 pub mod model;
 mod phone;
+mod redact;
 mod store;
 
 pub use import::sweep as sweep_imports;
@@ -29,6 +30,7 @@ permission!(ClientsView = "clients");
 permission!(ClientsEdit = "clients.card.edit");
 permission!(ClientsDelete = "clients.delete");
 permission!(ClientsExport = "clients.export");
+permission!(ClientsHistory = "clients.history.view");
 
 /// The user whose clients alone this user may see, when the matrix says `clients.show` =
 /// `own`: the clients they have served (an appointment with their staff profile). `None`:
@@ -39,9 +41,14 @@ pub(crate) fn own_scope(user: &crate::auth::CurrentUser) -> Option<i64> {
 
 /// 404 for a client outside the user's `own` scope, as for one that does not exist.
 pub(crate) async fn ensure_visible(tx: &mut TenantTx, user: &crate::auth::CurrentUser, id: i64) -> Result<(), AppError> {
+    if in_scope(tx, user, id).await? { Ok(()) } else { Err(AppError::NotFound) }
+}
+
+/// Whether the client is within the user's `clients.show` scope (every client unless `own`).
+pub(crate) async fn in_scope(tx: &mut TenantTx, user: &crate::auth::CurrentUser, id: i64) -> Result<bool, AppError> {
     match own_scope(user) {
-        Some(user_id) if !store::served_by(tx, id, user_id).await? => Err(AppError::NotFound),
-        _ => Ok(()),
+        Some(user_id) => store::served_by(tx, id, user_id).await,
+        None => Ok(true),
     }
 }
 
@@ -53,6 +60,11 @@ pub(crate) fn with_deleted(user: &crate::auth::CurrentUser, deleted: Option<bool
         Some(true) => Ok(true),
         _ => Ok(false),
     }
+}
+
+/// The live client holding this (normalised) phone, if any.
+pub(crate) async fn phone_holder(tx: &mut TenantTx, phone: &str) -> Result<Option<i64>, AppError> {
+    store::phone_owner(tx, phone, None).await
 }
 
 pub fn router() -> OpenApiRouter<AppState> {

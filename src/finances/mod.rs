@@ -10,8 +10,12 @@
 //!
 //! | routes | permission |
 //! |---|---|
-//! | `GET /finances/payment-methods`, `GET /finances/cash-registers` (pickers of the forms), `/finances/documents` (read, create, status) | `finances` (the module switch) |
-//! | `/finances/operations` (read, create, edit, reverse), `GET /finances/dashboard` | `finances.movements.view` |
+//! | `GET /finances/payment-methods`, `GET /finances/cash-registers` (pickers of the forms), `GET /finances/documents` | `finances` (the module switch) |
+//! | `GET /finances/operations`, `GET /finances/dashboard` | `finances.movements.view` |
+//! | `POST /finances/operations` of type `payment` or `refund` (money from or back to a client at the till) | `finances.movements.view` and `appointments.process_payment` |
+//! | `POST /finances/operations` of any other type (income, expense, deposit, withdrawal, transfer) | `finances.movements.view` and `finances.accounts_cashboxes.access` |
+//! | `PUT /finances/operations/{id}`, `POST /finances/operations/{id}/reverse` (corrections of the books) | `finances.accounts_cashboxes.access` |
+//! | `POST /finances/documents`, `PATCH /finances/documents/{id}/status` | `finances.accounts_cashboxes.access` |
 //! | `/finances/receipts` (read, create, PDF) | `finances.receipt.print` |
 //! | `POST/PUT/DELETE /finances/payment-methods` | `finances.payment_settings` |
 //! | `POST/PUT/DELETE /finances/cash-registers` | `finances.accounts_cashboxes.access` |
@@ -49,6 +53,8 @@ crate::permission!(MovementsView = "finances.movements.view");
 crate::permission!(ReceiptPrint = "finances.receipt.print");
 crate::permission!(PaymentSettings = "finances.payment_settings");
 crate::permission!(AccountsCashboxes = "finances.accounts_cashboxes.access");
+/// The payment-taking id of the appointment window: client payments and refunds.
+pub const TAKE_PAYMENT: &str = "appointments.process_payment";
 crate::permission!(ReportsPeriod = "finances.reports.period");
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -71,7 +71,12 @@ macro_rules! filters {
             and ($9::text is null or lower(r.service_category) = lower($9))
             and ($10::text[] is null or r.status = any($10))
             and ($11::text is null or r.payment_status = $11)
-            and ($12::text is null or r.source = $12)"
+            and ($12::text is null or r.source = $12)
+            and ($13::bigint is null
+                 or exists (select 1 from staff st where st.id = r.staff_id and st.user_id = $13)
+                 or exists (select 1 from appointments a
+                            join staff st on st.salon_id = a.salon_id and st.id = a.staff_id
+                            where a.client_id = r.client_id and a.deleted_at is null and st.user_id = $13))"
     };
 }
 
@@ -90,6 +95,16 @@ pub struct Filter {
     statuses: Option<Vec<String>>,
     payment_status: Option<PaymentStatus>,
     source: Option<Source>,
+    /// `clients.show` = `own`: only records of this user's staff profile or of clients it served.
+    own_user: Option<i64>,
+}
+
+impl Filter {
+    /// Limits the records to those a user with `clients.show` = `own` may see.
+    pub fn own(mut self, own_user: Option<i64>) -> Self {
+        self.own_user = own_user;
+        self
+    }
 }
 
 impl From<&RecordsQuery> for Filter {
@@ -120,6 +135,7 @@ impl From<&RecordsQuery> for Filter {
                 .map(|s| s.stored().iter().map(|s| (*s).to_owned()).collect()),
             payment_status: q.payment_status,
             source: q.source,
+            own_user: None,
         }
     }
 }
@@ -152,6 +168,7 @@ fn bind_filter<'q, O>(
         .bind(f.statuses.as_deref())
         .bind(f.payment_status)
         .bind(f.source)
+        .bind(f.own_user)
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -192,7 +209,7 @@ pub async fn list(tx: &mut TenantTx, f: &Filter, w: Window) -> Result<Vec<Record
         records!(),
         ") r",
         filters!(),
-        " order by r.starts_at desc, r.id desc limit $13 offset $14"
+        " order by r.starts_at desc, r.id desc limit $14 offset $15"
     ));
     Ok(bind_filter(query, f)
         .bind(w.limit)

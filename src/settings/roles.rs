@@ -98,12 +98,13 @@ fn answer(role: Role, row: &Map<String, Value>, users_count: i64) -> RolePermiss
     }
 }
 
-/// Every role with the permissions it has in this salon, `admin` first.
+/// Every role with the permissions it has in this salon, `admin` first. The array form: a
+/// checkbox id present = granted, absent = not; a select id as `id:value` (`clients.show:own`);
+/// module ids as in the roles page (`clients`). Only ids granted together with every parent are
+/// listed. `admin` always has everything and is not editable. The OpenAPI description of this
+/// route is `policies/permissions_enforcement.md`: what every id governs on the server.
 #[utoipa::path(get, path = "/settings/roles", tag = "settings", security(("bearer" = [])),
-    description = "Every role (`admin`, `manager`, `master`, `receptionist`) with its granted permission \
-        ids. The array form: a checkbox id present = granted, absent = not; a select id as `id:value` \
-        (`clients.show:own`); module ids as in the roles page (`clients`). Only ids granted together \
-        with every parent are listed. `admin` always has everything and is not editable.",
+    description = include_str!("../../policies/permissions_enforcement.md"),
     responses((status = 200, body = [RolePermissions]), (status = 401), (status = 403)))]
 async fn list_roles(_: Can<ManageAccess>, mut tx: TenantTx) -> Result<Json<Vec<RolePermissions>>, AppError> {
     let rows: Vec<(Role, sqlx::types::Json<Map<String, Value>>)> =

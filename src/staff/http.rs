@@ -1,5 +1,10 @@
 //! Handlers of `/staff` and `/staff/{id}`. Reads are open to every signed-in user (the
 //! calendar makes one column per member); writes need `settings.staff.access`.
+//!
+//! Pay terms (`salary`, `commission`) are shown only to users with a salary permission
+//! (`finances.salary_schemes`, `finances.salary_calculation`, `finances.salary_accrual`) or
+//! staff management (`settings.staff.access`); to others both are `0` (the contract wants
+//! non-null numbers). Writing them needs `finances.salary_schemes` (403 otherwise).
 
 use axum::{Json, extract::State, http::StatusCode};
 use serde::Serialize;
@@ -20,6 +25,29 @@ use crate::{
 
 permission!(StaffWrite = "settings.staff.access");
 
+/// The ids that show a member's pay terms.
+const PAY_VIEW: [&str; 4] =
+    ["finances.salary_schemes", "finances.salary_calculation", "finances.salary_accrual", "settings.staff.access"];
+/// The id that sets them.
+const PAY_WRITE: &str = "finances.salary_schemes";
+
+/// The member as `user` may see them: pay terms zeroed without a pay permission.
+fn shown(user: &CurrentUser, mut staff: Staff) -> Staff {
+    if !PAY_VIEW.iter().any(|id| user.may(id)) {
+        staff.salary = crate::money::Money(0);
+        staff.commission = 0.0;
+    }
+    staff
+}
+
+/// 403 when the change sets pay terms the user may not set.
+fn check_pay(user: &CurrentUser, values: &StaffValues) -> Result<(), AppError> {
+    if (values.salary.is_some() || values.commission.is_some()) && !user.may(PAY_WRITE) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(())
+}
+
 pub(super) fn json<T: Serialize>(value: &T) -> Result<serde_json::Value, AppError> {
     Ok(serde_json::to_value(value).map_err(anyhow::Error::from)?)
 }
@@ -28,23 +56,23 @@ pub(super) fn json<T: Serialize>(value: &T) -> Result<serde_json::Value, AppErro
 #[utoipa::path(get, path = "/staff", tag = "staff", security(("bearer" = [])), params(StaffFilter),
     responses((status = 200, body = [Staff])))]
 pub async fn list_staff(
-    _: CurrentUser,
+    user: CurrentUser,
     mut tx: TenantTx,
     AppQuery(filter): AppQuery<StaffFilter>,
 ) -> Result<Json<Vec<Staff>>, AppError> {
     let staff = store::list(&mut tx, &filter).await?;
     tx.commit().await?;
-    Ok(Json(staff))
+    Ok(Json(staff.into_iter().map(|s| shown(&user, s)).collect()))
 }
 
 /// One member with appointment statistics.
 #[utoipa::path(get, path = "/staff/{id}", tag = "staff", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = StaffDetail), (status = 404)))]
-pub async fn get_staff(_: CurrentUser, mut tx: TenantTx, AppPath(id): AppPath<i64>) -> Result<Json<StaffDetail>, AppError> {
+pub async fn get_staff(user: CurrentUser, mut tx: TenantTx, AppPath(id): AppPath<i64>) -> Result<Json<StaffDetail>, AppError> {
     let staff = store::find(&mut tx, id, false).await?.ok_or(AppError::NotFound)?;
     let statistics = store::statistics(&mut tx, id).await?;
     tx.commit().await?;
-    Ok(Json(StaffDetail { staff, statistics }))
+    Ok(Json(StaffDetail { staff: shown(&user, staff), statistics }))
 }
 
 /// Adds a member (active). With an e-mail, also creates their password-less account (role from
@@ -60,6 +88,7 @@ pub async fn create_staff(
     AppJson(input): AppJson<NewStaff>,
 ) -> Result<(StatusCode, Json<Staff>), AppError> {
     let values = StaffChanges::from(input).validate()?;
+    check_pay(&user, &values)?;
     check_services(&mut tx, &values).await?;
     let position = values.position.clone().unwrap_or_else(|| "master".to_owned());
     let invited = invite(&mut tx, &state, &user, ip.as_deref(), &values, &position).await?;
@@ -76,7 +105,7 @@ pub async fn create_staff(
     .await?;
     tx.commit().await?;
     invitations::send(&state, mail).await;
-    Ok((StatusCode::CREATED, Json(staff)))
+    Ok((StatusCode::CREATED, Json(shown(&user, staff))))
 }
 
 /// Changes the keys present in the body (`serviceIds` replaces the list). An e-mail given to a
@@ -94,7 +123,9 @@ pub async fn update_staff(
     AppJson(changes): AppJson<StaffChanges>,
 ) -> Result<Json<Staff>, AppError> {
     let values = changes.validate()?;
+    check_pay(&user, &values)?;
     let before = store::find(&mut tx, id, true).await?.ok_or(AppError::NotFound)?;
+    ensure_may_touch(&mut tx, &user, before.user_id).await?;
     check_services(&mut tx, &values).await?;
     let new_user = match before.user_id {
         Some(_) => None,
@@ -126,7 +157,7 @@ pub async fn update_staff(
     .await?;
     tx.commit().await?;
     invitations::send(&state, mail).await;
-    Ok(Json(after))
+    Ok(Json(shown(&user, after)))
 }
 
 /// Soft-deletes a member (inactive, hidden; history stays) and deactivates their account.
@@ -144,6 +175,7 @@ pub async fn delete_staff(
 ) -> Result<StatusCode, AppError> {
     // The row lock orders this with bookings, which lock the member too (`active_member`).
     let before = store::find(&mut tx, id, true).await?.ok_or(AppError::NotFound)?;
+    ensure_may_touch(&mut tx, &user, before.user_id).await?;
     if calendar::facts::has_future_bookings(&mut tx, Holder::Member(id)).await? {
         return Err(AppError::conflict(
             "staff_has_appointments",
@@ -163,6 +195,17 @@ pub async fn delete_staff(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Only administrators change or deactivate a member whose account is an administrator's (403).
+async fn ensure_may_touch(tx: &mut TenantTx, by: &CurrentUser, account: Option<i64>) -> Result<(), AppError> {
+    let Some(account) = account else { return Ok(()) };
+    if by.role == Role::Admin {
+        return Ok(());
+    }
+    let role: Option<Role> =
+        sqlx::query_scalar("select role from users where id = $1").bind(account).fetch_optional(tx.conn()).await?;
+    if role == Some(Role::Admin) { Err(AppError::Forbidden) } else { Ok(()) }
+}
+
 /// Every id in `serviceIds` must be a live service of this salon (422, nothing written).
 async fn check_services(tx: &mut TenantTx, values: &StaffValues) -> Result<(), AppError> {
     let Some(ids) = &values.service_ids else { return Ok(()) };
@@ -176,8 +219,8 @@ async fn check_services(tx: &mut TenantTx, values: &StaffValues) -> Result<(), A
 
 /// Creates the password-less account of a member when `values.email` is non-empty: its id,
 /// and the invitation e-mail to send once the transaction has committed.
-/// An administrator account can only be created by someone who may manage access (the same
-/// right `POST /users` needs), so `settings.staff.access` alone cannot mint an admin.
+/// An administrator account can only be created by an administrator (as through `POST /users`),
+/// so neither `settings.staff.access` nor `settings.staff.manage_access` can mint an admin.
 async fn invite(
     tx: &mut TenantTx,
     state: &AppState,
@@ -188,7 +231,7 @@ async fn invite(
 ) -> Result<Option<(i64, crate::messaging::Email)>, AppError> {
     let Some(email) = values.email.as_deref().filter(|e| !e.is_empty()) else { return Ok(None) };
     let role = role_for(position);
-    if role == Role::Admin && !by.may("settings.staff.manage_access") {
+    if role == Role::Admin && by.role != Role::Admin {
         return Err(AppError::Forbidden);
     }
     let phone = values.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned);

@@ -66,10 +66,11 @@ pub struct NewUser {
 }
 
 /// Creates an account without a password and mails its owner an invitation link; opening it
-/// lets them set a password through `POST /auth/setup` (see there).
+/// lets them set a password through `POST /auth/setup` (see there). Only administrators create
+/// administrators (403).
 #[utoipa::path(post, path = "/users", tag = "users", security(("bearer" = [])), request_body = NewUser,
-    responses((status = 201, body = UserOut), (status = 409, description = "e-mail already used in this salon"),
-              (status = 422)))]
+    responses((status = 201, body = UserOut), (status = 403, description = "an administrator invited by a non-administrator"),
+              (status = 409, description = "e-mail already used in this salon"), (status = 422)))]
 async fn invite_user(
     State(state): State<AppState>,
     Can(admin, ..): Can<ManageAccess>,
@@ -77,6 +78,9 @@ async fn invite_user(
     ClientIp(ip): ClientIp,
     AppJson(input): AppJson<NewUser>,
 ) -> Result<(StatusCode, axum::Json<UserOut>), AppError> {
+    if input.role == Role::Admin && admin.role != Role::Admin {
+        return Err(AppError::Forbidden);
+    }
     let account = NewAccount {
         email: crate::auth::normalise_email("email", &input.email)?,
         password_hash: None,
@@ -150,10 +154,13 @@ pub struct UserChanges {
 }
 
 /// Changes names, phone, role or active flag. Deactivating signs the account out everywhere.
-/// The salon's last active administrator can be neither demoted nor deactivated (409).
+/// The salon's last active administrator can be neither demoted nor deactivated (409). Only
+/// administrators change an administrator's account or make anyone (themselves included) an
+/// administrator (403).
 #[utoipa::path(put, path = "/users/{id}", tag = "users", security(("bearer" = [])), request_body = UserChanges,
     params(("id" = i64, Path)),
-    responses((status = 200, body = UserOut), (status = 404), (status = 409, description = "last administrator")))]
+    responses((status = 200, body = UserOut), (status = 403, description = "an administrator's account, or a promotion to administrator"),
+              (status = 404), (status = 409, description = "last administrator")))]
 async fn update_user(
     Can(admin, ..): Can<ManageAccess>,
     mut tx: TenantTx,
@@ -163,6 +170,9 @@ async fn update_user(
 ) -> Result<axum::Json<UserOut>, AppError> {
     crate::auth::lock_admins(&mut tx).await?;
     let before = find(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    if admin.role != Role::Admin && (before.role == Role::Admin || changes.role == Some(Role::Admin)) {
+        return Err(AppError::Forbidden);
+    }
     let phone = changes.phone.map(|p| p.trim().to_owned());
     let after: UserOut = sqlx::query_as(concat!(
         "update users set

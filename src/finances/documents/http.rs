@@ -16,7 +16,7 @@ use crate::{
     AppState,
     auth::{Can, ClientIp},
     finances::{
-        FinancesModule,
+        AccountsCashboxes, FinancesModule,
         common::{Actor, local_today, salon_zone},
         enums::{DocStatus, DocType},
     },
@@ -63,7 +63,7 @@ pub async fn get_document(
 
 /// Creates a document numbered with the body's `number`, unique per salon and type; without
 /// one (absent or empty) the document gets the next number of the server's series
-/// (`РН-2026-000001`), also answered as `seriesNumber`.
+/// (`РН-2026-000001`), also answered as `seriesNumber`. Needs `finances.accounts_cashboxes.access`.
 #[utoipa::path(post, path = "/finances/documents", tag = "finances", security(("bearer" = [])),
     request_body = NewDocument,
     responses((status = 201, body = Document), (status = 403),
@@ -72,7 +72,7 @@ pub async fn get_document(
               (status = 422)))]
 pub async fn create_document(
     State(state): State<AppState>,
-    Can(user, ..): Can<FinancesModule>,
+    Can(user, ..): Can<AccountsCashboxes>,
     mut tx: TenantTx,
     ClientIp(ip): ClientIp,
     AppJson(input): AppJson<NewDocument>,
@@ -102,13 +102,14 @@ pub async fn create_document(
     Ok((StatusCode::CREATED, Json(doc)))
 }
 
-/// draft → issued → paid; draft or issued → cancelled (409 otherwise).
+/// draft → issued → paid; draft or issued → cancelled (409 otherwise). Needs
+/// `finances.accounts_cashboxes.access`.
 #[utoipa::path(patch, path = "/finances/documents/{id}/status", tag = "finances", security(("bearer" = [])),
     params(("id" = i64, Path)), request_body = DocStatusChange,
     responses((status = 200, body = Document), (status = 404), (status = 409, description = "transition not allowed")))]
 pub async fn change_document_status(
     State(state): State<AppState>,
-    Can(user, ..): Can<FinancesModule>,
+    Can(user, ..): Can<AccountsCashboxes>,
     mut tx: TenantTx,
     ClientIp(ip): ClientIp,
     AppPath(id): AppPath<i64>,

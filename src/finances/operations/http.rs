@@ -15,7 +15,11 @@ use super::{
 use crate::{
     AppState,
     auth::{Can, ClientIp},
-    finances::{MovementsView, common::Actor, enums::OperationStatus},
+    finances::{
+        AccountsCashboxes, MovementsView, TAKE_PAYMENT,
+        common::Actor,
+        enums::{OperationStatus, OperationType},
+    },
     http::{AppJson, AppPath, AppQuery, error::AppError},
     realtime::Event,
 };
@@ -57,9 +61,14 @@ pub async fn get_operation(
 
 /// Records an operation. References may be ids or names (see the schema); a named method or
 /// register that does not belong to the salon is a 422 on that field.
+///
+/// Besides `finances.movements.view`, a `payment` or `refund` needs
+/// `appointments.process_payment` (taking a client's payment); every other type needs
+/// `finances.accounts_cashboxes.access` (403 otherwise).
 #[utoipa::path(post, path = "/finances/operations", tag = "finances", security(("bearer" = [])),
     request_body = NewOperation,
-    responses((status = 201, body = Operation), (status = 403), (status = 422)))]
+    responses((status = 201, body = Operation), (status = 403, description = "the type needs a permission the user lacks"),
+              (status = 422)))]
 pub async fn create_operation(
     State(state): State<AppState>,
     Can(user, ..): Can<MovementsView>,
@@ -67,6 +76,13 @@ pub async fn create_operation(
     ClientIp(ip): ClientIp,
     AppJson(input): AppJson<NewOperation>,
 ) -> Result<(StatusCode, Json<Operation>), AppError> {
+    let needed = match input.kind {
+        OperationType::Payment | OperationType::Refund => TAKE_PAYMENT,
+        _ => <AccountsCashboxes as crate::auth::Permission>::ID,
+    };
+    if !user.may(needed) {
+        return Err(AppError::Forbidden);
+    }
     let actor = Actor::of(&user, ip);
     let draft = Draft {
         kind: input.kind,
@@ -91,13 +107,14 @@ pub async fn create_operation(
 }
 
 /// The audited edit of description, category, date, or a pending status. Amount, type and
-/// references cannot change (422): reverse the operation instead.
+/// references cannot change (422): reverse the operation instead. Needs
+/// `finances.accounts_cashboxes.access`.
 #[utoipa::path(put, path = "/finances/operations/{id}", tag = "finances", security(("bearer" = [])),
     params(("id" = i64, Path)), request_body = OperationChanges,
     responses((status = 200, body = Operation), (status = 404), (status = 409), (status = 422)))]
 pub async fn update_operation(
     State(state): State<AppState>,
-    Can(user, ..): Can<MovementsView>,
+    Can(user, ..): Can<AccountsCashboxes>,
     mut tx: crate::tenancy::TenantTx,
     ClientIp(ip): ClientIp,
     AppPath(id): AppPath<i64>,
@@ -109,14 +126,15 @@ pub async fn update_operation(
     Ok(Json(op))
 }
 
-/// Reverses a completed operation: answers the new, opposite operation (201).
+/// Reverses a completed operation: answers the new, opposite operation (201). Needs
+/// `finances.accounts_cashboxes.access`.
 #[utoipa::path(post, path = "/finances/operations/{id}/reverse", tag = "finances", security(("bearer" = [])),
     params(("id" = i64, Path)), request_body(content = Option<Reversal>),
     responses((status = 201, body = Operation), (status = 404),
               (status = 409, description = "already reversed, a reversal, or not completed")))]
 pub async fn reverse_operation(
     State(state): State<AppState>,
-    Can(user, ..): Can<MovementsView>,
+    Can(user, ..): Can<AccountsCashboxes>,
     mut tx: crate::tenancy::TenantTx,
     ClientIp(ip): ClientIp,
     AppPath(id): AppPath<i64>,

@@ -59,7 +59,8 @@ pub async fn get_receipt(
 }
 
 /// Records a receipt for a paid visit or a sale: the receipt document (`ЧК-2026-000001`), the
-/// payment into the register, and the register's balance after it.
+/// payment into the register, and the register's balance after it. Besides
+/// `finances.receipt.print`, recording the payment needs `appointments.process_payment`.
 #[utoipa::path(post, path = "/finances/receipts", tag = "finances", security(("bearer" = [])),
     request_body = NewReceipt,
     responses((status = 201, body = Receipt), (status = 403),
@@ -73,6 +74,9 @@ pub async fn create_receipt(
     ClientIp(ip): ClientIp,
     AppJson(input): AppJson<NewReceipt>,
 ) -> Result<(StatusCode, Json<Receipt>), AppError> {
+    if !user.may(crate::finances::TAKE_PAYMENT) {
+        return Err(AppError::Forbidden);
+    }
     let receipt = super::create(&mut tx, &Actor::of(&user, ip), input).await?;
     tx.commit().await?;
     state.realtime.publish(user.salon, &Event::new("receipt:created", &receipt)).await;

@@ -74,7 +74,7 @@ pub async fn create_receipt(
 ) -> Result<(StatusCode, Json<Receipt>), AppError> {
     let receipt = super::create(&mut tx, &Actor::of(&user, ip), input).await?;
     tx.commit().await?;
-    state.realtime.publish(user.salon, &Event::new("receipt:created", &receipt)).await;
+    state.realtime.publish(user.salon, &Event::new("receipt:created", &receipt).requires::<ReceiptPrint>()).await;
     Ok((StatusCode::CREATED, Json(receipt)))
 }
 

@@ -306,3 +306,320 @@ async fn the_listener_resubscribes_after_losing_redis() {
     server.abort();
     proxy.acceptor.abort();
 }
+
+// ---- Events follow the receiver's permissions and scope; sockets follow their session ----
+
+/// How long a socket may take to notice that its session ended: the revalidation period
+/// (2 s) with room for a loaded machine.
+const REVOCATION_WAIT: Duration = Duration::from_secs(10);
+
+async fn connect_to(addr: SocketAddr, who: &Session) -> Ws {
+    try_connect(addr, "/ws", Some(&who.access)).await.expect("the socket opens")
+}
+
+/// The next frame's type, skipping events of other kinds the test is not about.
+async fn expect_kind(ws: &mut Ws, kind: &str) -> Value {
+    loop {
+        let frame = expect_frame(ws).await;
+        if frame["type"] == kind {
+            return frame;
+        }
+    }
+}
+
+/// Asserts the server closes the socket with `code` within [`REVOCATION_WAIT`], sending no
+/// event frame first; answers the close reason.
+async fn expect_closed(ws: &mut Ws, code: u16) -> String {
+    let frame = tokio::time::timeout(REVOCATION_WAIT, async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Close(frame))) => return frame,
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                other => panic!("expected a close frame, got {other:?}"),
+            }
+        }
+    })
+    .await
+    .expect("the server closes the socket within seconds")
+    .expect("a close code");
+    assert_eq!(u16::from(frame.code), code, "{frame:?}");
+    frame.reason.to_string()
+}
+
+async fn create_operation(app: &TestApp, who: &Session, description: &str) -> i64 {
+    let res = app
+        .post("/api/v1/finances/operations", Some(&who.access),
+              json!({"type": "expense", "amount": 12.5, "cashRegister": "Основна каса", "description": description}))
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    res.body["id"].as_i64().unwrap()
+}
+
+/// A role's current permission list, changed by `edit`, saved through the roles page's route.
+async fn edit_role(app: &TestApp, admin: &Session, role: &str, edit: impl FnOnce(&mut Vec<String>)) {
+    let roles = app.get("/api/v1/settings/roles", &admin.access).await;
+    assert_eq!(roles.status, StatusCode::OK, "{}", roles.text);
+    let mut list: Vec<String> = roles.body.as_array().unwrap().iter().find(|r| r["role"] == role).unwrap()["permissions"]
+        .as_array().unwrap().iter().map(|p| p.as_str().unwrap().to_owned()).collect();
+    edit(&mut list);
+    let put = app.put(&format!("/api/v1/settings/roles/{role}"), &admin.access, json!({"permissions": list})).await;
+    assert_eq!(put.status, StatusCode::OK, "{}", put.text);
+}
+
+#[tokio::test]
+async fn finance_events_reach_only_users_who_may_see_finances_on_every_process() {
+    let one = TestApp::spawn().await;
+    let two = one.sibling().await;
+    let admin = one.new_salon("Salon").await;
+    let master = one.staff(&admin, "master").await;
+    let receptionist = one.staff(&admin, "receptionist").await;
+    let mut admin_one = connect_to(one.addr, &admin).await;
+    let mut admin_two = connect_to(two.addr, &admin).await;
+    let mut master_one = connect_to(one.addr, &master).await;
+    let mut master_two = connect_to(two.addr, &master).await;
+    let mut receptionist_two = connect_to(two.addr, &receptionist).await;
+
+    let op = create_operation(&one, &admin, "Оренда").await;
+    for ws in [&mut admin_one, &mut admin_two, &mut receptionist_two] {
+        let frame = expect_kind(ws, "operation:created").await;
+        assert_eq!(frame["data"]["id"], op);
+    }
+    expect_nothing(&mut master_one).await;
+    expect_nothing(&mut master_two).await;
+
+    // An event without an audience still reaches the master: the sockets are alive.
+    app_wide(&one, &admin).await;
+    assert_eq!(expect_frame(&mut master_one).await["type"], "appointment:created");
+    assert_eq!(expect_frame(&mut master_two).await["type"], "appointment:created");
+}
+
+/// Publishes a salon-wide event with no audience, straight through the hub.
+async fn app_wide(app: &TestApp, who: &Session) {
+    app.state.realtime.publish(salon(who), &Event::new("appointment:created", &json!({"id": 0}))).await;
+}
+
+/// A master limited to own clients (the default) and a staff profile linked to them.
+async fn master_with_profile(app: &TestApp, admin: &Session) -> (Session, i64) {
+    let address = format!("master-{}@example.com", common::rand_suffix());
+    let member = app
+        .post("/api/v1/staff", Some(&admin.access),
+              json!({"firstName": "Ірина", "lastName": "Майстер", "phone": "+380501112233", "position": "master", "email": address}))
+        .await;
+    assert_eq!(member.status, StatusCode::CREATED, "{}", member.text);
+    let setup = app.post("/api/v1/auth/setup", None, json!({"email": address, "password": common::PASSWORD})).await;
+    assert_eq!(setup.status, StatusCode::OK, "{}", setup.text);
+    (Session::from_answer(&setup.body, &address), member.body["id"].as_i64().unwrap())
+}
+
+async fn create_client(app: &TestApp, admin: &Session, first_name: &str, phone: &str) -> i64 {
+    let res = app
+        .post("/api/v1/clients", Some(&admin.access),
+              json!({"firstName": first_name, "lastName": "", "phone": phone, "email": "", "cardNumber": "",
+                     "birthDate": "1990-5-3", "gender": "female", "source": "regular", "discount": 0, "bonusBalance": 0}))
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    res.body["id"].as_i64().unwrap()
+}
+
+async fn book(app: &TestApp, admin: &Session, client: i64, name: &str, staff: Option<i64>, start: &str) -> i64 {
+    let res = app
+        .post("/api/v1/appointments", Some(&admin.access),
+              json!({"clientName": name, "clientPhone": "", "clientId": client, "service": "Стрижка",
+                     "date": "2031-06-02", "startTime": start, "endTime": format!("{}:30", &start[..2]),
+                     "status": "scheduled", "type": "standard", "notes": "", "price": 100, "staffId": staff}))
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    res.body["id"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn a_user_limited_to_own_clients_gets_only_their_clients_events() {
+    let one = TestApp::spawn().await;
+    let two = one.sibling().await;
+    let admin = one.new_salon("Salon").await;
+    let (master, staff_id) = master_with_profile(&one, &admin).await;
+    let served = create_client(&one, &admin, "Марія", "0671234567").await;
+    let other = create_client(&one, &admin, "Олена", "0501112233").await;
+    let mut on_one = connect_to(one.addr, &master).await;
+    let mut on_two = connect_to(two.addr, &master).await;
+    let mut admin_ws = connect_to(one.addr, &admin).await;
+
+    // Their own visit reaches them (the client is theirs from then on), with its notification.
+    let visit = book(&one, &admin, served, "Марія", Some(staff_id), "10:00").await;
+    assert_eq!(expect_frame(&mut admin_ws).await["data"]["id"], visit);
+    for ws in [&mut on_one, &mut on_two] {
+        let frame = expect_frame(ws).await;
+        assert_eq!((frame["type"].as_str(), frame["data"]["id"].as_i64()), (Some("appointment:created"), Some(visit)));
+        assert_eq!(expect_frame(ws).await["type"], "notification:new");
+    }
+    // A visit of another client with nobody assigned reaches them as the calendar shows it:
+    // the slot, not the client.
+    let unassigned = book(&one, &admin, other, "Олена", None, "12:00").await;
+    let full = expect_frame(&mut admin_ws).await;
+    assert_eq!((full["data"]["id"].as_i64(), full["data"]["clientName"].as_str()), (Some(unassigned), Some("Олена")));
+    for ws in [&mut on_one, &mut on_two] {
+        let frame = expect_frame(ws).await;
+        assert_eq!((frame["type"].as_str(), frame["data"]["id"].as_i64()), (Some("appointment:created"), Some(unassigned)));
+        for hidden in ["clientId", "clientName", "clientPhone", "notes"] {
+            assert!(frame["data"].get(hidden).is_none(), "{hidden} in {frame}");
+        }
+        assert_eq!(frame["data"]["startTime"], "12:00");
+    }
+
+    let res = one.put(&format!("/api/v1/clients/{other}"), &admin.access, json!({"notes": "VIP"})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!(expect_kind(&mut admin_ws, "client:updated").await["data"]["id"], other);
+    let res = two.put(&format!("/api/v1/clients/{served}"), &admin.access, json!({"notes": "Постійна"})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let mut frames = Vec::new();
+    for ws in [&mut on_one, &mut on_two, &mut admin_ws] {
+        let frame = expect_frame(ws).await;
+        assert_eq!((frame["type"].as_str(), frame["data"]["id"].as_i64()), (Some("client:updated"), Some(served)), "{frame}");
+        frames.push(frame);
+    }
+    // Without `clients.card.show_phone` and `clients.loyalty.view` (the master's defaults) the
+    // phone and the bonus balance are left out; the note (`clients.card.view_note`) is kept.
+    assert_eq!(frames[2]["data"]["phone"], "+380671234567");
+    assert_eq!(frames[2]["data"]["notes"], "Постійна");
+    assert!(frames[2]["data"].get("bonusBalance").is_some(), "{}", frames[2]);
+    for frame in &frames[..2] {
+        assert!(frame["data"].get("phone").is_none(), "{frame}");
+        assert!(frame["data"].get("bonusBalance").is_none(), "{frame}");
+        assert_eq!(frame["data"]["notes"], "Постійна");
+        assert_eq!(frame["data"]["firstName"], "Марія");
+    }
+    expect_nothing(&mut on_one).await;
+    expect_nothing(&mut on_two).await;
+
+    // Switched to every client, the open sockets get the other client's events too.
+    edit_role(&two, &admin, "master", |list| {
+        list.retain(|p| !p.starts_with("clients.show"));
+        list.push("clients.show:all".into());
+    })
+    .await;
+    let res = one.put(&format!("/api/v1/clients/{other}"), &admin.access, json!({"notes": "VIP!"})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!(expect_kind(&mut on_one, "client:updated").await["data"]["id"], other);
+    assert_eq!(expect_kind(&mut on_two, "client:updated").await["data"]["id"], other);
+
+    // Back to own clients: their only visit with that client is deleted, so the client is no
+    // longer theirs and the client's events stop reaching them.
+    edit_role(&one, &admin, "master", |list| {
+        list.retain(|p| !p.starts_with("clients.show"));
+        list.push("clients.show:own".into());
+    })
+    .await;
+    let res = one.request(Method::DELETE, &format!("/api/v1/appointments/{visit}"), Some(&admin.access), None).await;
+    assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.text);
+    for ws in [&mut on_one, &mut on_two] {
+        assert_eq!(expect_kind(ws, "appointment:deleted").await["data"]["id"], visit);
+    }
+    let res = one.put(&format!("/api/v1/clients/{served}"), &admin.access, json!({"notes": "Колишня"})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!(expect_kind(&mut admin_ws, "client:updated").await["data"]["notes"], "Колишня");
+    for ws in [&mut on_one, &mut on_two] {
+        let frame = expect_frame(ws).await;
+        assert_eq!(frame["type"], "notification:new", "only the deletion's notification follows: {frame}");
+        expect_nothing(ws).await;
+    }
+}
+
+#[tokio::test]
+async fn a_permission_edited_live_applies_to_open_sockets() {
+    let one = TestApp::spawn().await;
+    let two = one.sibling().await;
+    let admin = one.new_salon("Salon").await;
+    let receptionist = one.staff(&admin, "receptionist").await;
+    let mut on_one = connect_to(one.addr, &receptionist).await;
+    let mut on_two = connect_to(two.addr, &receptionist).await;
+
+    create_operation(&one, &admin, "Перша").await;
+    assert_eq!(expect_kind(&mut on_one, "operation:created").await["data"]["description"], "Перша");
+    assert_eq!(expect_kind(&mut on_two, "operation:created").await["data"]["description"], "Перша");
+
+    // The finances module is switched off for receptionists: the very next event is held back.
+    edit_role(&one, &admin, "receptionist", |list| list.retain(|p| !p.starts_with("finances"))).await;
+    create_operation(&two, &admin, "Друга").await;
+    expect_nothing(&mut on_one).await;
+    expect_nothing(&mut on_two).await;
+
+    // And switched back on.
+    edit_role(&two, &admin, "receptionist", |list| list.extend(["finances".into(), "finances.movements.view".into()])).await;
+    create_operation(&one, &admin, "Третя").await;
+    assert_eq!(expect_kind(&mut on_one, "operation:created").await["data"]["description"], "Третя");
+    assert_eq!(expect_kind(&mut on_two, "operation:created").await["data"]["description"], "Третя");
+}
+
+#[tokio::test]
+async fn a_signed_out_session_loses_its_sockets_within_seconds() {
+    let one = TestApp::spawn().await;
+    let two = one.sibling().await;
+    let admin = one.new_salon("Salon").await;
+    let master = one.staff(&admin, "master").await;
+    let mut on_one = connect_to(one.addr, &master).await;
+    let mut on_two = connect_to(two.addr, &master).await;
+    let mut admin_ws = connect_to(two.addr, &admin).await;
+
+    let out = one.request(Method::POST, "/api/v1/auth/logout", Some(&master.access), None).await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT, "{}", out.text);
+    // Nothing is published: the periodic check closes both.
+    assert_eq!(expect_closed(&mut on_one, 4003).await, "not_authenticated");
+    assert_eq!(expect_closed(&mut on_two, 4003).await, "not_authenticated");
+    // Other sessions of the salon stay.
+    app_wide(&one, &admin).await;
+    assert_eq!(expect_frame(&mut admin_ws).await["type"], "appointment:created");
+}
+
+#[tokio::test]
+async fn an_event_after_sign_out_closes_the_socket_instead_of_reaching_it() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Salon").await;
+    let second = app.login_ok(&admin.email, common::PASSWORD).await;
+    let mut ws = connect(&app, &second).await;
+
+    let out = app.request(Method::POST, "/api/v1/auth/logout", Some(&second.access), None).await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT, "{}", out.text);
+    app_wide(&app, &admin).await;
+    assert_eq!(expect_closed(&mut ws, 4003).await, "not_authenticated");
+}
+
+#[tokio::test]
+async fn a_deactivated_account_loses_its_sockets_within_seconds() {
+    let one = TestApp::spawn().await;
+    let two = one.sibling().await;
+    let admin = one.new_salon("Salon").await;
+    let receptionist = one.staff(&admin, "receptionist").await;
+    let mut on_one = connect_to(one.addr, &receptionist).await;
+    let mut on_two = connect_to(two.addr, &receptionist).await;
+
+    let off = two.put(&format!("/api/v1/users/{}", receptionist.user_id), &admin.access, json!({"is_active": false})).await;
+    assert_eq!(off.status, StatusCode::OK, "{}", off.text);
+    // Deactivation also ends the sessions: either reason is a revocation.
+    for ws in [&mut on_one, &mut on_two] {
+        let reason = expect_closed(ws, 4003).await;
+        assert!(["account_inactive", "not_authenticated"].contains(&reason.as_str()), "{reason}");
+    }
+    assert_refused(&one, "/ws", Some(&receptionist.access)).await;
+}
+
+#[tokio::test]
+async fn a_password_change_closes_the_other_sessions_sockets_within_seconds() {
+    let one = TestApp::spawn().await;
+    let two = one.sibling().await;
+    let admin = one.new_salon("Salon").await;
+    let other_device = one.login_ok(&admin.email, common::PASSWORD).await;
+    let mut this_one = connect_to(one.addr, &admin).await;
+    let mut other_one = connect_to(one.addr, &other_device).await;
+    let mut other_two = connect_to(two.addr, &other_device).await;
+
+    let res = two
+        .post("/api/v1/auth/change-password", Some(&admin.access),
+              json!({"old_password": common::PASSWORD, "new_password": "brand-new-password"}))
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!(expect_closed(&mut other_one, 4003).await, "not_authenticated");
+    assert_eq!(expect_closed(&mut other_two, 4003).await, "not_authenticated");
+    // The device that changed it keeps its session and its socket.
+    app_wide(&one, &admin).await;
+    assert_eq!(expect_frame(&mut this_one).await["type"], "appointment:created");
+}

@@ -107,23 +107,52 @@ impl FromRequestParts<AppState> for CurrentUser {
         // least as new as it.
         let version = state.versions.current(salon).await;
         parts.extensions.insert(version);
-        let key = (user_id, claims.sid);
-        let user = match state.principals.get(salon, version, &key) {
-            Some(user) => user,
-            None => {
-                let mut tx = state.db.begin(salon).await?;
-                let (user, ttl) = load(&mut tx, salon, user_id, claims.sid).await?;
-                state.principals.put(salon, version, key, user.clone(), ttl);
-                parts.extensions.insert(RequestTx(Arc::new(Mutex::new(Some(tx)))));
-                user
-            }
-        };
+        let (user, opened) = cached_or_load(state, salon, version, user_id, claims.sid).await?;
+        if let Some(tx) = opened {
+            parts.extensions.insert(RequestTx(Arc::new(Mutex::new(Some(tx)))));
+        }
         let span = tracing::Span::current();
         span.record("salon.id", salon.get());
         span.record("user.id", user_id);
         parts.extensions.insert(user.clone());
         Ok(user)
     }
+}
+
+/// The principal of a token's session as of now: the same cache and checks as the
+/// [`CurrentUser`] extractor, for connections that outlive one request (the WebSocket checks
+/// it at the handshake and again before each event it sends).
+///
+/// Errors as the extractor: 401 for an unknown or revoked session, 403 `account_inactive`
+/// and `salon_suspended`, and database errors.
+pub async fn principal(state: &AppState, claims: &Claims) -> Result<CurrentUser, AppError> {
+    let salon = claims.salon();
+    let user_id = claims.user_id().ok_or(AppError::Unauthenticated)?;
+    let version = state.versions.current(salon).await;
+    let (user, opened) = cached_or_load(state, salon, version, user_id, claims.sid).await?;
+    if let Some(tx) = opened {
+        tx.commit().await?;
+    }
+    Ok(user)
+}
+
+/// The principal cached under `version`, or loaded (and cached) in a new transaction that is
+/// handed back so a request can go on using it.
+async fn cached_or_load(
+    state: &AppState,
+    salon: SalonId,
+    version: DataVersion,
+    user_id: i64,
+    sid: i64,
+) -> Result<(CurrentUser, Option<TenantTx>), AppError> {
+    let key = (user_id, sid);
+    if let Some(user) = state.principals.get(salon, version, &key) {
+        return Ok((user, None));
+    }
+    let mut tx = state.db.begin(salon).await?;
+    let (user, ttl) = load(&mut tx, salon, user_id, sid).await?;
+    state.principals.put(salon, version, key, user.clone(), ttl);
+    Ok((user, Some(tx)))
 }
 
 /// Loads and checks the principal; also says how long it may be cached (never past the end

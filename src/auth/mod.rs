@@ -15,7 +15,7 @@ mod store;
 mod throttle;
 pub mod tokens;
 
-pub use extract::{AccessClaims, Can, ClientIp, CurrentUser, LazyTx, Permission, RequestTx, UserAgent};
+pub use extract::{AccessClaims, Can, ClientIp, CurrentUser, LazyTx, Permission, RequestTx, UserAgent, principal};
 pub use model::{Role, TokenAnswer, UserOut};
 pub use routes::router;
 pub use routes::{change_own_password, normalise_email, slug_base};

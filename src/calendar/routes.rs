@@ -118,7 +118,7 @@ async fn create_appointment(
     let note = notify_staff(&mut tx, &user, resolved.staff_user, "Новий запис", &saved).await?;
     let seen = Visibility::of(&mut tx, &user).await?;
     tx.commit().await?;
-    broadcast(&state, user.salon, "appointment:created", &saved, note).await;
+    broadcast(&state, user.salon, event("appointment:created", &saved, &saved, resolved.staff_user), note).await;
     Ok((StatusCode::CREATED, axum::Json(seen.apply(saved))))
 }
 
@@ -234,7 +234,7 @@ async fn apply_changes(
     let note = notify_staff(&mut tx, user, resolved.staff_user, title, &saved).await?;
     let seen = Visibility::of(&mut tx, user).await?;
     tx.commit().await?;
-    broadcast(state, user.salon, "appointment:updated", &saved, note).await;
+    broadcast(state, user.salon, event("appointment:updated", &saved, &saved, resolved.staff_user), note).await;
     Ok(seen.apply(saved))
 }
 
@@ -262,7 +262,7 @@ async fn delete_appointment(
     };
     let note = notify_staff(&mut tx, &user, staff_user, "Запис видалено", &before).await?;
     tx.commit().await?;
-    broadcast(&state, user.salon, "appointment:deleted", &json!({ "id": id }), note).await;
+    broadcast(&state, user.salon, event("appointment:deleted", &json!({ "id": id }), &before, staff_user), note).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -301,9 +301,22 @@ async fn notify_staff(
     Ok(Some(note))
 }
 
-/// After commit: the change to every socket of the salon, the notification to its user.
-async fn broadcast(state: &AppState, salon: SalonId, kind: &str, data: &impl serde::Serialize, note: Option<Notification>) {
-    state.realtime.publish(salon, &Event::new(kind, data)).await;
+/// A change of `a` for the salon's sockets whose users may see the calendar, shown as the
+/// calendar's answers show it: without the client to users limited to their own clients when
+/// neither the client nor the visit is theirs, and without the phone to users who may not see
+/// clients' data.
+fn event(kind: &str, data: &impl serde::Serialize, a: &Appointment, staff_user: Option<i64>) -> Event {
+    permission!(ClientsData = "appointments.view_clients_data");
+    Event::new(kind, data)
+        .requires::<AppointmentsView>()
+        .showing_client(a.client_id, &["clientId", "clientName", "clientPhone", "notes"])
+        .concerning(staff_user)
+        .hiding_unless::<ClientsData>(&["clientPhone"])
+}
+
+/// After commit: the change to the salon's sockets, the notification to its user.
+async fn broadcast(state: &AppState, salon: SalonId, event: Event, note: Option<Notification>) {
+    state.realtime.publish(salon, &event).await;
     if let Some(note) = note {
         notifications::announce(state, salon, &note).await;
     }

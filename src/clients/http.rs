@@ -31,8 +31,25 @@ fn json<T: Serialize>(value: &T) -> Result<serde_json::Value, AppError> {
     Ok(serde_json::to_value(value).map_err(anyhow::Error::from)?)
 }
 
-async fn announce(state: &AppState, salon: SalonId, kind: &str, data: &impl Serialize) {
-    state.realtime.publish(salon, &Event::new(kind, data)).await;
+/// Card fields a user sees only with the roles page's permission for them.
+mod shown {
+    crate::permission!(Contacts = "clients.card.show_phone");
+    crate::permission!(Surname = "clients.card.show_name");
+    crate::permission!(Note = "clients.card.view_note");
+    crate::permission!(Loyalty = "clients.loyalty.view");
+}
+
+/// After commit: the change of client `id` to the salon's sockets whose users may see the
+/// client, without the card fields a receiver may not see.
+async fn announce(state: &AppState, salon: SalonId, kind: &str, id: i64, data: &impl Serialize) {
+    let event = Event::new(kind, data)
+        .requires::<ClientsView>()
+        .about_client(Some(id))
+        .hiding_unless::<shown::Contacts>(&["phone", "email"])
+        .hiding_unless::<shown::Surname>(&["middleName", "lastName", "name"])
+        .hiding_unless::<shown::Note>(&["notes"])
+        .hiding_unless::<shown::Loyalty>(&["bonusBalance"]);
+    state.realtime.publish(salon, &event).await;
 }
 
 /// Live clients matching the filters, sorted (by name unless `sortBy` says otherwise).
@@ -118,7 +135,7 @@ pub async fn create_client(
     })
     .await?;
     tx.commit().await?;
-    announce(&state, user.salon, "client:created", &client).await;
+    announce(&state, user.salon, "client:created", client.id, &client).await;
     Ok((StatusCode::CREATED, Json(Shown::card(&user).apply(client))))
 }
 
@@ -147,7 +164,7 @@ pub async fn update_client(
     })
     .await?;
     tx.commit().await?;
-    announce(&state, user.salon, "client:updated", &after).await;
+    announce(&state, user.salon, "client:updated", id, &after).await;
     Ok(Json(shown.apply(after)))
 }
 
@@ -180,7 +197,7 @@ pub async fn delete_client(
     })
     .await?;
     tx.commit().await?;
-    announce(&state, user.salon, "client:deleted", &json!({ "id": id })).await;
+    announce(&state, user.salon, "client:deleted", id, &json!({ "id": id })).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -215,6 +232,6 @@ pub async fn restore_client(
     })
     .await?;
     tx.commit().await?;
-    announce(&state, user.salon, "client:updated", &after).await;
+    announce(&state, user.salon, "client:updated", id, &after).await;
     Ok(Json(after))
 }

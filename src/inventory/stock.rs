@@ -186,11 +186,11 @@ async fn notify_low_stock(tx: &mut TenantTx, product_id: i64) -> Result<LowStock
     Ok(LowStock { product, notes })
 }
 
-/// After commit: `inventory:low-stock` to the salon's sockets (the product as someone without
-/// `inventory.cost.view` sees it: every socket of the salon receives it) and each notification
-/// to its user. Never fails.
+/// After commit: `inventory:low-stock` to the salon's sockets whose users may see the
+/// inventory (the product as someone without `inventory.cost.view` sees it) and each
+/// notification to its user. Never fails.
 pub async fn announce(state: &AppState, salon: SalonId, low: &LowStock) {
-    let event = Event::new("inventory:low-stock", &low.product.clone().without_cost());
+    let event = Event::new("inventory:low-stock", &low.product.clone().without_cost()).requires::<super::http::InventoryView>();
     state.realtime.publish(salon, &event).await;
     for note in &low.notes {
         notifications::announce(state, salon, note).await;

@@ -45,10 +45,11 @@ enum Backend {
     Redis { pool: Pool, prefix: String, _stop: oneshot::Sender<()> },
 }
 
-/// One event ready to send: who may see it, and the frame serialised once for every socket.
+/// One event ready to send: the event (who may see it, and its data for receivers who get
+/// it with fields hidden), and its whole frame serialised once for every socket.
 #[derive(Debug)]
 pub(super) struct Delivery {
-    pub user_id: Option<i64>,
+    pub event: Event,
     pub frame: Utf8Bytes,
 }
 
@@ -128,7 +129,9 @@ impl Local {
         let Some(sender) = sender else { return };
         match event.frame() {
             // An error here only means every receiver left since the lookup.
-            Ok(frame) => drop(sender.send(Arc::new(Delivery { user_id: event.user_id, frame: frame.into() }))),
+            Ok(frame) => {
+                drop(sender.send(Arc::new(Delivery { event: event.clone(), frame: frame.into() })))
+            }
             Err(err) => tracing::error!(error = %err, kind = %event.kind, "realtime frame cannot be serialised"),
         }
     }
@@ -243,7 +246,7 @@ mod tests {
         let mut b = hub.subscribe(SalonId(2));
         hub.publish(SalonId(1), &Event::new("x:y", &json!({"n": 1})).for_user(5)).await;
         let got = a.recv().await.unwrap();
-        assert_eq!(got.user_id, Some(5));
+        assert_eq!(got.event.user_id, Some(5));
         assert_eq!(got.frame.as_str(), r#"{"type":"x:y","data":{"n":1}}"#);
         assert!(matches!(b.rx.as_mut().unwrap().try_recv(), Err(broadcast::error::TryRecvError::Empty)));
     }

@@ -218,7 +218,8 @@ async fn fail(state: &AppState, salon: SalonId, job_id: i64, message: &str) {
 }
 
 async fn publish(state: &AppState, salon: SalonId, progress: &Progress<'_>) {
-    state.realtime.publish(salon, &Event::new("clients:import", progress)).await;
+    // For those who may start and follow an import (`GET /clients/import/{id}` asks the same).
+    state.realtime.publish(salon, &Event::new("clients:import", progress).requires::<crate::clients::ClientsEdit>()).await;
 }
 
 /// The worker's pass over the salons whose imports this process started: retires stale jobs

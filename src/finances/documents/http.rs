@@ -98,7 +98,7 @@ pub async fn create_document(
     let prepared = super::prepare(&mut tx, &actor, &draft, today).await?;
     let doc = super::issue(&mut tx, &actor, prepared).await?;
     tx.commit().await?;
-    state.realtime.publish(user.salon, &Event::new("document:created", &doc)).await;
+    state.realtime.publish(user.salon, &Event::new("document:created", &doc).requires::<FinancesModule>()).await;
     Ok((StatusCode::CREATED, Json(doc)))
 }
 
@@ -117,6 +117,6 @@ pub async fn change_document_status(
 ) -> Result<Json<Document>, AppError> {
     let doc = super::change_status(&mut tx, &Actor::of(&user, ip), id, change.status).await?;
     tx.commit().await?;
-    state.realtime.publish(user.salon, &Event::new("document:updated", &doc)).await;
+    state.realtime.publish(user.salon, &Event::new("document:updated", &doc).requires::<FinancesModule>()).await;
     Ok(Json(doc))
 }

@@ -102,7 +102,7 @@ pub async fn create_operation(
     };
     let op = super::record(&mut tx, &actor, &draft).await?;
     tx.commit().await?;
-    state.realtime.publish(user.salon, &Event::new("operation:created", &op)).await;
+    state.realtime.publish(user.salon, &Event::new("operation:created", &op).requires::<MovementsView>()).await;
     Ok((StatusCode::CREATED, Json(op)))
 }
 
@@ -122,7 +122,7 @@ pub async fn update_operation(
 ) -> Result<Json<Operation>, AppError> {
     let op = super::edit(&mut tx, &Actor::of(&user, ip), id, changes).await?;
     tx.commit().await?;
-    state.realtime.publish(user.salon, &Event::new("operation:updated", &op)).await;
+    state.realtime.publish(user.salon, &Event::new("operation:updated", &op).requires::<MovementsView>()).await;
     Ok(Json(op))
 }
 
@@ -142,6 +142,6 @@ pub async fn reverse_operation(
 ) -> Result<(StatusCode, Json<Operation>), AppError> {
     let op = super::reverse(&mut tx, &Actor::of(&user, ip), id, input.description.as_deref()).await?;
     tx.commit().await?;
-    state.realtime.publish(user.salon, &Event::new("operation:created", &op)).await;
+    state.realtime.publish(user.salon, &Event::new("operation:created", &op).requires::<MovementsView>()).await;
     Ok((StatusCode::CREATED, Json(op)))
 }

@@ -79,7 +79,7 @@ pub async fn create_receipt(
     }
     let receipt = super::create(&mut tx, &Actor::of(&user, ip), input).await?;
     tx.commit().await?;
-    state.realtime.publish(user.salon, &Event::new("receipt:created", &receipt)).await;
+    state.realtime.publish(user.salon, &Event::new("receipt:created", &receipt).requires::<ReceiptPrint>()).await;
     Ok((StatusCode::CREATED, Json(receipt)))
 }
 

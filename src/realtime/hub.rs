@@ -129,9 +129,7 @@ impl Local {
         let Some(sender) = sender else { return };
         match event.frame() {
             // An error here only means every receiver left since the lookup.
-            Ok(frame) => {
-                drop(sender.send(Arc::new(Delivery { event: event.clone(), frame: frame.into() })))
-            }
+            Ok(frame) => drop(sender.send(Arc::new(Delivery { event: event.clone(), frame: frame.into() }))),
             Err(err) => tracing::error!(error = %err, kind = %event.kind, "realtime frame cannot be serialised"),
         }
     }

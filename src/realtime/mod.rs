@@ -151,10 +151,14 @@ mod tests {
     fn masked_fields_leave_only_the_masked_frame() {
         let event = Event::new("client:updated", &json!({"id": 4, "phone": "+380", "email": "a@b", "name": "Олена"}))
             .hiding_unless::<Phones>(&["phone", "email"]);
-        assert_eq!(event.audience.masks, [Mask { permission: "clients.card.show_phone".into(), fields: vec!["phone".into(), "email".into()] }]);
+        assert_eq!(
+            event.audience.masks,
+            [Mask { permission: "clients.card.show_phone".into(), fields: vec!["phone".into(), "email".into()] }]
+        );
         let full: serde_json::Value = serde_json::from_str(&event.frame().unwrap()).unwrap();
         assert_eq!(full["data"]["phone"], "+380");
-        let masked: serde_json::Value = serde_json::from_str(&event.frame_without(&["phone", "email"]).unwrap()).unwrap();
+        let masked: serde_json::Value =
+            serde_json::from_str(&event.frame_without(&["phone", "email"]).unwrap()).unwrap();
         assert_eq!(masked, json!({"type": "client:updated", "data": {"id": 4, "name": "Олена"}}));
         let wire = serde_json::to_string(&event).unwrap();
         assert_eq!(serde_json::from_str::<Event>(&wire).unwrap(), event);

@@ -310,7 +310,7 @@ async fn temporary_objects_cannot_hijack_the_platform_functions() {
             .await
             .unwrap();
     assert!(!backdoor, "a function was created in schema platform");
-    conn.close().await.unwrap();
+    drop(conn);
 
     // As migrated, the app role cannot create temporary objects at all.
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!("revoke temporary on database {} from adelante_app", app.db_name)))

@@ -317,10 +317,8 @@ fn check_shared_strings_head(head: &[u8], limits: &Limits) -> Result<(), SheetEr
             name == "sst" || name.ends_with(":sst")
         })
         .ok_or(SheetError::Corrupt)?;
-    let tag = tag.split('>').next().ok_or(SheetError::Corrupt)?;
-    if !text.contains('>') {
-        return Err(SheetError::Corrupt);
-    }
+    // The whole start tag must be in view, or a count could be cut in two.
+    let tag = &tag[..tag.find('>').ok_or(SheetError::Corrupt)?];
     // Every number in the tag counts, whatever attribute it belongs to: a count written in
     // any form calamine might read is caught.
     for digits in tag.split(|c: char| !c.is_ascii_digit()).filter(|d| !d.is_empty()) {

@@ -102,7 +102,8 @@ async fn openapi_describes_every_route() {
         ("/api/v1/auth/logout", "post"), ("/api/v1/auth/me", "get"), ("/api/v1/auth/setup", "post"),
         ("/api/v1/auth/forgot-password", "post"), ("/api/v1/auth/reset-password", "post"),
         ("/api/v1/auth/change-password", "post"), ("/api/v1/users", "get"), ("/api/v1/users", "post"),
-        ("/api/v1/users/{id}", "get"), ("/api/v1/users/{id}", "put"),
+        ("/api/v1/users/{id}", "get"), ("/api/v1/users/{id}", "put"), ("/api/v1/users/{id}/invitation", "post"),
+        ("/api/v1/auth/invitations/{token}", "get"), ("/api/v1/auth/email-changes/{token}", "get"),
     ];
     for (path, method) in expected {
         assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing from OpenAPI");

@@ -94,6 +94,7 @@ const PROTECTED: &[(&str, &str, &str)] = &[
     ("POST", "/api/v1/users", "settings.staff.manage_access"),
     ("GET", "/api/v1/users/{id}", "settings.staff.manage_access"),
     ("PUT", "/api/v1/users/{id}", "settings.staff.manage_access"),
+    ("POST", "/api/v1/users/{id}/invitation", "settings.staff.manage_access"),
     ("GET", "/api/v1/settings/roles", "settings.staff.manage_access"),
     ("PUT", "/api/v1/settings/roles/{role}", "settings.staff.manage_access"),
     // overview
@@ -124,6 +125,8 @@ const OPEN: &[(&str, &str, Access, &str)] = &[
     ("POST", "/api/v1/auth/setup", Access::Public, "an invited account's first password"),
     ("POST", "/api/v1/auth/forgot-password", Access::Public, "password reset"),
     ("POST", "/api/v1/auth/reset-password", Access::Public, "password reset"),
+    ("GET", "/api/v1/auth/invitations/{token}", Access::Public, "the invitation link is the credential"),
+    ("GET", "/api/v1/auth/email-changes/{token}", Access::Public, "the confirmation link is the credential"),
     ("POST", "/api/v1/auth/logout", Access::SignedIn, "own session"),
     ("GET", "/api/v1/auth/me", Access::SignedIn, "own account"),
     ("POST", "/api/v1/auth/change-password", Access::SignedIn, "own password"),

@@ -41,10 +41,12 @@ pub async fn request(tx: &mut TenantTx, state: &AppState, user_id: i64, new_emai
     if taken {
         return Err(AppError::conflict("email_taken", TAKEN));
     }
-    sqlx::query("update email_changes set expires_at = least(expires_at, now()) where user_id = $1 and used_at is null")
-        .bind(user_id)
-        .execute(tx.conn())
-        .await?;
+    sqlx::query(
+        "update email_changes set expires_at = least(expires_at, now()) where user_id = $1 and used_at is null",
+    )
+    .bind(user_id)
+    .execute(tx.conn())
+    .await?;
     let secret = OpaqueToken::new_secret();
     let id: i64 = sqlx::query_scalar(
         "insert into email_changes (user_id, new_email, token_hash, expires_at)
@@ -56,7 +58,12 @@ pub async fn request(tx: &mut TenantTx, state: &AppState, user_id: i64, new_emai
     .bind(LINK_TTL.as_secs_f64())
     .fetch_one(tx.conn())
     .await?;
-    let token = OpaqueToken { salon: tx.salon(), id, secret }.encode();
+    let token = OpaqueToken {
+        salon: tx.salon(),
+        id,
+        secret,
+    }
+    .encode();
     let link = format!("{}/api/v1/auth/email-changes/{token}", state.config.public_url);
     Ok(Email {
         to: new_email.to_owned(),
@@ -95,7 +102,11 @@ pub async fn confirm_email_change(
         Some(token) => confirm(&state, &token).await?,
         None => "invalid",
     };
-    Ok(see_other(&format!("{}/settings?{}", state.config.frontend_url, query(&[("emailChange", outcome)]))))
+    Ok(see_other(&format!(
+        "{}/settings?{}",
+        state.config.frontend_url,
+        query(&[("emailChange", outcome)])
+    )))
 }
 
 async fn confirm(state: &AppState, token: &OpaqueToken) -> Result<&'static str, AppError> {
@@ -127,15 +138,24 @@ async fn confirm(state: &AppState, token: &OpaqueToken) -> Result<&'static str, 
         .bind(token.id)
         .execute(tx.conn())
         .await?;
-    sqlx::query("update email_changes set expires_at = least(expires_at, now()) where user_id = $1 and used_at is null")
-        .bind(row.user_id)
-        .execute(tx.conn())
-        .await?;
-    audit::record(&mut tx, audit::Change {
-        user_id: Some(row.user_id), entity: "user", entity_id: Some(row.user_id), action: "email_changed",
-        before: Some(serde_json::json!({ "email": row.old_email })),
-        after: Some(serde_json::json!({ "email": row.new_email })), ip: None,
-    })
+    sqlx::query(
+        "update email_changes set expires_at = least(expires_at, now()) where user_id = $1 and used_at is null",
+    )
+    .bind(row.user_id)
+    .execute(tx.conn())
+    .await?;
+    audit::record(
+        &mut tx,
+        audit::Change {
+            user_id: Some(row.user_id),
+            entity: "user",
+            entity_id: Some(row.user_id),
+            action: "email_changed",
+            before: Some(serde_json::json!({ "email": row.old_email })),
+            after: Some(serde_json::json!({ "email": row.new_email })),
+            ip: None,
+        },
+    )
     .await?;
     tx.commit().await?;
     state.versions.bump(token.salon).await;

@@ -70,10 +70,19 @@ pub async fn issue(
         .bind(user_id)
         .execute(tx.conn())
         .await?;
-    let token = OpaqueToken { salon: tx.salon(), id, secret }.encode();
+    let token = OpaqueToken {
+        salon: tx.salon(),
+        id,
+        secret,
+    }
+    .encode();
     let link = format!("{}/api/v1/auth/invitations/{token}", state.config.public_url);
     let days = ttl.as_secs().div_ceil(86_400);
-    let greeting = if first_name.is_empty() { "Вітаємо!".to_owned() } else { format!("Вітаємо, {first_name}!") };
+    let greeting = if first_name.is_empty() {
+        "Вітаємо!".to_owned()
+    } else {
+        format!("Вітаємо, {first_name}!")
+    };
     Ok(Email {
         to: email,
         subject: format!("Запрошення до Adelante — {salon_name}"),
@@ -121,7 +130,10 @@ pub async fn find(tx: &mut TenantTx, id: i64, lock: bool) -> Result<Option<Invit
          where i.id = $1 {}",
         if lock { "for update of i" } else { "" }
     );
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(tx.conn()).await?)
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(tx.conn())
+        .await?)
 }
 
 /// The invitation of `user_id` opened within [`OPENED_WINDOW`], latest first: its id and
@@ -145,12 +157,10 @@ pub async fn spend(tx: &mut TenantTx, id: i64, user_id: i64) -> Result<(), AppEr
         .bind(id)
         .execute(tx.conn())
         .await?;
-    sqlx::query(
-        "update invitations set expires_at = least(expires_at, now()) where user_id = $1 and used_at is null",
-    )
-    .bind(user_id)
-    .execute(tx.conn())
-    .await?;
+    sqlx::query("update invitations set expires_at = least(expires_at, now()) where user_id = $1 and used_at is null")
+        .bind(user_id)
+        .execute(tx.conn())
+        .await?;
     Ok(())
 }
 
@@ -159,8 +169,10 @@ pub fn see_other(location: &str) -> Response {
     if let Ok(value) = HeaderValue::from_str(location) {
         res.headers_mut().insert(header::LOCATION, value);
     }
-    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res.headers_mut().insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res.headers_mut()
+        .insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     res
 }
 
@@ -172,7 +184,10 @@ pub fn see_other(location: &str) -> Response {
     params(("token" = String, Path, description = "the invitation link's token")),
     responses((status = 303, description = "to `FRONTEND_URL/setup?email=…` when the invitation is valid, \
                `/setup?invitation=invalid|expired` otherwise")))]
-pub async fn open_invitation(State(state): State<AppState>, AppPath(raw): AppPath<String>) -> Result<Response, AppError> {
+pub async fn open_invitation(
+    State(state): State<AppState>,
+    AppPath(raw): AppPath<String>,
+) -> Result<Response, AppError> {
     let setup = format!("{}/setup", state.config.frontend_url);
     let Some(token) = OpaqueToken::parse(&raw) else {
         return Ok(see_other(&format!("{setup}?invitation=invalid")));
@@ -193,7 +208,9 @@ enum Opened {
 
 async fn open(state: &AppState, token: &OpaqueToken) -> Result<Opened, AppError> {
     let mut tx = state.db.begin(token.salon).await?;
-    let Some(row) = find(&mut tx, token.id, true).await? else { return Ok(Opened::No) };
+    let Some(row) = find(&mut tx, token.id, true).await? else {
+        return Ok(Opened::No);
+    };
     if !secret_matches(&token.secret, &row.token_hash) || row.used || !row.pending {
         return Ok(Opened::No);
     }
@@ -210,5 +227,7 @@ async fn open(state: &AppState, token: &OpaqueToken) -> Result<Opened, AppError>
 
 /// A URL query string.
 pub fn query(pairs: &[(&str, &str)]) -> String {
-    url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
 }

@@ -53,14 +53,21 @@ impl Limits {
 
 impl Throttle {
     pub fn new(kv: Kv, max_failures: u32, window: Duration) -> Self {
-        Self { kv, max_failures: max_failures.into(), window }
+        Self {
+            kv,
+            max_failures: max_failures.into(),
+            window,
+        }
     }
 
     /// Limits of one request of `action` (register, forgot, reset, setup): `max` per client
     /// address and `max` per subject (an e-mail, or a link's id), hashed: no addresses in Redis.
     pub fn per_request(&self, action: &str, ip: Option<&str>, subject: &str) -> Limits {
         let mut limits = Limits::default();
-        limits.push(format!("throttle:{action}:subject:{}", email_hash(subject)), self.max_failures);
+        limits.push(
+            format!("throttle:{action}:subject:{}", email_hash(subject)),
+            self.max_failures,
+        );
         if let Some(ip) = ip {
             limits.push(format!("throttle:{action}:ip:{ip}"), self.max_failures);
         }
@@ -73,14 +80,20 @@ impl Throttle {
         let ip_part = ip.unwrap_or("-");
         let pair = format!("throttle:login:pair:{email}:{ip_part}");
         let known = format!("throttle:login:known:{email}:{ip_part}");
-        let mut limits = Limits { forgiven: Some(pair.clone()), ..Default::default() };
+        let mut limits = Limits {
+            forgiven: Some(pair.clone()),
+            ..Default::default()
+        };
         limits.push(pair, self.max_failures);
         if let Some(ip) = ip {
             limits.push(format!("throttle:login:ip:{ip}"), self.max_failures);
         }
         let is_known = self.kv.get_text(&known).await?.is_some();
         if !is_known {
-            limits.push(format!("throttle:login:email:{email}"), self.max_failures * EMAIL_LIMIT_FACTOR);
+            limits.push(
+                format!("throttle:login:email:{email}"),
+                self.max_failures * EMAIL_LIMIT_FACTOR,
+            );
         }
         limits.known = Some(known);
         Ok(limits)

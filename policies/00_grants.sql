@@ -33,3 +33,8 @@ grant update (name, legal_name, city, address, phone, email, website, descriptio
 
 -- The audit trail is append-only for the server.
 revoke update, delete, truncate on changes from adelante_app;
+
+-- Functions of the schema that run as their caller still name pg_temp last, so a temporary
+-- object can never shadow the tables they read (0003 created them without it).
+alter function app.refresh_client_visits(bigint, bigint) set search_path = pg_catalog, public, pg_temp;
+alter function app.appointments_refresh_client() set search_path = pg_catalog, public, pg_temp;

@@ -136,7 +136,10 @@ pub fn unstorable_column(cells: &[Cell]) -> Option<usize> {
 
 /// The message of a row refused by [`unstorable_column`].
 pub fn unstorable_message(column: usize) -> String {
-    format!("Комірка у стовпці {} містить недопустимі символи (NUL)", column_name(column as u32))
+    format!(
+        "Комірка у стовпці {} містить недопустимі символи (NUL)",
+        column_name(column as u32)
+    )
 }
 
 /// The non-empty rows of the first sheet, each with its 1-based number as the sheet shows it.
@@ -168,12 +171,18 @@ impl From<SheetError> for AppError {
     fn from(e: SheetError) -> Self {
         let l = LIMITS;
         let (code, message) = match e {
-            SheetError::Unsupported => ("unsupported_file", "Файл має бути таблицею .xlsx або .csv (UTF-8)".to_owned()),
+            SheetError::Unsupported => (
+                "unsupported_file",
+                "Файл має бути таблицею .xlsx або .csv (UTF-8)".to_owned(),
+            ),
             SheetError::LegacyXls => (
                 "unsupported_file",
                 "Формат .xls не підтримується: збережіть таблицю як .xlsx або .csv (UTF-8)".to_owned(),
             ),
-            SheetError::Corrupt => ("corrupt_file", "Не вдалося прочитати таблицю: файл пошкоджений".to_owned()),
+            SheetError::Corrupt => (
+                "corrupt_file",
+                "Не вдалося прочитати таблицю: файл пошкоджений".to_owned(),
+            ),
             SheetError::Bomb => (
                 "unpacked_too_large",
                 format!(
@@ -183,12 +192,22 @@ impl From<SheetError> for AppError {
             ),
             SheetError::NotUtf8 => ("unsupported_encoding", "CSV-файл має бути в кодуванні UTF-8".to_owned()),
             SheetError::TooManyRows => ("too_many_rows", format!("Таблиця довша за {} рядків", l.max_rows)),
-            SheetError::TooManyColumns => ("too_many_columns", format!("Таблиця ширша за {} стовпців", l.max_columns)),
+            SheetError::TooManyColumns => (
+                "too_many_columns",
+                format!("Таблиця ширша за {} стовпців", l.max_columns),
+            ),
             SheetError::CellTooLong(row, col) => (
                 "cell_too_long",
-                format!("Комірка {}{row} довша за {} символів", column_name(col), l.max_cell_chars),
+                format!(
+                    "Комірка {}{row} довша за {} символів",
+                    column_name(col),
+                    l.max_cell_chars
+                ),
             ),
-            SheetError::TooMuchData => ("too_much_data", "У таблиці забагато даних для одного імпорту".to_owned()),
+            SheetError::TooMuchData => (
+                "too_much_data",
+                "У таблиці забагато даних для одного імпорту".to_owned(),
+            ),
             SheetError::Empty => ("empty_file", "Файл порожній".to_owned()),
         };
         AppError::unprocessable(code, message)
@@ -247,7 +266,9 @@ pub fn read_within(bytes: &[u8], file_name: Option<&str>, limits: &Limits) -> Re
 }
 
 fn may_be_text(file_name: Option<&str>) -> bool {
-    let Some(name) = file_name.map(str::to_ascii_lowercase) else { return true };
+    let Some(name) = file_name.map(str::to_ascii_lowercase) else {
+        return true;
+    };
     name.ends_with(".csv") || name.ends_with(".txt") || !name.contains('.')
 }
 
@@ -261,7 +282,8 @@ pub fn check_archive(bytes: &[u8], limits: &Limits) -> Result<(), SheetError> {
     let mut declared: u64 = 0;
     for i in 0..archive.len() {
         let entry = archive.by_index_raw(i).map_err(|_| SheetError::Corrupt)?;
-        let room = entry_room(entry.name(), entry.compressed_size(), limits);
+        let name = entry.name().map_err(|_| SheetError::Corrupt)?.into_owned();
+        let room = entry_room(&name, entry.compressed_size(), limits);
         if entry.size() > room {
             return Err(SheetError::Bomb);
         }
@@ -273,13 +295,18 @@ pub fn check_archive(bytes: &[u8], limits: &Limits) -> Result<(), SheetError> {
     let mut left = limits.max_unpacked_bytes;
     for i in 0..archive.len() {
         let mut entry = archive.by_index(i).map_err(|_| SheetError::Corrupt)?;
-        let room = entry_room(entry.name(), entry.compressed_size(), limits).min(left);
-        let shared_strings = is_shared_strings(entry.name());
+        let name = entry.name().map_err(|_| SheetError::Corrupt)?.into_owned();
+        let room = entry_room(&name, entry.compressed_size(), limits).min(left);
+        let shared_strings = is_shared_strings(&name);
         let inflated = if shared_strings {
             let mut head = Vec::new();
-            (&mut entry).take(64 * 1024).read_to_end(&mut head).map_err(|_| SheetError::Corrupt)?;
+            (&mut entry)
+                .take(64 * 1024)
+                .read_to_end(&mut head)
+                .map_err(|_| SheetError::Corrupt)?;
             check_shared_strings_head(&head, limits)?;
-            let rest = std::io::copy(&mut entry.take(room + 1), &mut std::io::sink()).map_err(|_| SheetError::Corrupt)?;
+            let rest =
+                std::io::copy(&mut entry.take(room + 1), &mut std::io::sink()).map_err(|_| SheetError::Corrupt)?;
             head.len() as u64 + rest
         } else {
             std::io::copy(&mut entry.take(room + 1), &mut std::io::sink()).map_err(|_| SheetError::Corrupt)?
@@ -295,13 +322,19 @@ pub fn check_archive(bytes: &[u8], limits: &Limits) -> Result<(), SheetError> {
 /// What one entry may unpack to, by its name and packed size.
 fn entry_room(name: &str, packed: u64, limits: &Limits) -> u64 {
     let by_ratio = packed.max(1).saturating_mul(limits.max_ratio).max(RATIO_FLOOR);
-    let by_kind = if is_shared_strings(name) { limits.max_shared_strings_bytes } else { limits.max_entry_bytes };
+    let by_kind = if is_shared_strings(name) {
+        limits.max_shared_strings_bytes
+    } else {
+        limits.max_entry_bytes
+    };
     by_ratio.min(by_kind).min(limits.max_unpacked_bytes)
 }
 
 /// calamine finds the table as `<dir>sharedStrings.xml`, ignoring case and slash direction.
 fn is_shared_strings(name: &str) -> bool {
-    name.to_ascii_lowercase().replace('\\', "/").ends_with("sharedstrings.xml")
+    name.to_ascii_lowercase()
+        .replace('\\', "/")
+        .ends_with("sharedstrings.xml")
 }
 
 /// calamine reserves room for the `uniqueCount` the `<sst>` element declares before reading a
@@ -313,7 +346,10 @@ fn check_shared_strings_head(head: &[u8], limits: &Limits) -> Result<(), SheetEr
         .match_indices('<')
         .map(|(i, _)| &text[i + 1..])
         .find(|rest| {
-            let name = rest.split(|c: char| c.is_whitespace() || c == '>' || c == '/').next().unwrap_or("");
+            let name = rest
+                .split(|c: char| c.is_whitespace() || c == '>' || c == '/')
+                .next()
+                .unwrap_or("");
             name == "sst" || name.ends_with(":sst")
         })
         .ok_or(SheetError::Corrupt)?;
@@ -340,7 +376,12 @@ struct Collector<'l> {
 
 impl<'l> Collector<'l> {
     fn new(limits: &'l Limits) -> Self {
-        Collector { limits, rows: BTreeMap::new(), cells: 0, text: 0 }
+        Collector {
+            limits,
+            rows: BTreeMap::new(),
+            cells: 0,
+            text: 0,
+        }
     }
 
     /// Takes the cell at the 0-based `(row, col)`.
@@ -438,12 +479,18 @@ fn read_csv(bytes: &[u8], limits: &Limits) -> Result<Rows, SheetError> {
     let (mut counted_to, mut line) = (0usize, 0usize);
     let mut record = csv::StringRecord::new();
     while reader.read_record(&mut record).map_err(|_| SheetError::Corrupt)? {
-        let mut start = record.position().map_or(counted_to, |p| p.byte() as usize).clamp(counted_to, text.len());
+        let mut start = record
+            .position()
+            .map_or(counted_to, |p| p.byte() as usize)
+            .clamp(counted_to, text.len());
         // A record's position is taken before the blank lines in front of it.
         while matches!(text.as_bytes().get(start), Some(b'\n' | b'\r')) {
             start += 1;
         }
-        line += text.as_bytes()[counted_to..start].iter().filter(|b| **b == b'\n').count();
+        line += text.as_bytes()[counted_to..start]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count();
         counted_to = start;
         let row = u32::try_from(line).map_err(|_| SheetError::TooManyRows)?;
         for (col, field) in record.iter().enumerate() {
@@ -498,7 +545,13 @@ mod tests {
     #[test]
     fn an_xlsx_is_read_as_a_stream_of_cells() {
         let rows = read(&xlsx("A1:B2", &[("A1", "Назва"), ("B2", "Лак")], None), Some("a.xlsx")).unwrap();
-        assert_eq!(rows, vec![(1, vec![Cell::Text("Назва".into())]), (2, vec![Cell::Empty, Cell::Text("Лак".into())])]);
+        assert_eq!(
+            rows,
+            vec![
+                (1, vec![Cell::Text("Назва".into())]),
+                (2, vec![Cell::Empty, Cell::Text("Лак".into())])
+            ]
+        );
     }
 
     #[test]
@@ -508,20 +561,33 @@ mod tests {
         assert!(far.len() < 2_000, "{} bytes", far.len());
         assert_eq!(read(&far, None), Err(SheetError::TooManyRows));
         // Declared as a single cell: refused by the cell's position as it streams by.
-        assert_eq!(read(&xlsx("A1", &[("A1", "a"), ("XFD1048576", "b")], None), None), Err(SheetError::TooManyRows));
-        assert_eq!(read(&xlsx("A1", &[("A1", "a"), ("XFD1", "b")], None), None), Err(SheetError::TooManyColumns));
+        assert_eq!(
+            read(&xlsx("A1", &[("A1", "a"), ("XFD1048576", "b")], None), None),
+            Err(SheetError::TooManyRows)
+        );
+        assert_eq!(
+            read(&xlsx("A1", &[("A1", "a"), ("XFD1", "b")], None), None),
+            Err(SheetError::TooManyColumns)
+        );
     }
 
     #[test]
     fn a_declared_shared_strings_count_beyond_the_bound_is_refused() {
-        let sst = br#"<?xml version="1.0"?><sst xmlns="x" count="1" uniqueCount="4000000000000"><si><t>a</t></si></sst>"#;
-        assert_eq!(read(&xlsx("A1", &[("A1", "a")], Some(sst)), None), Err(SheetError::Bomb));
+        let sst =
+            br#"<?xml version="1.0"?><sst xmlns="x" count="1" uniqueCount="4000000000000"><si><t>a</t></si></sst>"#;
+        assert_eq!(
+            read(&xlsx("A1", &[("A1", "a")], Some(sst)), None),
+            Err(SheetError::Bomb)
+        );
         let fine = br#"<?xml version="1.0"?><sst xmlns="x" count="1" uniqueCount="1"><si><t>a</t></si></sst>"#;
         assert!(read(&xlsx("A1", &[("A1", "a")], Some(fine)), None).is_ok());
         let mut late = b"<?xml version=\"1.0\"?><!--".to_vec();
         late.extend(std::iter::repeat_n(b' ', 70 * 1024));
         late.extend(b"--><sst uniqueCount=\"1\"></sst>");
-        assert_eq!(read(&xlsx("A1", &[("A1", "a")], Some(&late)), None), Err(SheetError::Corrupt));
+        assert_eq!(
+            read(&xlsx("A1", &[("A1", "a")], Some(&late)), None),
+            Err(SheetError::Corrupt)
+        );
     }
 
     #[test]
@@ -529,24 +595,49 @@ mod tests {
         let mut sst = b"<sst uniqueCount=\"1\"><si><t>".to_vec();
         sst.extend(std::iter::repeat_n(b'a', 2 * 1024 * 1024));
         sst.extend(b"</t></si></sst>");
-        let limits = Limits { max_shared_strings_bytes: 1024 * 1024, ..LIMITS };
-        assert_eq!(read_within(&xlsx("A1", &[("A1", "a")], Some(&sst)), None, &limits), Err(SheetError::Bomb));
+        let limits = Limits {
+            max_shared_strings_bytes: 1024 * 1024,
+            ..LIMITS
+        };
+        assert_eq!(
+            read_within(&xlsx("A1", &[("A1", "a")], Some(&sst)), None, &limits),
+            Err(SheetError::Bomb)
+        );
     }
 
     #[test]
     fn long_cells_and_too_much_text_are_refused() {
         let long = "я".repeat(LIMITS.max_cell_chars + 1);
-        assert_eq!(read(&xlsx("A1:B1", &[("A1", "a"), ("B1", &long)], None), None), Err(SheetError::CellTooLong(1, 2)));
+        assert_eq!(
+            read(&xlsx("A1:B1", &[("A1", "a"), ("B1", &long)], None), None),
+            Err(SheetError::CellTooLong(1, 2))
+        );
         let text: String = (0..100).map(|i| format!("{i};{}\n", "x".repeat(50))).collect();
-        let limits = Limits { max_text_bytes: 1_000, ..LIMITS };
-        assert_eq!(read_within(text.as_bytes(), None, &limits), Err(SheetError::TooMuchData));
-        let limits = Limits { max_cells: 50, ..LIMITS };
-        assert_eq!(read_within(text.as_bytes(), None, &limits), Err(SheetError::TooMuchData));
+        let limits = Limits {
+            max_text_bytes: 1_000,
+            ..LIMITS
+        };
+        assert_eq!(
+            read_within(text.as_bytes(), None, &limits),
+            Err(SheetError::TooMuchData)
+        );
+        let limits = Limits {
+            max_cells: 50,
+            ..LIMITS
+        };
+        assert_eq!(
+            read_within(text.as_bytes(), None, &limits),
+            Err(SheetError::TooMuchData)
+        );
     }
 
     #[test]
     fn csv_with_semicolons_bom_and_blank_rows() {
-        let rows = read("\u{feff}Назва;Артикул;Кількість\n\nЛак;L-1;\"2,5\"\n".as_bytes(), Some("a.csv")).unwrap();
+        let rows = read(
+            "\u{feff}Назва;Артикул;Кількість\n\nЛак;L-1;\"2,5\"\n".as_bytes(),
+            Some("a.csv"),
+        )
+        .unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[1].0, 3, "row numbers count the blank row");
         assert_eq!(rows[1].1[2], Cell::Text("2,5".into()));
@@ -554,21 +645,40 @@ mod tests {
 
     #[test]
     fn csv_rows_and_columns_are_bounded_while_streaming() {
-        let limits = Limits { max_rows: 10, max_columns: 3, ..LIMITS };
+        let limits = Limits {
+            max_rows: 10,
+            max_columns: 3,
+            ..LIMITS
+        };
         let tall: String = (0..11).map(|i| format!("row{i}\n")).collect();
-        assert_eq!(read_within(tall.as_bytes(), None, &limits), Err(SheetError::TooManyRows));
-        assert_eq!(read_within(b"a;b;c;d\n", None, &limits), Err(SheetError::TooManyColumns));
+        assert_eq!(
+            read_within(tall.as_bytes(), None, &limits),
+            Err(SheetError::TooManyRows)
+        );
+        assert_eq!(
+            read_within(b"a;b;c;d\n", None, &limits),
+            Err(SheetError::TooManyColumns)
+        );
     }
 
     #[test]
     fn what_is_not_an_accepted_spreadsheet_is_refused() {
-        assert_eq!(read(b"\x89PNG\r\n\x1a\n\0\0", Some("photo.png")), Err(SheetError::Unsupported));
+        assert_eq!(
+            read(b"\x89PNG\r\n\x1a\n\0\0", Some("photo.png")),
+            Err(SheetError::Unsupported)
+        );
         assert_eq!(read(b"name,sku", Some("notes.pdf")), Err(SheetError::Unsupported));
         assert_eq!(read(b"\xff\xfeN\xffa", Some("a.csv")), Err(SheetError::NotUtf8));
         assert_eq!(read(b"  \n", Some("a.csv")), Err(SheetError::Empty));
-        assert_eq!(read(&zip_of(&[("hello.txt", b"hi")]), Some("a.xlsx")), Err(SheetError::Unsupported));
+        assert_eq!(
+            read(&zip_of(&[("hello.txt", b"hi")]), Some("a.xlsx")),
+            Err(SheetError::Unsupported)
+        );
         assert_eq!(read(b"PK\x03\x04garbage", Some("a.xlsx")), Err(SheetError::Corrupt));
-        let ods = zip_of(&[("mimetype", b"application/vnd.oasis.opendocument.spreadsheet"), ("content.xml", b"<x/>")]);
+        let ods = zip_of(&[
+            ("mimetype", b"application/vnd.oasis.opendocument.spreadsheet"),
+            ("content.xml", b"<x/>"),
+        ]);
         assert_eq!(read(&ods, Some("a.ods")), Err(SheetError::Unsupported));
         let mut xls = CFB_MAGIC.to_vec();
         xls.extend([0u8; 504]);
@@ -582,16 +692,28 @@ mod tests {
         assert_eq!(check_archive(&bomb, &LIMITS), Err(SheetError::Bomb), "ratio");
         let plain: Vec<u8> = (0..200_000u32).flat_map(|i| i.to_le_bytes()).collect();
         let two = zip_of(&[("a", &plain), ("b", &plain)]);
-        let small = Limits { max_unpacked_bytes: 1_000_000, ..LIMITS };
+        let small = Limits {
+            max_unpacked_bytes: 1_000_000,
+            ..LIMITS
+        };
         assert_eq!(check_archive(&two, &small), Err(SheetError::Bomb), "budget");
-        let enough = Limits { max_unpacked_bytes: 2_000_000, ..LIMITS };
+        let enough = Limits {
+            max_unpacked_bytes: 2_000_000,
+            ..LIMITS
+        };
         assert_eq!(check_archive(&two, &enough), Ok(()));
     }
 
     #[test]
     fn nul_in_a_cell_is_found_for_a_row_error() {
-        assert_eq!(unstorable_column(&[Cell::Text("a".into()), Cell::Text("b\0".into())]), Some(2));
-        assert_eq!(unstorable_message(28), "Комірка у стовпці AB містить недопустимі символи (NUL)");
+        assert_eq!(
+            unstorable_column(&[Cell::Text("a".into()), Cell::Text("b\0".into())]),
+            Some(2)
+        );
+        assert_eq!(
+            unstorable_message(28),
+            "Комірка у стовпці AB містить недопустимі символи (NUL)"
+        );
         assert_eq!(unstorable_column(&[Cell::Int(1)]), None);
     }
 
@@ -599,6 +721,9 @@ mod tests {
     fn numbers_read_as_text_without_a_decimal_point() {
         assert_eq!(Cell::Number(380671234567.0).text(), "380671234567");
         assert_eq!(Cell::Number(10.5).text(), "10.5");
-        assert_eq!(Cell::Date(NaiveDate::from_ymd_opt(1990, 5, 3).unwrap()).text(), "1990-05-03");
+        assert_eq!(
+            Cell::Date(NaiveDate::from_ymd_opt(1990, 5, 3).unwrap()).text(),
+            "1990-05-03"
+        );
     }
 }

@@ -73,7 +73,9 @@ fn date_year(value: &str) -> Option<i32> {
 /// `serde_path_to_error` names it (`items[0].name`). A document that is not JSON passes: the
 /// typed parse reports it.
 pub fn check_json(bytes: &[u8]) -> Result<(), AppError> {
-    let Ok(value) = serde_json::from_slice::<Value>(bytes) else { return Ok(()) };
+    let Ok(value) = serde_json::from_slice::<Value>(bytes) else {
+        return Ok(());
+    };
     let mut path = String::new();
     walk(&value, &mut path)
 }
@@ -145,14 +147,33 @@ mod tests {
         let long = "a".repeat(MAX_CHARS + 1);
         let body = serde_json::json!({"notes": long}).to_string();
         assert_eq!(field_of(check_json(body.as_bytes()).unwrap_err()), ["notes"]);
-        assert!(check_json(serde_json::json!({"notes": "я".repeat(MAX_CHARS)}).to_string().as_bytes()).is_ok());
+        assert!(
+            check_json(
+                serde_json::json!({"notes": "я".repeat(MAX_CHARS)})
+                    .to_string()
+                    .as_bytes()
+            )
+            .is_ok()
+        );
         let nul = br#"{"items": [{"name": "ok"}, {"name": "a\u0000b"}]}"#;
         assert_eq!(field_of(check_json(nul).unwrap_err()), ["items[1].name"]);
-        for date in ["+262143-12-31", "-0001-01-01", "1899-12-31", "2201-01-01", "+262143-12-31T10:00:00Z"] {
+        for date in [
+            "+262143-12-31",
+            "-0001-01-01",
+            "1899-12-31",
+            "2201-01-01",
+            "+262143-12-31T10:00:00Z",
+        ] {
             let body = serde_json::json!({"a": {"date": date}}).to_string();
             assert_eq!(field_of(check_json(body.as_bytes()).unwrap_err()), ["a.date"], "{date}");
         }
-        for fine in ["2026-12-04", "1990-05-03", "2026-12-04T10:00:00+02:00", "067-123-45-67", "Салон 2026-12"] {
+        for fine in [
+            "2026-12-04",
+            "1990-05-03",
+            "2026-12-04T10:00:00+02:00",
+            "067-123-45-67",
+            "Салон 2026-12",
+        ] {
             assert!(problem(fine).is_none(), "{fine}");
         }
         assert!(check_json(b"{not json").is_ok());
@@ -160,7 +181,10 @@ mod tests {
 
     #[test]
     fn query_values_are_checked_too() {
-        assert_eq!(field_of(check_query([("dateTo", "+262143-12-31")]).unwrap_err()), ["dateTo"]);
+        assert_eq!(
+            field_of(check_query([("dateTo", "+262143-12-31")]).unwrap_err()),
+            ["dateTo"]
+        );
         assert!(check_query([("dateTo", "2026-01-31"), ("search", "Марія")]).is_ok());
     }
 

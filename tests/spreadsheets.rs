@@ -101,7 +101,9 @@ async fn cells_at_a1_and_xfd1048576_are_refused_without_building_the_sheet() {
             assert!(res.body["message"].as_str().unwrap().contains("100100"), "{}", res.text);
         }
         let wide = xlsx("A1", &[&[("A1", "Ім'я"), ("XFD1", "x")]], None);
-        upload(&app, &admin, path, "wide.xlsx", &wide).await.assert_error(422, "too_many_columns");
+        upload(&app, &admin, path, "wide.xlsx", &wide)
+            .await
+            .assert_error(422, "too_many_columns");
     }
     assert_alive(&app, &admin).await;
     let grown = peak_kib().saturating_sub(before);
@@ -142,13 +144,18 @@ async fn xls_and_ods_are_refused_naming_the_accepted_formats() {
     let admin = app.new_salon("Salon").await;
     let mut xls = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
     xls.extend([0u8; 1024]);
-    let ods = zip_of(&[("mimetype", b"application/vnd.oasis.opendocument.spreadsheet"), ("content.xml", b"<x/>")]);
+    let ods = zip_of(&[
+        ("mimetype", b"application/vnd.oasis.opendocument.spreadsheet"),
+        ("content.xml", b"<x/>"),
+    ]);
     for path in IMPORTS {
         let res = upload(&app, &admin, path, "clients.xls", &xls).await;
         res.assert_error(422, "unsupported_file");
         let message = res.body["message"].as_str().unwrap();
         assert!(message.contains(".xlsx") && message.contains(".csv"), "{message}");
-        upload(&app, &admin, path, "clients.ods", &ods).await.assert_error(422, "unsupported_file");
+        upload(&app, &admin, path, "clients.ods", &ods)
+            .await
+            .assert_error(422, "unsupported_file");
     }
 }
 
@@ -159,25 +166,40 @@ async fn a_cell_with_nul_is_a_row_error_and_the_other_rows_are_imported() {
     // `_x0000_` is how .xlsx escapes a character: here NUL, which PostgreSQL cannot store.
     let clients = xlsx(
         "A1:B3",
-        &[&[("A1", "Ім'я"), ("B1", "Телефон")], &[("A2", "Ма_x0000_рія"), ("B2", "0671234567")], &[
-            ("A3", "Олена"),
-            ("B3", "0501112233"),
-        ]],
+        &[
+            &[("A1", "Ім'я"), ("B1", "Телефон")],
+            &[("A2", "Ма_x0000_рія"), ("B2", "0671234567")],
+            &[("A3", "Олена"), ("B3", "0501112233")],
+        ],
         None,
     );
     let res = upload(&app, &admin, IMPORTS[0], "clients.xlsx", &clients).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
-    assert_eq!((res.body["imported"].as_i64(), res.body["failed"].as_i64()), (Some(1), Some(1)), "{}", res.text);
+    assert_eq!(
+        (res.body["imported"].as_i64(), res.body["failed"].as_i64()),
+        (Some(1), Some(1)),
+        "{}",
+        res.text
+    );
     assert_eq!(res.body["errors"][0]["row"], json!(2), "{}", res.text);
 
     let products = xlsx(
         "A1:B3",
-        &[&[("A1", "Назва"), ("B1", "Артикул")], &[("A2", "Лак"), ("B2", "L_x0000_-1")], &[("A3", "Олія"), ("B3", "O-1")]],
+        &[
+            &[("A1", "Назва"), ("B1", "Артикул")],
+            &[("A2", "Лак"), ("B2", "L_x0000_-1")],
+            &[("A3", "Олія"), ("B3", "O-1")],
+        ],
         None,
     );
     let res = upload(&app, &admin, IMPORTS[1], "products.xlsx", &products).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
-    assert_eq!((res.body["imported"].as_i64(), res.body["failed"].as_i64()), (Some(1), Some(1)), "{}", res.text);
+    assert_eq!(
+        (res.body["imported"].as_i64(), res.body["failed"].as_i64()),
+        (Some(1), Some(1)),
+        "{}",
+        res.text
+    );
     assert_eq!(res.body["errors"][0]["row"], json!(2), "{}", res.text);
 }
 
@@ -190,28 +212,65 @@ fn booking(date: &str, notes: &str) -> Value {
 async fn a_long_note_is_refused_and_an_export_holds_one_already_stored() {
     let app = TestApp::spawn().await;
     let admin = app.new_salon("Salon").await;
-    let res = app.post("/api/v1/appointments", Some(&admin.access), booking("2026-03-01", &"я".repeat(40_000))).await;
+    let res = app
+        .post(
+            "/api/v1/appointments",
+            Some(&admin.access),
+            booking("2026-03-01", &"я".repeat(40_000)),
+        )
+        .await;
     res.assert_error(422, "validation_error");
     assert!(res.body["details"]["notes"].is_array(), "{}", res.text);
-    let res = app.post("/api/v1/appointments", Some(&admin.access), booking("2026-03-01", &"я".repeat(2_001))).await;
+    let res = app
+        .post(
+            "/api/v1/appointments",
+            Some(&admin.access),
+            booking("2026-03-01", &"я".repeat(2_001)),
+        )
+        .await;
     res.assert_error(422, "validation_error");
     assert!(res.body["details"]["notes"].is_array(), "{}", res.text);
-    let res = app.post("/api/v1/clients", Some(&admin.access), json!({"firstName": "М\u{0}", "phone": "0671234567"})).await;
+    let res = app
+        .post(
+            "/api/v1/clients",
+            Some(&admin.access),
+            json!({"firstName": "М\u{0}", "phone": "0671234567"}),
+        )
+        .await;
     res.assert_error(422, "validation_error");
     assert!(res.body["details"]["firstName"].is_array(), "{}", res.text);
 
     // A note stored before the limit existed: the export cuts it to what a cell holds.
-    let client = app.post("/api/v1/clients", Some(&admin.access), json!({"firstName": "Марія", "phone": "0671234567"})).await;
+    let client = app
+        .post(
+            "/api/v1/clients",
+            Some(&admin.access),
+            json!({"firstName": "Марія", "phone": "0671234567"}),
+        )
+        .await;
     let client = client.body["id"].as_i64().unwrap();
     let mut visit = booking("2026-03-01", "коротко");
     visit["clientId"] = json!(client);
     let res = app.post("/api/v1/appointments", Some(&admin.access), visit).await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
     let id = res.body["id"].as_i64().unwrap();
-    app.put(&format!("/api/v1/appointments/{id}"), &admin.access, json!({"status": "completed"})).await;
+    app.put(
+        &format!("/api/v1/appointments/{id}"),
+        &admin.access,
+        json!({"status": "completed"}),
+    )
+    .await;
     let mut su = app.su().await;
-    sqlx::query("update appointments set notes = repeat('я', 40000) where id = $1").bind(id).execute(&mut su).await.unwrap();
-    sqlx::query("update clients set notes = repeat('ю', 40000) where id = $1").bind(client).execute(&mut su).await.unwrap();
+    sqlx::query("update appointments set notes = repeat('я', 40000) where id = $1")
+        .bind(id)
+        .execute(&mut su)
+        .await
+        .unwrap();
+    sqlx::query("update clients set notes = repeat('ю', 40000) where id = $1")
+        .bind(client)
+        .execute(&mut su)
+        .await
+        .unwrap();
     app.touch(admin.salon_id()).await;
     let res = app
         .client
@@ -225,7 +284,11 @@ async fn a_long_note_is_refused_and_an_export_holds_one_already_stored() {
     use calamine::Reader;
     let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).unwrap();
     let longest = |range: calamine::Range<calamine::Data>| {
-        range.rows().flat_map(|r| r.iter().map(|c| c.to_string().chars().count()).collect::<Vec<_>>()).max().unwrap()
+        range
+            .rows()
+            .flat_map(|r| r.iter().map(|c| c.to_string().chars().count()).collect::<Vec<_>>())
+            .max()
+            .unwrap()
     };
     assert_eq!(longest(book.worksheet_range_at(0).unwrap().unwrap()), 32_767);
     assert_eq!(longest(book.worksheet_range_at(1).unwrap().unwrap()), 32_767);
@@ -236,22 +299,42 @@ async fn extreme_dates_in_bodies_and_query_strings_are_422() {
     let app = TestApp::spawn().await;
     let admin = app.new_salon("Salon").await;
     for date in ["+262143-12-31", "-0001-01-01", "1000-01-01"] {
-        let res = app.post("/api/v1/appointments", Some(&admin.access), booking(date, "")).await;
+        let res = app
+            .post("/api/v1/appointments", Some(&admin.access), booking(date, ""))
+            .await;
         res.assert_error(422, "validation_error");
         assert!(res.body["details"]["date"].is_array(), "{date}: {}", res.text);
     }
     let res = app
-        .post("/api/v1/clients", Some(&admin.access), json!({"firstName": "Марія", "phone": "0671234567", "birthDate": "+262143-12-31"}))
+        .post(
+            "/api/v1/clients",
+            Some(&admin.access),
+            json!({"firstName": "Марія", "phone": "0671234567", "birthDate": "+262143-12-31"}),
+        )
         .await;
     res.assert_error(422, "validation_error");
     assert!(res.body["details"]["birthDate"].is_array(), "{}", res.text);
-    for query in ["date=%2B262143-12-31", "dateFrom=2026-01-01&dateTo=%2B262143-12-31", "dateFrom=-262143-01-01&dateTo=2026-01-01"] {
+    for query in [
+        "date=%2B262143-12-31",
+        "dateFrom=2026-01-01&dateTo=%2B262143-12-31",
+        "dateFrom=-262143-01-01&dateTo=2026-01-01",
+    ] {
         let res = app.get(&format!("/api/v1/appointments?{query}"), &admin.access).await;
         res.assert_error(422, "validation_error");
     }
-    let res = app.get("/api/v1/clients/export?dateFrom=2026-01-01&dateTo=%2B262143-12-31", &admin.access).await;
+    let res = app
+        .get(
+            "/api/v1/clients/export?dateFrom=2026-01-01&dateTo=%2B262143-12-31",
+            &admin.access,
+        )
+        .await;
     res.assert_error(422, "validation_error");
     assert!(res.body["details"]["dateTo"].is_array(), "{}", res.text);
-    let res = app.get("/api/v1/appointments?dateFrom=2026-01-01&dateTo=2026-01-02", &admin.access).await;
+    let res = app
+        .get(
+            "/api/v1/appointments?dateFrom=2026-01-01&dateTo=2026-01-02",
+            &admin.access,
+        )
+        .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
 }

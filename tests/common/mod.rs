@@ -73,7 +73,10 @@ async fn template() -> &'static str {
             let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
             let mut hasher = Sha256::new();
             for dir in ["migrations", "policies"] {
-                let mut files: Vec<_> = std::fs::read_dir(root.join(dir)).unwrap().map(|e| e.unwrap().path()).collect();
+                let mut files: Vec<_> = std::fs::read_dir(root.join(dir))
+                    .unwrap()
+                    .map(|e| e.unwrap().path())
+                    .collect();
                 files.sort();
                 for f in files {
                     hasher.update(f.file_name().unwrap().as_encoded_bytes());
@@ -81,7 +84,9 @@ async fn template() -> &'static str {
                 }
             }
             let name = format!("adelante_tmpl_{}", &hex::encode(hasher.finalize())[..16]);
-            let mut su = PgConnection::connect(&superuser_url("postgres")).await.expect("PostgreSQL answers");
+            let mut su = PgConnection::connect(&superuser_url("postgres"))
+                .await
+                .expect("PostgreSQL answers");
             su.execute("select pg_advisory_lock(7345100)").await.unwrap();
             let exists: bool = sqlx::query_scalar("select exists(select 1 from pg_database where datname = $1)")
                 .bind(&name)
@@ -90,12 +95,20 @@ async fn template() -> &'static str {
                 .unwrap();
             if !exists {
                 let building = format!("{name}_building");
-                su.execute(sqlx::AssertSqlSafe(format!("drop database if exists {building} with (force)"))).await.unwrap();
+                su.execute(sqlx::AssertSqlSafe(format!(
+                    "drop database if exists {building} with (force)"
+                )))
+                .await
+                .unwrap();
                 let outbox = std::env::temp_dir();
                 let config = test_config(&building, &outbox, &[]);
                 tenancy::setup::bootstrap(&config).await.expect("bootstrap");
                 tenancy::setup::migrate(&owner_url(&building)).await.expect("migrate");
-                su.execute(sqlx::AssertSqlSafe(format!("alter database {building} rename to {name}"))).await.unwrap();
+                su.execute(sqlx::AssertSqlSafe(format!(
+                    "alter database {building} rename to {name}"
+                )))
+                .await
+                .unwrap();
             }
             su.execute("select pg_advisory_unlock(7345100)").await.unwrap();
             su.close().await.unwrap();
@@ -147,15 +160,28 @@ impl TestApp {
     }
 
     async fn serve(db_name: String, outbox: PathBuf, overrides: &[(&str, &str)], owns_db: bool) -> Self {
-        let state = AppState::connect(test_config(&db_name, &outbox, overrides)).await.expect("app connects");
+        let state = AppState::connect(test_config(&db_name, &outbox, overrides))
+            .await
+            .expect("app connects");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let app = http::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
         });
-        let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
-        TestApp { addr, db_name, outbox, state, client, server, owns_db }
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap();
+        TestApp {
+            addr,
+            db_name,
+            outbox,
+            state,
+            client,
+            server,
+            owns_db,
+        }
     }
 
     /// A second server process on the same database and Redis, with its own pools and caches:
@@ -238,7 +264,12 @@ impl TestApp {
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Res {
-        self.post("/api/v1/auth/login", None, json!({"email": email, "password": password})).await
+        self.post(
+            "/api/v1/auth/login",
+            None,
+            json!({"email": email, "password": password}),
+        )
+        .await
     }
 
     pub async fn login_ok(&self, email: &str, password: &str) -> Session {
@@ -250,8 +281,11 @@ impl TestApp {
     /// An administrator invites a staff account (no password yet).
     pub async fn invite(&self, admin: &Session, email: &str, role: &str) -> i64 {
         let res = self
-            .post("/api/v1/users", Some(&admin.access),
-                  json!({"email": email, "first_name": "Ірина", "last_name": "Майстер", "role": role}))
+            .post(
+                "/api/v1/users",
+                Some(&admin.access),
+                json!({"email": email, "first_name": "Ірина", "last_name": "Майстер", "role": role}),
+            )
             .await;
         assert_eq!(res.status, StatusCode::CREATED, "invite: {}", res.body);
         res.body["id"].as_i64().unwrap()
@@ -296,7 +330,12 @@ impl TestApp {
             .map(|dir| {
                 dir.filter_map(|e| e.ok())
                     .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
-                    .map(|e| (e.metadata().unwrap().modified().unwrap(), decode_mail(&std::fs::read(e.path()).unwrap())))
+                    .map(|e| {
+                        (
+                            e.metadata().unwrap().modified().unwrap(),
+                            decode_mail(&std::fs::read(e.path()).unwrap()),
+                        )
+                    })
                     .collect()
             })
             .unwrap_or_default();
@@ -327,10 +366,17 @@ impl Drop for TestApp {
         let dir = std::env::temp_dir().join(&name);
         // Dropped on a separate thread: Drop cannot await, and the test's runtime is ending.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async {
                 if let Ok(mut su) = PgConnection::connect(&superuser_url("postgres")).await {
-                    let _ = su.execute(sqlx::AssertSqlSafe(format!("drop database if exists {name} with (force)"))).await;
+                    let _ = su
+                        .execute(sqlx::AssertSqlSafe(format!(
+                            "drop database if exists {name} with (force)"
+                        )))
+                        .await;
                 }
             });
             let _ = std::fs::remove_dir_all(dir);
@@ -341,7 +387,11 @@ impl Drop for TestApp {
 
 fn decode_mail(raw: &[u8]) -> String {
     let mail = mailparse::parse_mail(raw).expect("a valid e-mail");
-    let headers: String = mail.headers.iter().map(|h| format!("{}: {}\n", h.get_key(), h.get_value())).collect();
+    let headers: String = mail
+        .headers
+        .iter()
+        .map(|h| format!("{}: {}\n", h.get_key(), h.get_value()))
+        .collect();
     format!("{headers}\n{}", mail.get_body().expect("a text body"))
 }
 
@@ -381,7 +431,9 @@ pub fn claims(token: &str) -> Value {
     use base64::Engine;
     let payload = token.split('.').nth(1).unwrap();
     let padded = format!("{payload}{}", "=".repeat((4 - payload.len() % 4) % 4));
-    let bytes = base64::engine::general_purpose::STANDARD.decode(padded).expect("payload decodes with standard base64");
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(padded)
+        .expect("payload decodes with standard base64");
     serde_json::from_slice(&bytes).unwrap()
 }
 
@@ -400,13 +452,22 @@ impl Res {
         let headers = res.headers().clone();
         let text = res.text().await.unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Res { status, headers, body, text }
+        Res {
+            status,
+            headers,
+            body,
+            text,
+        }
     }
 
     /// Asserts the contract's error envelope: a string `message` and a string `code`.
     pub fn assert_error(&self, status: u16, code: &str) {
         assert_eq!(self.status.as_u16(), status, "body: {}", self.text);
-        assert!(self.body["message"].is_string(), "message must be a string: {}", self.text);
+        assert!(
+            self.body["message"].is_string(),
+            "message must be a string: {}",
+            self.text
+        );
         assert_eq!(self.body["code"], code, "body: {}", self.text);
     }
 }

@@ -880,7 +880,7 @@ async fn own_clients_stay_own_on_every_route() {
     // The records list holds only the master's own records.
     let records = app.get("/api/v1/overview/records?perPage=100", &master.access).await;
     assert_eq!(records.status, StatusCode::OK, "{}", records.text);
-    let ids: Vec<i64> = records.body["data"].as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    let ids: Vec<i64> = records.body["data"].as_array().unwrap().iter().map(|r| r["id"].to_string().trim_matches('"').parse().unwrap()).collect();
     assert_eq!(ids, [own]);
     assert_eq!(records.body["meta"]["total"], 1);
 

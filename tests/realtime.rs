@@ -190,7 +190,8 @@ async fn both_socket_paths_serve_events() {
 
 #[tokio::test]
 async fn a_ping_frame_is_answered_with_pong_and_other_frames_are_ignored() {
-    let app = TestApp::spawn().await;
+    let metrics_token = "metrics-token-0123456789";
+    let app = TestApp::spawn_with(&[("METRICS_TOKEN", metrics_token)]).await;
     let admin = app.new_salon("Salon").await;
     let mut ws = connect(&app, &admin).await;
 
@@ -204,7 +205,8 @@ async fn a_ping_frame_is_answered_with_pong_and_other_frames_are_ignored() {
     ws.send(Message::text(r#"{"type":"ping","data":null}"#)).await.unwrap();
     assert_eq!(expect_frame(&mut ws).await["type"], "pong");
 
-    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let metrics =
+        app.client.get(app.url("/metrics")).bearer_auth(metrics_token).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("ws_connections"), "{metrics}");
 
     // A client close is answered and ends the connection.
@@ -406,6 +408,7 @@ async fn master_with_profile(app: &TestApp, admin: &Session) -> (Session, i64) {
               json!({"firstName": "Ірина", "lastName": "Майстер", "phone": "+380501112233", "position": "master", "email": address}))
         .await;
     assert_eq!(member.status, StatusCode::CREATED, "{}", member.text);
+    app.open_invitation(&address).await;
     let setup = app.post("/api/v1/auth/setup", None, json!({"email": address, "password": common::PASSWORD})).await;
     assert_eq!(setup.status, StatusCode::OK, "{}", setup.text);
     (Session::from_answer(&setup.body, &address), member.body["id"].as_i64().unwrap())

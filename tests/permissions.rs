@@ -661,6 +661,19 @@ async fn hidden_client_fields_follow_the_matrix() {
     assert_eq!(opened.body["phone"], "+380*******67");
     assert_eq!(opened.body["visits"], json!([]));
 
+    // The export follows the list: the workbook holds no more than the list shows.
+    set_role(&app, &admin, "manager", &only("clients.export")).await;
+    let rows = exported_clients(&app, &manager).await;
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let cells: Vec<String> = rows[1].iter().map(|c| c.to_string()).collect();
+    assert_eq!((cells[1].as_str(), cells[3].as_str()), ("Марія", ""), "{cells:?}");
+    assert_eq!((cells[4].as_str(), cells[5].as_str()), ("+380*******67", ""), "{cells:?}");
+    assert_eq!(cells[12], "", "{cells:?}");
+    set_role(&app, &admin, "manager", &only("clients.export+clients.list.show_contacts+clients.card.show_name")).await;
+    let cells: Vec<String> = exported_clients(&app, &manager).await[1].iter().map(|c| c.to_string()).collect();
+    assert_eq!((cells[3].as_str(), cells[4].as_str(), cells[5].as_str()),
+               ("Коваль", "+380671234567", "maria@example.com"), "{cells:?}");
+
     // The list's contacts id shows them in the list, not on the card.
     set_role(&app, &admin, "manager", &only("clients.list.show_contacts")).await;
     let row = &app.get("/api/v1/clients", &manager.access).await.body[0];
@@ -996,4 +1009,15 @@ async fn only_administrators_create_change_or_deactivate_administrators() {
     let res = app.put(&format!("/api/v1/users/{}", manager.user_id), &admin.access, json!({"role": "admin"})).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
     assert_eq!(app.request(Method::DELETE, &path, Some(&admin.access), None).await.status, StatusCode::NO_CONTENT);
+}
+
+/// The rows of the "Клієнти" sheet of `GET /clients/export` as `who` gets it.
+async fn exported_clients(app: &TestApp, who: &Session) -> Vec<Vec<calamine::Data>> {
+    use calamine::Reader;
+    let res = app.client.get(app.url("/api/v1/clients/export")).bearer_auth(&who.access).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let bytes = res.bytes().await.unwrap().to_vec();
+    let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let range = book.worksheet_range("Клієнти").unwrap();
+    range.rows().map(|r| r.to_vec()).collect()
 }

@@ -120,12 +120,15 @@ pub async fn export_clients(
     let (sender, receiver) = mpsc::channel::<Row>(1024);
     let writer = tokio::task::spawn_blocking(move || write_book(receiver, zone, with_visits));
 
+    // The list's rules: a user who may not see contacts, surnames, notes or bonuses in the list
+    // does not get them in the workbook either.
+    let shown = super::redact::Shown::list(&user);
     let args = ListArgs::new(&q.filter(), super::own_scope(&user));
     {
         let query = sqlx::query_as::<_, Client>(concat!("select ", client_columns!(), list_body!()));
         let mut clients = bind_list_args!(query, args).fetch(tx.conn());
         while let Some(client) = clients.try_next().await? {
-            if sender.send(Row::Client(Box::new(client))).await.is_err() {
+            if sender.send(Row::Client(Box::new(shown.apply(client)))).await.is_err() {
                 break;
             }
         }
@@ -144,7 +147,11 @@ pub async fn export_clients(
              order by lower(c.name), c.id, a.starts_at"
         ));
         let mut visits = bind_list_args!(query, args).fetch(tx.conn());
-        while let Some(visit) = visits.try_next().await? {
+        while let Some(mut visit) = visits.try_next().await? {
+            visit.phone = shown.phone(&visit.phone);
+            if !shown.surname() {
+                visit.client_name = super::redact::first_word(&visit.client_name);
+            }
             if sender.send(Row::Visit(Box::new(visit))).await.is_err() {
                 break;
             }

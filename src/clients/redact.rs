@@ -8,6 +8,8 @@
 //! | `bonusBalance` | `clients.loyalty.view` | `clients.loyalty.view` |
 //! | `visits` of the card | — | `clients.history.view` |
 //!
+//! `GET /clients/export` follows the list's rules, on both of its sheets.
+//!
 //! Hidden values keep the shape the frontend reads (contract §3.4): `phone` stays a string,
 //! masked to its first four and last two characters (`+380*******67`); `email` is absent (it is
 //! optional); names and notes are `""`; `bonusBalance` is `0` (a required number). A `PUT` by a user who cannot see a field ignores that
@@ -65,6 +67,16 @@ impl Shown {
         c
     }
 
+    /// A phone as this user may see it.
+    pub fn phone(self, phone: &str) -> String {
+        if self.contacts { phone.to_owned() } else { mask_phone(phone) }
+    }
+
+    /// Whether this user sees surnames.
+    pub fn surname(self) -> bool {
+        self.surname
+    }
+
     /// Drops the changes of fields this user cannot see.
     pub fn keep_visible(self, mut changes: ClientChanges) -> ClientChanges {
         if !self.contacts {
@@ -83,6 +95,11 @@ impl Shown {
         }
         changes
     }
+}
+
+/// A full name (`Марія Коваль`) reduced to its first word, where the surname is hidden.
+pub fn first_word(name: &str) -> String {
+    name.split_whitespace().next().unwrap_or_default().to_owned()
 }
 
 /// `+380671234567` → `+380*******67`: enough to tell two clients apart, not to call them.

@@ -63,7 +63,7 @@ fn date_year(value: &str) -> Option<i64> {
         _ => (1, v),
     };
     let year_len = rest.bytes().take_while(u8::is_ascii_digit).count();
-    let tail = rest[year_len..].as_bytes();
+    let tail = &rest.as_bytes()[year_len..];
     let two_digits = |at: usize| tail.get(at..at + 2).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
     let date_like = year_len >= 4
         && tail.first() == Some(&b'-')

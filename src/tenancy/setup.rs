@@ -156,7 +156,7 @@ pub async fn migrate(owner_url: &str) -> anyhow::Result<()> {
     for (name, sql) in POLICIES {
         sqlx::raw_sql(*sql).execute(&mut *tx).await.with_context(|| format!("policies/{name}"))?;
     }
-    refuse_foreign_platform_objects(&mut *tx).await?;
+    refuse_foreign_platform_objects(&mut tx).await?;
     tx.commit().await?;
     conn.close().await?;
     Ok(())

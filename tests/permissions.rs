@@ -661,6 +661,19 @@ async fn hidden_client_fields_follow_the_matrix() {
     assert_eq!(opened.body["phone"], "+380*******67");
     assert_eq!(opened.body["visits"], json!([]));
 
+    // Nor can the search tell who has a phone or e-mail: it matches them only for users who
+    // see contacts in the list (names still match).
+    let found = |res: common::Res| {
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        res.body.as_array().unwrap().len()
+    };
+    for probe in ["1234567", "maria@example"] {
+        let q = format!("/api/v1/clients?search={probe}");
+        assert_eq!(found(app.get(&q, &manager.access).await), 0, "{probe}");
+        assert_eq!(found(app.get(&q, &admin.access).await), 1, "{probe}");
+    }
+    assert_eq!(found(app.get("/api/v1/clients?search=Марія", &manager.access).await), 1);
+
     // The export follows the list: the workbook holds no more than the list shows.
     set_role(&app, &admin, "manager", &only("clients.export")).await;
     let rows = exported_clients(&app, &manager).await;
@@ -678,6 +691,7 @@ async fn hidden_client_fields_follow_the_matrix() {
     set_role(&app, &admin, "manager", &only("clients.list.show_contacts")).await;
     let row = &app.get("/api/v1/clients", &manager.access).await.body[0];
     assert_eq!((row["phone"].as_str(), row["email"].as_str()), (Some("+380671234567"), Some("maria@example.com")));
+    assert_eq!(found(app.get("/api/v1/clients?search=1234567", &manager.access).await), 1);
     assert_eq!(app.get(&card, &manager.access).await.body["phone"], "+380*******67");
 
     // The card's ids show the card's fields.

@@ -123,7 +123,7 @@ pub async fn export_clients(
     // The list's rules: a user who may not see contacts, surnames, notes or bonuses in the list
     // does not get them in the workbook either.
     let shown = super::redact::Shown::list(&user);
-    let args = ListArgs::new(&q.filter(), super::own_scope(&user));
+    let args = ListArgs::new(&q.filter(), super::own_scope(&user), shown.contacts());
     {
         let query = sqlx::query_as::<_, Client>(concat!("select ", client_columns!(), list_body!()));
         let mut clients = bind_list_args!(query, args).fetch(tx.conn());

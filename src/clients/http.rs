@@ -72,16 +72,16 @@ pub async fn list_clients(
     {
         return Err(AppError::field("dateTo", "Кінець періоду раніше за початок"));
     }
-    let own = super::own_scope(&user);
-    let clients = store::list(&mut tx, &filter, own).await?;
+    let shown = Shown::list(&user);
+    let args = || store::ListArgs::new(&filter, super::own_scope(&user), shown.contacts());
+    let clients = store::list(&mut tx, &filter, args()).await?;
     let total = match clients.first() {
         Some(c) => c.total_count,
         // A window past the end still reports the number of matches.
-        None if filter.offset.unwrap_or(0) > 0 => store::count(&mut tx, &filter, own).await?,
+        None if filter.offset.unwrap_or(0) > 0 => store::count(&mut tx, args()).await?,
         None => 0,
     };
     tx.commit().await?;
-    let shown = Shown::list(&user);
     let clients: Vec<Client> = clients.into_iter().map(|c| shown.apply(c)).collect();
     let mut res = Json(clients).into_response();
     res.headers_mut().insert(HeaderName::from_static("x-total-count"), HeaderValue::from(total));

@@ -8,7 +8,8 @@
 //! | `bonusBalance` | `clients.loyalty.view` | `clients.loyalty.view` |
 //! | `visits` of the card | — | `clients.history.view` |
 //!
-//! `GET /clients/export` follows the list's rules, on both of its sheets.
+//! `GET /clients/export` follows the list's rules, on both of its sheets. The list's search (and
+//! the export's) matches phones and e-mails only for users who see them in the list.
 //!
 //! Hidden values keep the shape the frontend reads (contract §3.4): `phone` stays a string,
 //! masked to its first four and last two characters (`+380*******67`); `email` is absent (it is
@@ -70,6 +71,11 @@ impl Shown {
     /// A phone as this user may see it.
     pub fn phone(self, phone: &str) -> String {
         if self.contacts { phone.to_owned() } else { mask_phone(phone) }
+    }
+
+    /// Whether this user sees phones and e-mails (and so may search by them).
+    pub fn contacts(self) -> bool {
+        self.contacts
     }
 
     /// Whether this user sees surnames.

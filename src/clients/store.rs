@@ -57,14 +57,17 @@ pub(super) struct ListArgs {
     pub desc: bool,
     /// Only clients this user has served (`clients.show` = `own`).
     pub own_user: Option<i64>,
+    /// Whether the search may match phones and e-mails: only for a user who sees them in the
+    /// list, or a search would tell who has a number the user cannot see.
+    pub by_contacts: bool,
 }
 
 impl ListArgs {
-    pub fn new(f: &ClientFilter, own_user: Option<i64>) -> Self {
+    pub fn new(f: &ClientFilter, own_user: Option<i64>, by_contacts: bool) -> Self {
         let search = f.search.as_deref().map(str::trim).filter(|s| !s.is_empty());
         let digits: Option<String> = search
             .map(|s| s.chars().filter(char::is_ascii_digit).collect::<String>())
-            .filter(|d| d.len() >= 3)
+            .filter(|d| by_contacts && d.len() >= 3)
             .map(|d| format!("%{d}%"));
         ListArgs {
             deleted: f.deleted.unwrap_or(false),
@@ -84,18 +87,19 @@ impl ListArgs {
             },
             desc: f.sort_order.unwrap_or_default() == SortOrder::Desc,
             own_user,
+            by_contacts,
         }
     }
 }
 
-/// `from ... where ... order by ...` of the list and the export: `$1`..`$10` are the
+/// `from ... where ... order by ...` of the list and the export: `$1`..`$12` are the
 /// [`ListArgs`] in field order.
 macro_rules! list_body {
     () => {
         concat!(
             " from clients c join salons s on s.id = c.salon_id
              where (case when $1 then c.deleted_at is not null else c.deleted_at is null end)
-               and ($2::text is null or c.name ilike $2 or c.email ilike $2 or c.card_number ilike $2
+               and ($2::text is null or c.name ilike $2 or ($12 and c.email ilike $2) or c.card_number ilike $2
                     or ($3::text is not null and c.phone like $3))
                and ($4::text is null or ",
             segment_expr!(),
@@ -130,7 +134,7 @@ macro_rules! list_body {
 
 pub(super) use list_body;
 
-/// Binds [`ListArgs`] as `$1`..`$11`.
+/// Binds [`ListArgs`] as `$1`..`$12`.
 macro_rules! bind_list_args {
     ($query:expr, $a:expr) => {
         $query
@@ -145,16 +149,16 @@ macro_rules! bind_list_args {
             .bind($a.sort_by)
             .bind($a.desc)
             .bind($a.own_user)
+            .bind($a.by_contacts)
     };
 }
 
 pub(super) use bind_list_args;
 
 /// Every match (or the `limit`/`offset` window), each with the total before the window.
-pub async fn list(tx: &mut TenantTx, filter: &ClientFilter, own_user: Option<i64>) -> Result<Vec<Client>, AppError> {
-    let args = ListArgs::new(filter, own_user);
+pub async fn list(tx: &mut TenantTx, filter: &ClientFilter, args: ListArgs) -> Result<Vec<Client>, AppError> {
     let query = sqlx::query_as(concat!(
-        "select ", client_columns!(), ", count(*) over () as total_count", list_body!(), " limit $12 offset $13"
+        "select ", client_columns!(), ", count(*) over () as total_count", list_body!(), " limit $13 offset $14"
     ));
     Ok(bind_list_args!(query, args)
         .bind(filter.limit.map(|l| l.clamp(1, 10_000)))
@@ -164,8 +168,7 @@ pub async fn list(tx: &mut TenantTx, filter: &ClientFilter, own_user: Option<i64
 }
 
 /// The number of matches of the list's filter.
-pub async fn count(tx: &mut TenantTx, filter: &ClientFilter, own_user: Option<i64>) -> Result<i64, AppError> {
-    let args = ListArgs::new(filter, own_user);
+pub async fn count(tx: &mut TenantTx, args: ListArgs) -> Result<i64, AppError> {
     let query = sqlx::query_scalar(concat!("select count(*) from (select c.id", list_body!(), ") m"));
     Ok(bind_list_args!(query, args).fetch_one(tx.conn()).await?)
 }

@@ -24,6 +24,16 @@ pub struct Local {
     texts: Mutex<HashMap<String, (String, Instant)>>,
 }
 
+/// `EVAL script n key…` over the prefixed keys; arguments follow with `.arg`.
+fn eval(script: &str, prefix: &str, keys: &[String]) -> redis::Cmd {
+    let mut cmd = redis::cmd("EVAL");
+    cmd.arg(script).arg(keys.len());
+    for key in keys {
+        cmd.arg(format!("{prefix}{key}"));
+    }
+    cmd
+}
+
 fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -125,11 +135,7 @@ impl Kv {
         match self {
             Kv::Redis { pool, prefix } => {
                 let mut conn = pool.get().await?;
-                let mut cmd = redis::cmd("EVAL");
-                cmd.arg(SCRIPT).arg(keys.len());
-                for key in keys {
-                    cmd.arg(format!("{prefix}{key}"));
-                }
+                let mut cmd = eval(SCRIPT, prefix, keys);
                 cmd.arg(window.as_millis().max(1) as u64);
                 let flat: Vec<i64> = cmd.query_async(&mut conn).await?;
                 Ok(flat.chunks(2).map(|p| (p[0].max(0) as u64, Duration::from_millis(p[1].max(0) as u64))).collect())
@@ -168,12 +174,7 @@ impl Kv {
         match self {
             Kv::Redis { pool, prefix } => {
                 let mut conn = pool.get().await?;
-                let mut cmd = redis::cmd("EVAL");
-                cmd.arg(SCRIPT).arg(keys.len());
-                for key in keys {
-                    cmd.arg(format!("{prefix}{key}"));
-                }
-                let _: i64 = cmd.query_async(&mut conn).await?;
+                let _: i64 = eval(SCRIPT, prefix, keys).query_async(&mut conn).await?;
             }
             Kv::Local(local) => {
                 let mut map = locked(&local.counters);

@@ -63,24 +63,7 @@ fn many(n: usize, marker_at: Option<usize>) -> Vec<u8> {
 
 /// A multipart upload with the file in the part `file`.
 async fn import(app: &TestApp, who: &Session, query: &str, file_name: &str, bytes: &[u8]) -> Res {
-    let boundary = "adelante-test-boundary-7f3a";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
-         Content-Type: application/octet-stream\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let res = app
-        .client
-        .post(app.url(&format!("/api/v1/clients/import{query}")))
-        .bearer_auth(&who.access)
-        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
-        .body(body)
-        .send()
-        .await
-        .expect("upload sent");
-    Res::from(res).await
+    app.upload_file(who, &format!("/api/v1/clients/import{query}"), file_name, bytes).await
 }
 
 /// An .xlsx with these rows; strings starting with `date:` become real Excel dates.

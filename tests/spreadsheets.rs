@@ -15,24 +15,7 @@ use serde_json::{Value, json};
 const IMPORTS: [&str; 2] = ["/api/v1/clients/import", "/api/v1/inventory/import"];
 
 async fn upload(app: &TestApp, who: &Session, path: &str, file_name: &str, bytes: &[u8]) -> Res {
-    let boundary = "adelante-sheets-boundary";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
-         Content-Type: application/octet-stream\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let res = app
-        .client
-        .post(app.url(path))
-        .bearer_auth(&who.access)
-        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
-        .body(body)
-        .send()
-        .await
-        .expect("upload sent");
-    Res::from(res).await
+    app.upload_file(who, path, file_name, bytes).await
 }
 
 fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {

@@ -395,6 +395,30 @@ fn decode_mail(raw: &[u8]) -> String {
     format!("{headers}\n{}", mail.get_body().expect("a text body"))
 }
 
+impl TestApp {
+    /// POSTs `bytes` as the multipart part `file` named `file_name`, as the import screens do.
+    pub async fn upload_file(&self, who: &Session, path: &str, file_name: &str, bytes: &[u8]) -> Res {
+        let boundary = "adelante-test-boundary-7f3a";
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let res = self
+            .client
+            .post(self.url(path))
+            .bearer_auth(&who.access)
+            .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+            .body(body)
+            .send()
+            .await
+            .expect("upload sent");
+        Res::from(res).await
+    }
+}
+
 pub fn rand_suffix() -> String {
     use rand::Rng;
     let n: u64 = rand::thread_rng().r#gen();

@@ -22,7 +22,7 @@ grant usage on all sequences in schema public to adelante_app;
 revoke insert, delete, truncate on salons from adelante_app;
 revoke all on _sqlx_migrations from adelante_app;
 
--- The registry row: the server writes only the salon's own settings (src/settings/salon_store.rs).
+-- The registry row: the server writes only the salon's own settings (src/tenancy/salon.rs, for the settings domain).
 -- Its slug, plan and status are the platform's to change, never a salon's.
 revoke update on salons from adelante_app;
 grant update (name, legal_name, city, address, phone, email, website, description, opening_date, currency,
@@ -30,6 +30,19 @@ grant update (name, legal_name, city, address, phone, email, website, descriptio
               reminder_hours_before, online_booking_enabled, booking_min_lead_minutes, booking_horizon_days,
               cancellation_window_hours, updated_at)
     on salons to adelante_app;
+
+-- Views (migrations/0010_domain_exports.sql) are what domains export to each other's SQL: read
+-- only. The grant above names them too, and a simple view would pass writes through.
+do $$
+declare v regclass;
+begin
+    for v in
+        select c.oid::regclass from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = 'public' and c.relkind = 'v'
+    loop
+        execute format('revoke insert, update, delete, truncate on %s from adelante_app', v);
+    end loop;
+end $$;
 
 -- The audit trail is append-only for the server.
 revoke update, delete, truncate on changes from adelante_app;

@@ -3,10 +3,10 @@
 
 use serde_json::Value;
 
-use crate::{http::error::AppError, tenancy::TenantTx};
+use crate::{error::AppError, ids::UserId, tenancy::TenantTx};
 
 pub struct Change<'a> {
-    pub user_id: Option<i64>,
+    pub user_id: Option<UserId>,
     pub entity: &'a str,
     pub entity_id: Option<i64>,
     pub action: &'a str,
@@ -16,17 +16,17 @@ pub struct Change<'a> {
 }
 
 pub async fn record(tx: &mut TenantTx, change: Change<'_>) -> Result<(), AppError> {
-    sqlx::query(
+    sqlx::query!(
         "insert into changes (user_id, entity, entity_id, action, before, after, ip)
-         values ($1, $2, $3, $4, $5, $6, $7::inet)",
+         values ($1, $2, $3, $4, $5, $6, $7::text::inet)",
+        change.user_id as Option<UserId>,
+        change.entity,
+        change.entity_id,
+        change.action,
+        change.before,
+        change.after,
+        change.ip,
     )
-    .bind(change.user_id)
-    .bind(change.entity)
-    .bind(change.entity_id)
-    .bind(change.action)
-    .bind(change.before)
-    .bind(change.after)
-    .bind(change.ip)
     .execute(tx.conn())
     .await?;
     Ok(())

@@ -38,7 +38,7 @@ use flate2::{Compression, write::GzEncoder};
 use deadpool_redis::{Pool, redis::{self, aio::MultiplexedConnection}};
 use quick_cache::{Weighter, sync::Cache};
 
-use crate::{AppState, http::error::AppError, kv::Kv, tenancy::SalonId};
+use crate::{error::AppError, kv::Kv, tenancy::SalonId};
 
 /// How long any cache entry may live, whatever the version says.
 pub const ENTRY_TTL: Duration = Duration::from_secs(60);
@@ -239,7 +239,8 @@ pub fn answers() -> Answers {
     VersionedCache { entries: Cache::with_weighter(4_096, ANSWERS_CAPACITY, ByLength) }
 }
 
-pub fn principals<V: Clone>() -> VersionedCache<(i64, i64), V> {
+/// Principals keyed by (user, session).
+pub fn principals<K: Eq + std::hash::Hash + Clone, V: Clone>() -> VersionedCache<K, V> {
     VersionedCache::with_items(PRINCIPALS_CAPACITY)
 }
 
@@ -270,7 +271,7 @@ fn takes_gzip(accept_encoding: &str) -> bool {
 /// and answers them (gzip-encoded when the client takes it; the compression layer leaves an
 /// encoded answer alone).
 pub async fn json<T, F>(
-    state: &AppState,
+    answers: &Answers,
     salon: SalonId,
     version: DataVersion,
     AcceptsGzip(gzip): AcceptsGzip,
@@ -281,7 +282,7 @@ where
     T: serde::Serialize,
     F: Future<Output = Result<T, AppError>>,
 {
-    let answer = match state.answers.get(salon, version, &key) {
+    let answer = match answers.get(salon, version, &key) {
         Some(answer) => {
             metrics::counter!("answer_cache_total", "result" => "hit").increment(1);
             answer
@@ -291,7 +292,7 @@ where
             let value = compute.await?;
             let plain = Bytes::from(serde_json::to_vec(&value).map_err(|e| AppError::Internal(e.into()))?);
             let answer = Arc::new(Answer::new(plain));
-            state.answers.put(salon, version, key, answer.clone(), ENTRY_TTL);
+            answers.put(salon, version, key, answer.clone(), ENTRY_TTL);
             answer
         }
     };
@@ -350,12 +351,12 @@ impl Drop for ScopeInner {
 
 /// Middleware: gives every request that may write a [`WriteScope`] and settles it when the
 /// answer is ready; a 4xx answer wrote nothing and bumps nothing.
-pub async fn track_writes(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+pub async fn track_writes(State(versions): State<Versions>, mut req: Request, next: Next) -> Response {
     if req.method().is_safe() {
         return next.run(req).await;
     }
     let scope = WriteScope(Arc::new(ScopeInner {
-        versions: state.versions.clone(),
+        versions,
         salon: Mutex::new(None),
         done: AtomicBool::new(false),
     }));

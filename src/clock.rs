@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 /// A time of day written `HH:MM`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, sqlx::Type, ToSchema)]
 #[sqlx(transparent)]
-#[schema(value_type = String, example = "09:30")]
+#[schema(value_type = String, pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$", example = "09:30")]
 pub struct HhMm(pub NaiveTime);
 
 impl HhMm {
@@ -58,10 +58,11 @@ impl<'de> Deserialize<'de> for HhMm {
     }
 }
 
-/// A calendar date written `YYYY-MM-DD` (unpadded `2026-5-3` is accepted on input).
+/// A calendar date written `YYYY-MM-DD` (unpadded `2026-5-3` is accepted on input), in the
+/// years 1900 to 2200 (`text::MIN_YEAR`, `text::MAX_YEAR`), as its schema's pattern says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, sqlx::Type, ToSchema)]
 #[sqlx(transparent)]
-#[schema(value_type = String, example = "2026-05-13")]
+#[schema(value_type = String, format = Date, pattern = r"^(19[0-9]{2}|2[01][0-9]{2}|2200)-", example = "2026-05-13")]
 pub struct Ymd(pub NaiveDate);
 
 impl Ymd {

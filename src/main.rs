@@ -1,7 +1,8 @@
 use std::{net::SocketAddr, path::PathBuf};
 
-use adelante::{AppState, Config, http, jobs, observability, tenancy, tenants};
+use adelante::{AppState, Config, app, jobs, observability, tenancy, tenants};
 use anyhow::Context;
+use axum::extract::FromRef;
 use clap::{Parser, Subcommand};
 use secrecy::ExposeSecret;
 use tokio::sync::watch;
@@ -51,10 +52,16 @@ enum TenantAction {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     if let Command::Openapi = cli.command {
-        println!("{}", http::openapi().to_pretty_json()?);
+        println!("{}", app::openapi().to_pretty_json()?);
         return Ok(());
     }
-    dotenvy::dotenv().ok();
+    // A missing .env is fine (the environment is the configuration); a malformed one is not:
+    // dotenvy stops at the first line it cannot parse, silently dropping every setting after it.
+    match dotenvy::dotenv() {
+        Ok(_) => {}
+        Err(err) if err.not_found() => {}
+        Err(err) => anyhow::bail!(".env: {err}"),
+    }
     let config = Config::from_env().map_err(|problems| anyhow::anyhow!(problems))?;
     observability::init_tracing(config.log_format);
 
@@ -68,7 +75,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Seed { dir } => seed(config, &dir).await?,
         Command::Tenant { action: TenantAction::Apply { file } } => {
             let state = AppState::connect(config).await?;
-            report(tenants::apply_file(&state, &file).await?);
+            report(tenants::apply_file(&state.platform, &file).await?);
         }
         Command::Worker => {
             tenancy::setup::check_server_role(config.database_url.expose_secret()).await?;
@@ -78,7 +85,7 @@ async fn main() -> anyhow::Result<()> {
                 shutdown_signal().await;
                 let _ = stop.send(true);
             });
-            jobs::run_worker(state, stopped).await;
+            jobs::run_worker(state.platform.clone(), FromRef::from_ref(&state), stopped).await;
         }
         Command::Serve { no_worker } => serve(config, !no_worker).await?,
     }
@@ -90,16 +97,16 @@ async fn serve(config: Config, with_worker: bool) -> anyhow::Result<()> {
     tenancy::setup::check_server_role(config.database_url.expose_secret()).await?;
     let state = AppState::connect(config).await?;
     let (stop, stopped) = watch::channel(false);
-    let worker = with_worker.then(|| tokio::spawn(jobs::run_worker(state.clone(), stopped)));
+    let worker = with_worker.then(|| tokio::spawn(jobs::run_worker(state.platform.clone(), FromRef::from_ref(&state), stopped)));
     let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("binding {bind}"))?;
     tracing::info!(%bind, worker = with_worker, "serving");
     if let Some(addr) = state.config.metrics_bind {
         let metrics = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
         tracing::info!(%addr, "serving /metrics");
-        let app = http::metrics_app(state.clone());
+        let app = app::metrics_app(state.clone());
         tokio::spawn(async move { axum::serve(metrics, app).await });
     }
-    axum::serve(listener, http::app(state).into_make_service_with_connect_info::<SocketAddr>())
+    axum::serve(listener, app::app(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     let _ = stop.send(true);
@@ -118,7 +125,7 @@ async fn seed(config: Config, dir: &std::path::Path) -> anyhow::Result<()> {
         .collect();
     files.sort();
     for file in files {
-        report(tenants::apply_file(&state, &file).await?);
+        report(tenants::apply_file(&state.platform, &file).await?);
     }
     Ok(())
 }

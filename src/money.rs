@@ -10,10 +10,68 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
 use utoipa::ToSchema;
 
 /// An amount in minor units (1/100 of the salon's currency).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, sqlx::Type, ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, sqlx::Type)]
 #[sqlx(transparent)]
-#[schema(value_type = f64, example = 450.5)]
 pub struct Money(pub i64);
+
+impl utoipa::PartialSchema for Money {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        decimal_schema(
+            "An amount of the salon's currency: a number with at most two decimals.",
+            0.01,
+            (-10_000_000_000.0, 10_000_000_000.0),
+            450.5,
+        )
+    }
+}
+
+impl ToSchema for Money {}
+
+/// The schema of an amount that may not be negative (prices, salaries, opening balances);
+/// `nullable` where `null` means "keep" or "none".
+pub fn non_negative_schema(nullable: bool) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    nullable_if(nullable, decimal_schema("A non-negative amount with at most two decimals.", 0.01, (0.0, 10_000_000_000.0), 450.5))
+}
+
+/// `schema` or `null`.
+pub fn nullable_if(
+    nullable: bool,
+    schema: utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+    if !nullable {
+        return schema;
+    }
+    OneOfBuilder::new().item(schema).item(ObjectBuilder::new().schema_type(Type::Null)).into()
+}
+
+/// `schema_with` helpers for fields (`Money`, `Option<Money>`).
+pub fn non_negative() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    non_negative_schema(false)
+}
+pub fn non_negative_or_null() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    non_negative_schema(true)
+}
+
+/// The OpenAPI schema of a JSON number read exactly as a fixed-point value ([`parse_fixed`]):
+/// a multiple of `step` within `range` (inclusive), which is what the server accepts.
+pub fn decimal_schema(
+    description: &str,
+    step: f64,
+    (min, max): (f64, f64),
+    example: f64,
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::Number)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Double)))
+        .description(Some(description))
+        .multiple_of(Some(step))
+        .minimum(Some(min))
+        .maximum(Some(max))
+        .examples([example])
+        .into()
+}
 
 /// Largest amount accepted from a client: 10 billion in major units.
 const MAX_MINOR: i64 = 1_000_000_000_000;

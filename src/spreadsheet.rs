@@ -35,7 +35,7 @@ use calamine::{DataRef, Reader, Xlsx};
 use chrono::NaiveDate;
 use tokio::sync::Semaphore;
 
-use crate::http::error::AppError;
+use crate::error::AppError;
 
 /// The bounds every uploaded spreadsheet is read within.
 #[derive(Debug, Clone, Copy)]

@@ -18,8 +18,8 @@ use anyhow::{Context, bail};
 use serde::Deserialize;
 
 use crate::{
-    AppState,
     auth::{NewAccount, Role, create_account, password, seed_role_permissions},
+    tenancy::PlatformDb,
 };
 
 #[derive(Debug, Deserialize)]
@@ -53,24 +53,23 @@ pub enum Applied {
     Exists { slug: String },
 }
 
-pub async fn apply_file(state: &AppState, path: &Path) -> anyhow::Result<(Applied, TenantFile)> {
+pub async fn apply_file(platform: &PlatformDb, path: &Path) -> anyhow::Result<(Applied, TenantFile)> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let spec: TenantFile = toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
     if spec.timezone.parse::<chrono_tz::Tz>().is_err() {
         bail!("{}: unknown timezone {}", path.display(), spec.timezone);
     }
-    let applied = apply(state, &spec).await?;
+    let applied = apply(platform, &spec).await?;
     Ok((applied, spec))
 }
 
-pub async fn apply(state: &AppState, spec: &TenantFile) -> anyhow::Result<Applied> {
-    if state.platform.salon_by_slug(&spec.slug).await?.is_some() {
+pub async fn apply(platform: &PlatformDb, spec: &TenantFile) -> anyhow::Result<Applied> {
+    if platform.salon_by_slug(&spec.slug).await?.is_some() {
         return Ok(Applied::Exists { slug: spec.slug.clone() });
     }
     let email = crate::auth::normalise_email("email", &spec.admin.email)?;
     let hash = password::hash(spec.admin.password.clone()).await?;
-    let (mut tx, salon) = state
-        .platform
+    let (mut tx, salon) = platform
         .register_salon(&spec.name, &spec.slug, &spec.timezone)
         .await
         .map_err(|e| anyhow::anyhow!("{}: {e:?}", spec.slug))?;

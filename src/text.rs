@@ -10,7 +10,7 @@
 
 use serde_json::Value;
 
-use crate::http::error::AppError;
+use crate::error::AppError;
 
 /// Characters any one string of a request may have.
 pub const MAX_CHARS: usize = 10_000;

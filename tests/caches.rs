@@ -3,29 +3,11 @@
 
 mod common;
 
-use common::{Session, TestApp};
+use common::{Session, TestApp, booking};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 const DAY: &str = "2031-06-02";
-
-async fn member(app: &TestApp, admin: &Session, first_name: &str) -> i64 {
-    let res = app
-        .post("/api/v1/staff", Some(&admin.access),
-              json!({"firstName": first_name, "lastName": "Майстер", "phone": "+380501112233", "position": "master"}))
-        .await;
-    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
-    res.body["id"].as_i64().unwrap()
-}
-
-async fn book(app: &TestApp, who: &Session, staff_id: i64, start: &str, end: &str) -> i64 {
-    let body = json!({"clientName": "Марія Петренко", "clientPhone": "+380671234567", "service": "Стрижка",
-                      "date": DAY, "startTime": start, "endTime": end, "status": "scheduled", "type": "standard",
-                      "notes": "", "price": 450, "staffId": staff_id});
-    let res = app.post("/api/v1/appointments", Some(&who.access), body).await;
-    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
-    res.body["id"].as_i64().unwrap()
-}
 
 async fn day(app: &TestApp, who: &Session) -> Vec<(i64, String, String)> {
     let res = app.get(&format!("/api/v1/appointments?date={DAY}"), &who.access).await;
@@ -50,14 +32,14 @@ async fn the_day_view_is_fresh_on_both_processes_after_every_write() {
     let one = TestApp::spawn().await;
     let two = one.sibling().await;
     let admin = one.new_salon("Salon").await;
-    let staff = member(&one, &admin, "Ірина").await;
-    let first = book(&one, &admin, staff, "10:00", "11:00").await;
+    let staff = one.member(&admin, "Ірина").await;
+    let first = one.book(&admin, booking(Some(staff), DAY, "10:00", "11:00")).await;
 
     // Both processes have read (and cached) the day.
     assert_eq!(day(&one, &admin).await.len(), 1);
     assert_eq!(day(&two, &admin).await.len(), 1);
 
-    let second = book(&one, &admin, staff, "12:00", "13:00").await;
+    let second = one.book(&admin, booking(Some(staff), DAY, "12:00", "13:00")).await;
     assert_eq!(day(&two, &admin).await.iter().map(|a| a.0).collect::<Vec<_>>(), [first, second]);
 
     let moved = two.put(&format!("/api/v1/appointments/{second}"), &admin.access,
@@ -79,8 +61,8 @@ async fn the_day_view_is_fresh_on_both_processes_after_every_write() {
 async fn answers_come_from_the_cache_until_the_salon_data_changes() {
     let app = TestApp::spawn().await;
     let admin = app.new_salon("Salon").await;
-    let staff = member(&app, &admin, "Ірина").await;
-    let id = book(&app, &admin, staff, "10:00", "11:00").await;
+    let staff = app.member(&admin, "Ірина").await;
+    let id = app.book(&admin, booking(Some(staff), DAY, "10:00", "11:00")).await;
     assert_eq!(day(&app, &admin).await[0].2, "scheduled");
 
     // Behind the server's back: the cached answer is still served...
@@ -105,12 +87,12 @@ async fn free_slots_follow_bookings_made_on_the_other_process() {
     let one = TestApp::spawn().await;
     let two = one.sibling().await;
     let admin = one.new_salon("Salon").await;
-    let staff = member(&one, &admin, "Ірина").await;
+    let staff = one.member(&admin, "Ірина").await;
     let path = format!("/api/v1/appointments/availability?duration=60&staffId={staff}&dateFrom={DAY}&dateTo={DAY}");
     let before = starts(&two.get(&path, &admin.access).await.body);
     assert!(before.contains(&"10:00".to_owned()), "{before:?}");
 
-    book(&one, &admin, staff, "10:00", "11:00").await;
+    one.book(&admin, booking(Some(staff), DAY, "10:00", "11:00")).await;
     let after = starts(&two.get(&path, &admin.access).await.body);
     assert!(!after.contains(&"10:00".to_owned()) && !after.contains(&"10:30".to_owned()), "{after:?}");
     assert!(after.contains(&"11:00".to_owned()), "{after:?}");
@@ -160,9 +142,9 @@ async fn browsers_get_the_cached_answer_gzip_encoded_once() {
     use std::io::Read;
     let app = TestApp::spawn().await;
     let admin = app.new_salon("Salon").await;
-    let staff = member(&app, &admin, "Ірина").await;
+    let staff = app.member(&admin, "Ірина").await;
     for hour in 9..18 {
-        book(&app, &admin, staff, &format!("{hour:02}:00"), &format!("{hour:02}:45")).await;
+        app.book(&admin, booking(Some(staff), DAY, &format!("{hour:02}:00"), &format!("{hour:02}:45"))).await;
     }
     let path = format!("/api/v1/appointments?date={DAY}");
     let plain = app.get(&path, &admin.access).await;

@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{PASSWORD, Session, TestApp};
+use common::{PASSWORD, Session, TestApp, booking};
 use futures::StreamExt;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -29,24 +29,6 @@ async fn frame(ws: &mut Ws, wait: Duration) -> Option<Value> {
     }
 }
 
-async fn service(app: &TestApp, admin: &Session, name: &str, duration: i64, price: f64) -> i64 {
-    let res = app
-        .post("/api/v1/services", Some(&admin.access),
-              json!({"name": name, "category": "hair", "duration": duration, "price": price, "isActive": true}))
-        .await;
-    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
-    res.body["id"].as_i64().unwrap()
-}
-
-async fn member(app: &TestApp, admin: &Session, first_name: &str) -> i64 {
-    let res = app
-        .post("/api/v1/staff", Some(&admin.access),
-              json!({"firstName": first_name, "lastName": "Майстер", "phone": "+380501112233", "position": "master"}))
-        .await;
-    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
-    res.body["id"].as_i64().unwrap()
-}
-
 /// Every day 09:00–18:00 with a 13:00–14:00 break.
 async fn full_week(app: &TestApp, admin: &Session, staff_id: i64) {
     let day = json!({"isWorkDay": true, "startTime": "09:00", "endTime": "18:00", "breakStart": "13:00", "breakEnd": "14:00"});
@@ -56,20 +38,14 @@ async fn full_week(app: &TestApp, admin: &Session, staff_id: i64) {
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
 }
 
-fn booking(staff_id: Option<i64>, date: &str, start: &str, end: &str) -> Value {
-    json!({"clientName": "Марія Петренко", "clientPhone": "+380 (67) 123-45-67", "service": "Стрижка",
-           "date": date, "startTime": start, "endTime": end, "status": "scheduled", "type": "standard",
-           "notes": "", "price": 450, "staffId": staff_id})
-}
-
 const DAY: &str = "2031-06-02";
 
 #[tokio::test]
 async fn the_calendar_body_books_and_links_client_and_service() {
     let app = TestApp::spawn().await;
     let admin = app.new_salon("Salon").await;
-    let cut = service(&app, &admin, "Стрижка", 45, 450.5).await;
-    let staff = member(&app, &admin, "Ірина").await;
+    let cut = app.service(&admin, "Стрижка", 45, 450.5).await;
+    let staff = app.member(&admin, "Ірина").await;
     full_week(&app, &admin, staff).await;
 
     let mut body = booking(Some(staff), DAY, "10:00", "10:45");
@@ -127,7 +103,7 @@ async fn the_calendar_body_books_and_links_client_and_service() {
 async fn touching_is_fine_and_any_overlap_is_409_naming_the_other() {
     let app = TestApp::spawn().await;
     let admin = app.new_salon("Salon").await;
-    let staff = member(&app, &admin, "Ірина").await;
+    let staff = app.member(&admin, "Ірина").await;
     full_week(&app, &admin, staff).await;
     let first = app.post("/api/v1/appointments", Some(&admin.access), booking(Some(staff), DAY, "10:00", "11:00")).await;
     assert_eq!(first.status, StatusCode::CREATED);
@@ -140,7 +116,7 @@ async fn touching_is_fine_and_any_overlap_is_409_naming_the_other() {
         assert!(res.body["conflict"]["startTime"].is_string());
     }
     // Another member, or nobody, at the same time is fine.
-    let other = member(&app, &admin, "Олена").await;
+    let other = app.member(&admin, "Олена").await;
     full_week(&app, &admin, other).await;
     assert_eq!(app.post("/api/v1/appointments", Some(&admin.access), booking(Some(other), DAY, "10:00", "11:00")).await.status, 201);
     assert_eq!(app.post("/api/v1/appointments", Some(&admin.access), booking(None, DAY, "10:00", "11:00")).await.status, 201);
@@ -150,7 +126,7 @@ async fn touching_is_fine_and_any_overlap_is_409_naming_the_other() {
 async fn fifty_concurrent_bookings_of_one_slot_make_one_appointment() {
     let app = TestApp::spawn().await;
     let admin = app.new_salon("Salon").await;
-    let staff = member(&app, &admin, "Ірина").await;
+    let staff = app.member(&admin, "Ірина").await;
     full_week(&app, &admin, staff).await;
     let app = &app;
     let token = &admin.access;
@@ -172,7 +148,7 @@ async fn fifty_concurrent_bookings_of_one_slot_make_one_appointment() {
 async fn working_hours_and_days_off_are_enforced_with_a_reason() {
     let app = TestApp::spawn().await;
     let admin = app.new_salon("Salon").await;
-    let staff = member(&app, &admin, "Ірина").await;
+    let staff = app.member(&admin, "Ірина").await;
     let res = app.post(&format!("/api/v1/staff/{staff}/schedule"), Some(&admin.access), json!({
         "work_days": {"monday": {"start": "09:00", "end": "18:00"}},
         "exceptions": [{"type": "vacation", "dateFrom": "2031-06-09", "dateTo": "2031-06-10", "reason": "відпустка"}]
@@ -204,7 +180,7 @@ async fn working_hours_and_days_off_are_enforced_with_a_reason() {
 async fn status_rules_completed_is_final_and_restore_needs_a_free_slot() {
     let app = TestApp::spawn().await;
     let admin = app.new_salon("Salon").await;
-    let staff = member(&app, &admin, "Ірина").await;
+    let staff = app.member(&admin, "Ірина").await;
     full_week(&app, &admin, staff).await;
     let a = app.post("/api/v1/appointments", Some(&admin.access), booking(Some(staff), DAY, "10:00", "11:00")).await.body;
     let path = format!("/api/v1/appointments/{}", a["id"]);
@@ -236,7 +212,7 @@ async fn status_rules_completed_is_final_and_restore_needs_a_free_slot() {
 async fn partial_updates_keep_the_rest_and_null_staff_unassigns() {
     let app = TestApp::spawn().await;
     let admin = app.new_salon("Salon").await;
-    let staff = member(&app, &admin, "Ірина").await;
+    let staff = app.member(&admin, "Ірина").await;
     full_week(&app, &admin, staff).await;
     let a = app.post("/api/v1/appointments", Some(&admin.access), booking(Some(staff), DAY, "10:00", "11:00")).await.body;
     let path = format!("/api/v1/appointments/{}", a["id"]);
@@ -276,9 +252,9 @@ async fn another_salon_can_neither_read_change_delete_nor_reference() {
     let app = TestApp::spawn().await;
     let a = app.new_salon("Alpha").await;
     let b = app.new_salon("Beta").await;
-    let a_staff = member(&app, &a, "Ірина").await;
+    let a_staff = app.member(&a, "Ірина").await;
     full_week(&app, &a, a_staff).await;
-    let a_service = service(&app, &a, "Стрижка", 60, 450.0).await;
+    let a_service = app.service(&a, "Стрижка", 60, 450.0).await;
     let appt = app.post("/api/v1/appointments", Some(&a.access), booking(Some(a_staff), DAY, "10:00", "11:00")).await.body;
     let id = appt["id"].as_i64().unwrap();
     let client_id = appt["clientId"].as_i64().unwrap();
@@ -312,7 +288,7 @@ async fn another_salon_can_neither_read_change_delete_nor_reference() {
 async fn bad_input_is_4xx() {
     let app = TestApp::spawn().await;
     let admin = app.new_salon("Salon").await;
-    let staff = member(&app, &admin, "Ірина").await;
+    let staff = app.member(&admin, "Ірина").await;
     let cases = [
         (booking(Some(staff), DAY, "11:00", "10:00"), "endTime"),
         (booking(Some(staff), DAY, "10:00", "10:00"), "endTime"),
@@ -354,8 +330,8 @@ async fn a_master_without_create_permission_is_refused() {
 async fn slots_on_dst_days_are_correct_wall_clock_times_and_instants() {
     let app = TestApp::spawn().await;
     let admin = app.new_salon("Salon").await;
-    let svc = service(&app, &admin, "Нічна процедура", 60, 100.0).await;
-    let staff = member(&app, &admin, "Ірина").await;
+    let svc = app.service(&admin, "Нічна процедура", 60, 100.0).await;
+    let staff = app.member(&admin, "Ірина").await;
     let res = app.post(&format!("/api/v1/staff/{staff}/schedule"), Some(&admin.access),
         json!({"work_days": {"sunday": {"start": "01:00", "end": "06:00"}}})).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
@@ -384,8 +360,8 @@ async fn slots_on_dst_days_are_correct_wall_clock_times_and_instants() {
 async fn free_slot_search_skips_busy_time_and_respects_performers() {
     let app = TestApp::spawn().await;
     let admin = app.new_salon("Salon").await;
-    let svc = service(&app, &admin, "Стрижка", 60, 450.0).await;
-    let staff = member(&app, &admin, "Ірина").await;
+    let svc = app.service(&admin, "Стрижка", 60, 450.0).await;
+    let staff = app.member(&admin, "Ірина").await;
     full_week(&app, &admin, staff).await;
     app.post("/api/v1/appointments", Some(&admin.access), booking(Some(staff), DAY, "10:00", "11:00")).await;
     let res = app.get(&format!("/api/v1/appointments/availability?serviceId={svc}&dateFrom={DAY}"), &admin.access).await;
@@ -451,14 +427,14 @@ async fn changes_reach_the_salons_sockets_and_only_them() {
 async fn a_booking_on_one_server_reaches_a_socket_on_another() {
     let app = TestApp::spawn().await;
     let admin = app.new_salon("Alpha").await;
-    let staff = member(&app, &admin, "Ірина").await;
+    let staff = app.member(&admin, "Ірина").await;
     full_week(&app, &admin, staff).await;
 
     // A second server process on the same database and Redis.
     let state = adelante::AppState::connect(common::test_config(&app.db_name, &app.outbox, &[])).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let second = listener.local_addr().unwrap();
-    let service = adelante::http::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let service = adelante::app::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let server = tokio::spawn(async move { axum::serve(listener, service).await.unwrap() });
 
     let url = format!("ws://{second}/ws?token={}", admin.access);

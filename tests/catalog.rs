@@ -3,20 +3,10 @@
 
 mod common;
 
-use adelante::{catalog, money::Money, tenancy::SalonId};
-use common::{Session, TestApp};
-use reqwest::{Method, StatusCode};
+use adelante::{catalog, ids::ServiceId, money::Money, tenancy::SalonId};
+use common::TestApp;
+use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-async fn create(app: &TestApp, who: &Session, body: Value) -> Value {
-    let res = app.post("/api/v1/services", Some(&who.access), body).await;
-    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
-    res.body
-}
-
-async fn delete(app: &TestApp, who: &Session, path: &str) -> common::Res {
-    app.request(Method::DELETE, path, Some(&who.access), None).await
-}
 
 /// Books an appointment directly in the database (the appointments API is another module's).
 async fn book(app: &TestApp, salon: i64, service: i64, days_from_now: i32, status: &str, price_minor: i64) {
@@ -41,7 +31,7 @@ async fn book(app: &TestApp, salon: i64, service: i64, days_from_now: i32, statu
 async fn a_service_goes_through_its_whole_life() {
     let app = TestApp::spawn().await;
     let admin = app.new_salon("Alpha").await;
-    let created = create(&app, &admin, json!({
+    let created = app.created(&admin, "/api/v1/services", json!({
         "name": "Стрижка жіноча", "category": "hair", "description": "З укладанням", "duration": 60,
         "price": 450.5, "color": "#3B82F6", "isActive": true
     })).await;
@@ -69,11 +59,11 @@ async fn a_service_goes_through_its_whole_life() {
     assert_eq!((res.body["name"].as_str(), res.body["duration"].as_i64()), (Some("Стрижка жіноча"), Some(60)));
     assert_eq!((res.body["isActive"].as_bool(), res.body["status"].as_str()), (Some(false), Some("inactive")));
 
-    let res = delete(&app, &admin, &format!("/api/v1/services/{id}")).await;
+    let res = app.delete(&admin, &format!("/api/v1/services/{id}")).await;
     assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.text);
     app.get(&format!("/api/v1/services/{id}"), &admin.access).await.assert_error(404, "not_found");
     app.put(&format!("/api/v1/services/{id}"), &admin.access, json!({"price": 1})).await.assert_error(404, "not_found");
-    delete(&app, &admin, &format!("/api/v1/services/{id}")).await.assert_error(404, "not_found");
+    app.delete(&admin, &format!("/api/v1/services/{id}")).await.assert_error(404, "not_found");
     assert_eq!(app.get("/api/v1/services", &admin.access).await.body, json!([]));
 
     // Archived, not gone: history keeps it, and its name is free again.
@@ -81,7 +71,7 @@ async fn a_service_goes_through_its_whole_life() {
     let archived: bool = sqlx::query_scalar("select archived_at is not null and not is_active from services where id = $1")
         .bind(id).fetch_one(&mut su).await.unwrap();
     assert!(archived);
-    create(&app, &admin, json!({"name": "стрижка ЖІНОЧА", "duration": 30, "price": 0})).await;
+    app.created(&admin, "/api/v1/services", json!({"name": "стрижка ЖІНОЧА", "duration": 30, "price": 0})).await;
     let trail: Vec<String> = sqlx::query_scalar("select action from changes where entity = 'service' and entity_id = $1 order by id")
         .bind(id).fetch_all(&mut su).await.unwrap();
     assert_eq!(trail, ["created", "updated", "deleted"]);
@@ -93,7 +83,7 @@ async fn lists_filter_and_sort_and_categories_merge_defaults() {
     let admin = app.new_salon("Alpha").await;
     for (name, category, active) in [("Манікюр", "nails", true), ("Педикюр", "nails", false),
                                      ("Стрижка", "hair", true), ("Масаж спини", "Масаж", true)] {
-        create(&app, &admin, json!({"name": name, "category": category, "duration": 45, "price": 300, "isActive": active})).await;
+        app.created(&admin, "/api/v1/services", json!({"name": name, "category": category, "duration": 45, "price": 300, "isActive": active})).await;
     }
     let names = |res: &common::Res| -> Vec<String> {
         res.body.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap().to_owned()).collect()
@@ -128,8 +118,8 @@ async fn invalid_input_is_422_with_every_field_and_duplicates_are_409() {
     app.post("/api/v1/services", Some(&admin.access), json!({"name": "X", "price": 1}))
         .await.assert_error(422, "validation_error");
 
-    let first = create(&app, &admin, json!({"name": "Брови", "duration": 30, "price": 200})).await;
-    let second = create(&app, &admin, json!({"name": "Вії", "duration": 30, "price": 200})).await;
+    let first = app.created(&admin, "/api/v1/services", json!({"name": "Брови", "duration": 30, "price": 200})).await;
+    let second = app.created(&admin, "/api/v1/services", json!({"name": "Вії", "duration": 30, "price": 200})).await;
     app.post("/api/v1/services", Some(&admin.access), json!({"name": " БРОВИ ", "duration": 30, "price": 1}))
         .await.assert_error(409, "service_name_taken");
     app.put(&format!("/api/v1/services/{}", second["id"]), &admin.access, json!({"name": "брови"}))
@@ -141,12 +131,44 @@ async fn invalid_input_is_422_with_every_field_and_duplicates_are_409() {
     assert_eq!(n, 2);
 }
 
+/// `340.0` is an integer to JSON Schema, and so to the OpenAPI document: integer body fields
+/// take whole numbers in any spelling and refuse fractions with a 422 naming the field.
+#[tokio::test]
+async fn integer_fields_take_whole_floats_and_refuse_fractions() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Alpha").await;
+    let service = app.created(&admin, "/api/v1/services", json!({"name": "Фарбування", "duration": 340.0, "price": 900})).await;
+    assert_eq!(service["duration"], 340);
+    let path = format!("/api/v1/services/{}", service["id"]);
+    let res = app.put(&path, &admin.access, json!({"duration": 3.6e1})).await;
+    assert_eq!((res.status, res.body["duration"].clone()), (StatusCode::OK, json!(36)), "{}", res.text);
+
+    for body in [json!({"name": "Стрижка", "duration": 340.5, "price": 1}), json!({"name": "Стрижка", "duration": "340", "price": 1})] {
+        let res = app.post("/api/v1/services", Some(&admin.access), body.clone()).await;
+        res.assert_error(422, "validation_error");
+        assert!(res.body["details"]["duration"].is_array(), "{body}: {}", res.text);
+    }
+    let res = app.put(&path, &admin.access, json!({"duration": 36.6})).await;
+    res.assert_error(422, "validation_error");
+    assert!(res.body["details"]["duration"].is_array(), "{}", res.text);
+    // The same rule in another domain's body: a list of ids.
+    let res = app.post("/api/v1/staff", Some(&admin.access), json!({"firstName": "Ірина", "serviceIds": [service["id"].as_f64().unwrap(), 1.5]})).await;
+    res.assert_error(422, "validation_error");
+    assert!(res.body["details"]["serviceIds[1]"].is_array(), "{}", res.text);
+    let member = app.created(&admin, "/api/v1/staff", json!({"firstName": "Ірина", "serviceIds": [service["id"].as_f64().unwrap()]})).await;
+    assert_eq!(member["serviceIds"], json!([service["id"]]));
+
+    let mut su = app.su().await;
+    let durations: Vec<i32> = sqlx::query_scalar("select duration_minutes from services").fetch_all(&mut su).await.unwrap();
+    assert_eq!(durations, [36]);
+}
+
 #[tokio::test]
 async fn a_master_reads_but_cannot_write() {
     let app = TestApp::spawn().await;
     let admin = app.new_salon("Alpha").await;
     let master = app.staff(&admin, "master").await;
-    let id = create(&app, &admin, json!({"name": "Манікюр", "duration": 60, "price": 400})).await["id"].as_i64().unwrap();
+    let id = app.created(&admin, "/api/v1/services", json!({"name": "Манікюр", "duration": 60, "price": 400})).await["id"].as_i64().unwrap();
 
     assert_eq!(app.get("/api/v1/services", &master.access).await.body.as_array().unwrap().len(), 1);
     assert_eq!(app.get(&format!("/api/v1/services/{id}"), &master.access).await.status, StatusCode::OK);
@@ -154,7 +176,7 @@ async fn a_master_reads_but_cannot_write() {
     app.post("/api/v1/services", Some(&master.access), json!({"name": "Нова", "duration": 60, "price": 1}))
         .await.assert_error(403, "forbidden");
     app.put(&format!("/api/v1/services/{id}"), &master.access, json!({"price": 1})).await.assert_error(403, "forbidden");
-    delete(&app, &master, &format!("/api/v1/services/{id}")).await.assert_error(403, "forbidden");
+    app.delete(&master, &format!("/api/v1/services/{id}")).await.assert_error(403, "forbidden");
 
     // A manager has the permission by default.
     let manager = app.staff(&admin, "manager").await;
@@ -167,16 +189,16 @@ async fn another_salons_service_is_404_and_untouched() {
     let app = TestApp::spawn().await;
     let a = app.new_salon("Alpha").await;
     let b = app.new_salon("Beta").await;
-    let id = create(&app, &a, json!({"name": "Манікюр", "duration": 60, "price": 400})).await["id"].as_i64().unwrap();
+    let id = app.created(&a, "/api/v1/services", json!({"name": "Манікюр", "duration": 60, "price": 400})).await["id"].as_i64().unwrap();
 
     app.get(&format!("/api/v1/services/{id}"), &b.access).await.assert_error(404, "not_found");
     app.put(&format!("/api/v1/services/{id}"), &b.access, json!({"name": "Hacked", "price": 1})).await.assert_error(404, "not_found");
-    delete(&app, &b, &format!("/api/v1/services/{id}")).await.assert_error(404, "not_found");
+    app.delete(&b, &format!("/api/v1/services/{id}")).await.assert_error(404, "not_found");
     assert_eq!(app.get("/api/v1/services", &b.access).await.body, json!([]));
     assert!(!app.get("/api/v1/services/categories", &b.access).await.text.contains("Манікюр"));
 
     // B may use the same name: uniqueness is per salon.
-    create(&app, &b, json!({"name": "Манікюр", "duration": 30, "price": 1})).await;
+    app.created(&b, "/api/v1/services", json!({"name": "Манікюр", "duration": 30, "price": 1})).await;
     let seen = app.get(&format!("/api/v1/services/{id}"), &a.access).await;
     assert_eq!((seen.body["name"].as_str(), seen.body["price"].as_f64()), (Some("Манікюр"), Some(400.0)));
     let mut su = app.su().await;
@@ -190,8 +212,8 @@ async fn future_bookings_block_archiving_and_feed_statistics() {
     let app = TestApp::spawn().await;
     let admin = app.new_salon("Alpha").await;
     let salon = admin.salon_id();
-    let popular = create(&app, &admin, json!({"name": "Манікюр", "duration": 60, "price": 400})).await["id"].as_i64().unwrap();
-    let quiet = create(&app, &admin, json!({"name": "Педикюр", "duration": 60, "price": 500})).await["id"].as_i64().unwrap();
+    let popular = app.created(&admin, "/api/v1/services", json!({"name": "Манікюр", "duration": 60, "price": 400})).await["id"].as_i64().unwrap();
+    let quiet = app.created(&admin, "/api/v1/services", json!({"name": "Педикюр", "duration": 60, "price": 500})).await["id"].as_i64().unwrap();
     book(&app, salon, popular, -10, "completed", 40_050).await;
     book(&app, salon, popular, -9, "completed", 40_000).await;
     book(&app, salon, popular, -8, "cancelled", 40_000).await;
@@ -204,11 +226,11 @@ async fn future_bookings_block_archiving_and_feed_statistics() {
     let stats = app.get(&format!("/api/v1/services/{quiet}"), &admin.access).await.body["statistics"].clone();
     assert_eq!((stats["totalBookings"].as_i64(), stats["popularityRank"].as_i64()), (Some(1), Some(2)));
 
-    let res = delete(&app, &admin, &format!("/api/v1/services/{quiet}")).await;
+    let res = app.delete(&admin, &format!("/api/v1/services/{quiet}")).await;
     res.assert_error(409, "service_in_use");
     assert_eq!(app.get(&format!("/api/v1/services/{quiet}"), &admin.access).await.status, StatusCode::OK);
     // Past bookings do not block; the service leaves the catalogue but not the history.
-    assert_eq!(delete(&app, &admin, &format!("/api/v1/services/{popular}")).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(app.delete(&admin, &format!("/api/v1/services/{popular}")).await.status, StatusCode::NO_CONTENT);
     let mut su = app.su().await;
     let kept: i64 = sqlx::query_scalar("select count(*) from appointments where service_id = $1").bind(popular).fetch_one(&mut su).await.unwrap();
     assert_eq!(kept, 3);
@@ -219,16 +241,16 @@ async fn appointments_find_services_by_name_and_id() {
     let app = TestApp::spawn().await;
     let a = app.new_salon("Alpha").await;
     let b = app.new_salon("Beta").await;
-    let cut = create(&app, &a, json!({"name": "Стрижка", "duration": 45, "price": 450.5})).await["id"].as_i64().unwrap();
-    let nails = create(&app, &a, json!({"name": "Manicure", "duration": 60, "price": 400})).await["id"].as_i64().unwrap();
-    let gone = create(&app, &a, json!({"name": "Old", "duration": 60, "price": 1})).await["id"].as_i64().unwrap();
-    assert_eq!(delete(&app, &a, &format!("/api/v1/services/{gone}")).await.status, StatusCode::NO_CONTENT);
-    let other = create(&app, &b, json!({"name": "Педикюр", "duration": 60, "price": 1})).await["id"].as_i64().unwrap();
+    let cut = ServiceId(app.created(&a, "/api/v1/services", json!({"name": "Стрижка", "duration": 45, "price": 450.5})).await["id"].as_i64().unwrap());
+    let nails = ServiceId(app.created(&a, "/api/v1/services", json!({"name": "Manicure", "duration": 60, "price": 400})).await["id"].as_i64().unwrap());
+    let gone = ServiceId(app.created(&a, "/api/v1/services", json!({"name": "Old", "duration": 60, "price": 1})).await["id"].as_i64().unwrap());
+    assert_eq!(app.delete(&a, &format!("/api/v1/services/{gone}")).await.status, StatusCode::NO_CONTENT);
+    let other = ServiceId(app.created(&b, "/api/v1/services", json!({"name": "Педикюр", "duration": 60, "price": 1})).await["id"].as_i64().unwrap());
 
     let mut tx = app.state.db.begin(SalonId(a.salon_id())).await.unwrap();
     let names: Vec<String> = [" MANICURE ", "стрижка", "old", "Педикюр", "Manicure"].map(String::from).to_vec();
     let found = catalog::find_by_names(&mut tx, &names).await.unwrap();
-    let ids: Vec<i64> = found.iter().map(|s| s.id).collect();
+    let ids: Vec<ServiceId> = found.iter().map(|s| s.id).collect();
     assert_eq!(ids, [nails, cut, nails], "in the order asked, unknown and archived absent");
     assert_eq!((found[1].name.as_str(), found[1].duration_minutes, found[1].price), ("Стрижка", 45, Money(45_050)));
     assert!(catalog::find_by_names(&mut tx, &[]).await.unwrap().is_empty());
@@ -248,7 +270,7 @@ async fn appointments_find_services_by_name_and_id() {
 async fn archiving_waits_for_a_booking_that_checked_the_service() {
     let app = TestApp::spawn().await;
     let admin = app.new_salon("Alpha").await;
-    let id = create(&app, &admin, json!({"name": "Манікюр", "duration": 60, "price": 400})).await["id"].as_i64().unwrap();
+    let id = ServiceId(app.created(&admin, "/api/v1/services", json!({"name": "Манікюр", "duration": 60, "price": 400})).await["id"].as_i64().unwrap());
 
     let mut booking = app.state.db.begin(SalonId(admin.salon_id())).await.unwrap();
     assert!(catalog::get_ref(&mut booking, id).await.unwrap().is_some());

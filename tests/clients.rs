@@ -41,10 +41,6 @@ async fn set_status(app: &TestApp, who: &Session, appointment: i64, status: &str
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
 }
 
-async fn delete(app: &TestApp, who: &Session, path: &str) -> Res {
-    app.request(Method::DELETE, path, Some(&who.access), None).await
-}
-
 fn names(list: &Value) -> Vec<String> {
     list.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_owned()).collect()
 }
@@ -229,13 +225,13 @@ async fn delete_is_soft_and_only_an_admin_sees_and_restores() {
     let visit = book(&app, &admin, id, "2024-03-01", "10:00", "Стрижка", 450.0).await;
     set_status(&app, &admin, visit, "completed").await;
 
-    delete(&app, &manager, &format!("/api/v1/clients/{id}")).await.assert_error(403, "forbidden");
-    let res = delete(&app, &admin, &format!("/api/v1/clients/{id}")).await;
+    app.delete(&manager, &format!("/api/v1/clients/{id}")).await.assert_error(403, "forbidden");
+    let res = app.delete(&admin, &format!("/api/v1/clients/{id}")).await;
     assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.text);
     let res = app.get("/api/v1/clients", &admin.access).await;
     assert_eq!((res.body.clone(), total(&res)), (json!([]), 0));
     app.get(&format!("/api/v1/clients/{id}"), &manager.access).await.assert_error(404, "not_found");
-    delete(&app, &admin, &format!("/api/v1/clients/{id}")).await.assert_error(404, "not_found");
+    app.delete(&admin, &format!("/api/v1/clients/{id}")).await.assert_error(404, "not_found");
     app.put(&format!("/api/v1/clients/{id}"), &manager.access, json!({"notes": "x"})).await.assert_error(404, "not_found");
 
     // History stays: the appointment still points at the client; admins still read both.
@@ -265,7 +261,7 @@ async fn delete_is_soft_and_only_an_admin_sees_and_restores() {
     let res = app.request(Method::POST, &path, Some(&admin.access), None).await;
     res.assert_error(409, "client_phone_taken");
     assert_eq!(res.body["conflict"]["id"], newcomer);
-    delete(&app, &admin, &format!("/api/v1/clients/{newcomer}")).await;
+    app.delete(&admin, &format!("/api/v1/clients/{newcomer}")).await;
 
     let res = app.request(Method::POST, &path, Some(&admin.access), None).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
@@ -288,29 +284,27 @@ async fn a_client_with_upcoming_appointments_is_not_deleted() {
     let id = client(&app, &admin, "Марія", "0671234567").await;
     let upcoming = book(&app, &admin, id, "2031-06-02", "10:00", "Стрижка", 450.0).await;
 
-    delete(&app, &admin, &format!("/api/v1/clients/{id}")).await.assert_error(409, "client_has_appointments");
+    app.delete(&admin, &format!("/api/v1/clients/{id}")).await.assert_error(409, "client_has_appointments");
     set_status(&app, &admin, upcoming, "cancelled").await;
-    let res = delete(&app, &admin, &format!("/api/v1/clients/{id}")).await;
+    let res = app.delete(&admin, &format!("/api/v1/clients/{id}")).await;
     assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.text);
 }
 
 #[tokio::test]
 async fn roles_the_matrix_denies_get_403() {
     let app = TestApp::spawn().await;
-    let admin = app.new_salon("Salon").await;
-    let master = app.staff(&admin, "master").await;
-    let receptionist = app.staff(&admin, "receptionist").await;
+    let common::Cast { admin, master, receptionist, .. } = app.cast().await;
     let id = client(&app, &admin, "Марія", "0671234567").await;
 
     // A master sees and adds clients but does not edit, delete or export them.
     assert_eq!(app.get("/api/v1/clients", &master.access).await.status, StatusCode::OK);
     assert_eq!(create(&app, &master, add_form("Олена", "0501112233")).await.status, StatusCode::CREATED);
     app.put(&format!("/api/v1/clients/{id}"), &master.access, json!({"notes": "x"})).await.assert_error(403, "forbidden");
-    delete(&app, &master, &format!("/api/v1/clients/{id}")).await.assert_error(403, "forbidden");
+    app.delete(&master, &format!("/api/v1/clients/{id}")).await.assert_error(403, "forbidden");
     app.get("/api/v1/clients/export", &master.access).await.assert_error(403, "forbidden");
     // A receptionist edits but does not delete, export or restore.
     assert_eq!(app.put(&format!("/api/v1/clients/{id}"), &receptionist.access, json!({"notes": "x"})).await.status, StatusCode::OK);
-    delete(&app, &receptionist, &format!("/api/v1/clients/{id}")).await.assert_error(403, "forbidden");
+    app.delete(&receptionist, &format!("/api/v1/clients/{id}")).await.assert_error(403, "forbidden");
     app.get("/api/v1/clients/export", &receptionist.access).await.assert_error(403, "forbidden");
     let restore = format!("/api/v1/clients/{id}/restore");
     app.request(Method::POST, &restore, Some(&receptionist.access), None).await.assert_error(403, "forbidden");
@@ -327,12 +321,12 @@ async fn another_salon_cannot_read_change_delete_restore_or_reference_a_client()
     let b = app.new_salon("B").await;
     let id = client(&app, &a, "Марія", "0671234567").await;
     let gone = client(&app, &a, "Олена", "0501112233").await;
-    delete(&app, &a, &format!("/api/v1/clients/{gone}")).await;
+    app.delete(&a, &format!("/api/v1/clients/{gone}")).await;
 
     app.get(&format!("/api/v1/clients/{id}"), &b.access).await.assert_error(404, "not_found");
     app.get(&format!("/api/v1/clients/{id}/history"), &b.access).await.assert_error(404, "not_found");
     app.put(&format!("/api/v1/clients/{id}"), &b.access, json!({"firstName": "Злам"})).await.assert_error(404, "not_found");
-    delete(&app, &b, &format!("/api/v1/clients/{id}")).await.assert_error(404, "not_found");
+    app.delete(&b, &format!("/api/v1/clients/{id}")).await.assert_error(404, "not_found");
     app.request(Method::POST, &format!("/api/v1/clients/{gone}/restore"), Some(&b.access), None).await.assert_error(404, "not_found");
     let res = app.get("/api/v1/clients?search=Марія", &b.access).await;
     assert_eq!((res.body.clone(), total(&res)), (json!([]), 0));
@@ -449,7 +443,7 @@ async fn figures_segments_and_history_follow_the_appointments() {
     app.get(&format!("/api/v1/clients/{id}/history?type=gifts"), &admin.access).await.assert_error(422, "validation_error");
 
     // A deleted appointment no longer counts.
-    let res = delete(&app, &admin, &format!("/api/v1/appointments/{a3}")).await;
+    let res = app.delete(&admin, &format!("/api/v1/appointments/{a3}")).await;
     assert!(res.status.is_success(), "{}", res.text);
     let c = card(&app, &admin, id).await;
     assert_eq!((c["totalVisits"].as_i64(), c["totalSpent"].clone()), (Some(2), json!(1650.5)));

@@ -420,7 +420,7 @@ async fn the_worker_sweep_runs_a_queued_job_from_its_stored_file() {
     .await
     .unwrap();
 
-    adelante::clients::sweep_imports(&app.state).await;
+    adelante::clients::sweep_imports(&axum::extract::FromRef::from_ref(&app.state)).await;
     let done = finished_job(&app, &admin, queued).await;
     assert_eq!((done["status"].as_str(), done["result"]["imported"].as_i64()), (Some("completed"), Some(20)), "{done}");
     assert_eq!(count(&app, admin.salon_id()).await, 1_120);

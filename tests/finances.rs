@@ -4,28 +4,18 @@
 
 mod common;
 
-use adelante::{money::Money, tenancy::SalonId};
-use common::{Res, Session, TestApp};
+use adelante::{
+    ids::{AppointmentId, UserId},
+    money::Money,
+    tenancy::SalonId,
+};
+use common::{Res, Session, TestApp, id};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 const OPS: &str = "/api/v1/finances/operations";
 const METHODS: &str = "/api/v1/finances/payment-methods";
 const REGISTERS: &str = "/api/v1/finances/cash-registers";
-
-async fn created(app: &TestApp, who: &Session, path: &str, body: Value) -> Value {
-    let res = app.post(path, Some(&who.access), body).await;
-    assert_eq!(res.status, StatusCode::CREATED, "{path}: {}", res.text);
-    res.body
-}
-
-async fn delete(app: &TestApp, who: &Session, path: &str) -> Res {
-    app.request(Method::DELETE, path, Some(&who.access), None).await
-}
-
-fn id(v: &Value) -> i64 {
-    v["id"].as_i64().unwrap_or_else(|| panic!("no id in {v}"))
-}
 
 async fn registers(app: &TestApp, who: &Session) -> Vec<Value> {
     let res = app.get(REGISTERS, &who.access).await;
@@ -41,11 +31,6 @@ async fn main_register(app: &TestApp, who: &Session) -> i64 {
     id(&registers(app, who).await[0])
 }
 
-async fn count(app: &TestApp, sql: &'static str) -> i64 {
-    let mut su = app.su().await;
-    sqlx::query_scalar(sql).fetch_one(&mut su).await.unwrap()
-}
-
 #[tokio::test]
 async fn a_new_salon_gets_default_methods_and_a_main_register() {
     let app = TestApp::spawn().await;
@@ -53,8 +38,8 @@ async fn a_new_salon_gets_default_methods_and_a_main_register() {
     // Many first requests at once still create each default once.
     let first = futures::future::join_all((0..10).map(|i| app.get(if i % 2 == 0 { METHODS } else { REGISTERS }, &admin.access))).await;
     assert!(first.iter().all(|r| r.status == StatusCode::OK), "{:?}", first.iter().map(|r| &r.text).collect::<Vec<_>>());
-    assert_eq!(count(&app, "select count(*) from payment_methods").await, 2);
-    assert_eq!(count(&app, "select count(*) from cash_registers").await, 1);
+    assert_eq!(app.count("select count(*) from payment_methods").await, 2);
+    assert_eq!(app.count("select count(*) from cash_registers").await, 1);
     let methods = app.get(METHODS, &admin.access).await;
     assert_eq!(methods.status, StatusCode::OK, "{}", methods.text);
     let m = methods.body.as_array().unwrap();
@@ -72,11 +57,11 @@ async fn a_new_salon_gets_default_methods_and_a_main_register() {
 
     // Touching finances again creates nothing more, and a deleted default stays deleted.
     app.get(METHODS, &admin.access).await;
-    assert_eq!(count(&app, "select count(*) from payment_methods").await, 2);
-    assert_eq!(delete(&app, &admin, &format!("{METHODS}/{}", id(&m[1]))).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(app.count("select count(*) from payment_methods").await, 2);
+    assert_eq!(app.delete(&admin, &format!("{METHODS}/{}", id(&m[1]))).await.status, StatusCode::NO_CONTENT);
     let again = app.get(METHODS, &admin.access).await;
     assert_eq!(again.body.as_array().unwrap().len(), 1);
-    assert_eq!(count(&app, "select count(*) from payment_methods").await, 2);
+    assert_eq!(app.count("select count(*) from payment_methods").await, 2);
 }
 
 #[tokio::test]
@@ -84,7 +69,7 @@ async fn payment_methods_are_managed_with_validation() {
     let app = TestApp::spawn().await;
     let admin = app.new_salon("Alpha").await;
     let register = main_register(&app, &admin).await;
-    let m = created(&app, &admin, METHODS, json!({
+    let m = app.created(&admin, METHODS, json!({
         "name": "Термінал Приват", "type": "card", "cashRegister": "основна КАСА", "commissionType": "percentage",
         "commissionValue": 1.75, "commissionPayer": "split", "availableOnline": true, "allowPartialPayment": true,
         "allowTips": false, "sortOrder": 5, "isActive": true
@@ -117,9 +102,9 @@ async fn payment_methods_are_managed_with_validation() {
     assert!(bad.body["details"]["commissionValue"].is_array(), "{}", bad.text);
     app.post(METHODS, Some(&admin.access), json!({"name": "готівка", "type": "cash"})).await.assert_error(409, "payment_method_name_taken");
 
-    assert_eq!(delete(&app, &admin, &path).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(app.delete(&admin, &path).await.status, StatusCode::NO_CONTENT);
     app.put(&path, &admin.access, json!({"name": "Z"})).await.assert_error(404, "not_found");
-    delete(&app, &admin, &path).await.assert_error(404, "not_found");
+    app.delete(&admin, &path).await.assert_error(404, "not_found");
     let only_active = app.get(&format!("{METHODS}?isActive=true"), &admin.access).await;
     assert_eq!(only_active.body.as_array().unwrap().len(), 2);
     let mut su = app.su().await;
@@ -132,7 +117,7 @@ async fn payment_methods_are_managed_with_validation() {
 async fn register_balances_are_derived_from_operations() {
     let app = TestApp::spawn().await;
     let admin = app.new_salon("Alpha").await;
-    let safe = created(&app, &admin, REGISTERS, json!({"name": "Сейф", "location": "Кабінет", "balance": 1000.5, "isActive": true})).await;
+    let safe = app.created(&admin, REGISTERS, json!({"name": "Сейф", "location": "Кабінет", "balance": 1000.5, "isActive": true})).await;
     assert_eq!((safe["balance"].clone(), safe["type"].as_str(), safe["location"].as_str()), (json!(1000.5), Some("cash"), Some("Кабінет")));
     let ops = app.get(&format!("{OPS}?cashRegisterId={}", id(&safe)), &admin.access).await;
     assert_eq!(ops.body.as_array().unwrap().len(), 1, "the opening balance is an operation: {}", ops.text);
@@ -148,10 +133,10 @@ async fn register_balances_are_derived_from_operations() {
     app.post(REGISTERS, Some(&admin.access), json!({"name": "Debt", "balance": -1})).await.assert_error(422, "validation_error");
     app.post(REGISTERS, Some(&admin.access), json!({"name": "сейф 2"})).await.assert_error(409, "cash_register_name_taken");
 
-    delete(&app, &admin, &path).await.assert_error(409, "register_not_empty");
-    created(&app, &admin, OPS, json!({"type": "withdrawal", "amount": 1000.5, "cashRegisterId": id(&safe)})).await;
+    app.delete(&admin, &path).await.assert_error(409, "register_not_empty");
+    app.created(&admin, OPS, json!({"type": "withdrawal", "amount": 1000.5, "cashRegisterId": id(&safe)})).await;
     assert_eq!(register_balance(&app, &admin, id(&safe)).await, json!(0));
-    assert_eq!(delete(&app, &admin, &path).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(app.delete(&admin, &path).await.status, StatusCode::NO_CONTENT);
     assert_eq!(registers(&app, &admin).await.len(), 1);
 }
 
@@ -193,7 +178,7 @@ async fn the_create_form_sends_free_text_which_is_resolved_or_kept() {
     let admin = app.new_salon("Alpha").await;
     let register = main_register(&app, &admin).await;
     // Exactly as the form posts it.
-    let op = created(&app, &admin, OPS, json!({
+    let op = app.created(&admin, OPS, json!({
         "date": "2026-01-04", "documentNumber": "ПКО-17", "cashRegister": "основна каса", "client": "Марія Петренко",
         "amount": 1250.5, "paymentMethod": "готівка", "type": "payment", "status": "completed",
         "author": "Адміністратор", "description": "Фарбування"
@@ -208,7 +193,7 @@ async fn the_create_form_sends_free_text_which_is_resolved_or_kept() {
     assert!(op["createdAt"].is_string() && op["occurredAt"].is_string());
 
     // Unknown names are kept as text and link nothing; no author means the signed-in user.
-    let op = created(&app, &admin, OPS, json!({"type": "expense", "amount": 99.99, "cashRegister": "Сейф у підвалі",
+    let op = app.created(&admin, OPS, json!({"type": "expense", "amount": 99.99, "cashRegister": "Сейф у підвалі",
         "paymentMethod": "Бартер", "category": "Оренда"})).await;
     assert_eq!((op["cashRegister"].as_str(), op["cashRegisterId"].clone()), (Some("Сейф у підвалі"), Value::Null));
     assert_eq!((op["paymentMethod"].as_str(), op["paymentMethodId"].clone()), (Some("Бартер"), Value::Null));
@@ -216,12 +201,12 @@ async fn the_create_form_sends_free_text_which_is_resolved_or_kept() {
     assert_eq!(register_balance(&app, &admin, register).await, json!(1250.5));
 
     // Ids are accepted too; nothing named falls back to the method's register, then the main one.
-    let moved = created(&app, &admin, OPS, json!({"type": "transfer", "amount": 10, "direction": "in", "cashRegister": "Основна каса"})).await;
+    let moved = app.created(&admin, OPS, json!({"type": "transfer", "amount": 10, "direction": "in", "cashRegister": "Основна каса"})).await;
     assert_eq!(moved["direction"], "in", "a transfer goes the way it is told");
-    let moved = created(&app, &admin, OPS, json!({"type": "transfer", "amount": 10, "cashRegister": "Основна каса"})).await;
+    let moved = app.created(&admin, OPS, json!({"type": "transfer", "amount": 10, "cashRegister": "Основна каса"})).await;
     assert_eq!(moved["direction"], "out", "by default out of the register");
     let cash = app.get(METHODS, &admin.access).await.body[0].clone();
-    let op = created(&app, &admin, OPS, json!({"type": "deposit", "amount": 10, "paymentMethodId": id(&cash)})).await;
+    let op = app.created(&admin, OPS, json!({"type": "deposit", "amount": 10, "paymentMethodId": id(&cash)})).await;
     assert_eq!(op["cashRegisterId"].as_i64(), Some(register));
     assert_eq!(register_balance(&app, &admin, register).await, json!(1260.5));
 }
@@ -252,7 +237,7 @@ async fn bad_operations_are_refused_with_field_details() {
     }
     let res = app.request_with(Method::POST, OPS, Some(&admin.access), None, &[("content-type", "application/json")]).await;
     assert!(res.status.is_client_error());
-    assert_eq!(count(&app, "select count(*) from finance_operations").await, 0);
+    assert_eq!(app.count("select count(*) from finance_operations").await, 0);
 }
 
 #[tokio::test]
@@ -260,7 +245,7 @@ async fn operations_are_corrected_by_reversal_or_an_audited_edit() {
     let app = TestApp::spawn().await;
     let admin = app.new_salon("Alpha").await;
     let register = main_register(&app, &admin).await;
-    let op = created(&app, &admin, OPS, json!({"type": "payment", "amount": 450.5, "paymentMethod": "Картка", "client": "Ірина"})).await;
+    let op = app.created(&admin, OPS, json!({"type": "payment", "amount": 450.5, "paymentMethod": "Картка", "client": "Ірина"})).await;
     let path = format!("{OPS}/{}", id(&op));
 
     // The edit touches description, category and date; money is never rewritten.
@@ -284,7 +269,7 @@ async fn operations_are_corrected_by_reversal_or_an_audited_edit() {
     app.post(&format!("{OPS}/{}/reverse", id(r)), Some(&admin.access), json!({})).await.assert_error(409, "reversal_of_reversal");
 
     // A pending operation counts nowhere until completed, and is cancelled rather than reversed.
-    let pending = created(&app, &admin, OPS, json!({"type": "payment", "amount": 100, "status": "pending"})).await;
+    let pending = app.created(&admin, OPS, json!({"type": "payment", "amount": 100, "status": "pending"})).await;
     let pending_path = format!("{OPS}/{}", id(&pending));
     app.post(&format!("{pending_path}/reverse"), Some(&admin.access), json!({})).await.assert_error(409, "not_completed");
     assert_eq!(register_balance(&app, &admin, register).await, json!(0));
@@ -309,7 +294,7 @@ async fn operations_filter_by_type_dates_status_references_and_text() {
         ("payment", 300, "2026-01-04", "Картка", "pending", "Богдан"),
         ("withdrawal", 50, "2026-01-05", "Готівка", "completed", ""),
     ] {
-        created(&app, &admin, OPS, json!({"type": kind, "amount": amount, "date": date, "paymentMethod": method, "status": status, "client": client})).await;
+        app.created(&admin, OPS, json!({"type": kind, "amount": amount, "date": date, "paymentMethod": method, "status": status, "client": client})).await;
     }
     let amounts = |res: Res| -> Vec<f64> { res.body.as_array().unwrap().iter().map(|o| o["amount"].as_f64().unwrap()).collect() };
     let q = |query: &str| {
@@ -362,14 +347,14 @@ async fn completing_a_visit_records_its_payment_exactly_once() {
 
     // Called again directly (a retried completion), the domain function adds nothing.
     let mut tx = app.state.db.begin(SalonId(admin.salon_id())).await.unwrap();
-    adelante::finances::record_visit_income(&mut tx, appointment, None, Money(125_050), "again", admin.user_id).await.unwrap();
+    adelante::finances::record_visit_income(&mut tx, AppointmentId(appointment), None, Money(125_050), "again", UserId(admin.user_id)).await.unwrap();
     tx.commit().await.unwrap();
-    assert_eq!(count(&app, "select count(*) from finance_operations").await, 1);
+    assert_eq!(app.count("select count(*) from finance_operations").await, 1);
 
     // A free visit records nothing.
     let (_, done) = complete_a_visit(&app, &admin, 0.0).await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.text);
-    assert_eq!(count(&app, "select count(*) from finance_operations").await, 1);
+    assert_eq!(app.count("select count(*) from finance_operations").await, 1);
 }
 
 #[tokio::test]
@@ -384,13 +369,13 @@ async fn roles_follow_the_permission_matrix() {
     assert_eq!(app.get(REGISTERS, &receptionist.access).await.status, StatusCode::OK);
     app.post(METHODS, Some(&receptionist.access), json!({"name": "X", "type": "other"})).await.assert_error(403, "forbidden");
     app.post(REGISTERS, Some(&receptionist.access), json!({"name": "X"})).await.assert_error(403, "forbidden");
-    created(&app, &receptionist, OPS, json!({"type": "payment", "amount": 1})).await;
+    app.created(&receptionist, OPS, json!({"type": "payment", "amount": 1})).await;
     app.get("/api/v1/finances/export", &receptionist.access).await.assert_error(403, "forbidden");
     assert_eq!(app.get("/api/v1/finances/dashboard", &receptionist.access).await.status, StatusCode::OK);
     assert_eq!(app.get("/api/v1/finances/export", &manager.access).await.status, StatusCode::OK);
 
     app.post(METHODS, Some(&manager.access), json!({"name": "X", "type": "other"})).await.assert_error(403, "forbidden");
-    created(&app, &manager, REGISTERS, json!({"name": "Каса 2"})).await;
+    app.created(&manager, REGISTERS, json!({"name": "Каса 2"})).await;
 
     for path in [OPS, METHODS, REGISTERS, DOCS, "/api/v1/finances/dashboard", "/api/v1/finances/export"] {
         app.get(path, &master.access).await.assert_error(403, "forbidden");
@@ -405,18 +390,18 @@ async fn another_salon_can_neither_see_change_nor_reference_finances() {
     let b = app.new_salon("Beta").await;
     let a_register = main_register(&app, &a).await;
     let a_method = id(&app.get(METHODS, &a.access).await.body[0]);
-    let a_op = created(&app, &a, OPS, json!({"type": "payment", "amount": 10, "cashRegisterId": a_register})).await;
+    let a_op = app.created(&a, OPS, json!({"type": "payment", "amount": 10, "cashRegisterId": a_register})).await;
     main_register(&app, &b).await;
-    let before_ops = count(&app, "select count(*) from finance_operations").await;
-    let before_changes = count(&app, "select count(*) from changes").await;
+    let before_ops = app.count("select count(*) from finance_operations").await;
+    let before_changes = app.count("select count(*) from changes").await;
 
     app.get(&format!("{OPS}/{}", id(&a_op)), &b.access).await.assert_error(404, "not_found");
     app.put(&format!("{OPS}/{}", id(&a_op)), &b.access, json!({"description": "x"})).await.assert_error(404, "not_found");
     app.post(&format!("{OPS}/{}/reverse", id(&a_op)), Some(&b.access), json!({})).await.assert_error(404, "not_found");
     app.put(&format!("{METHODS}/{a_method}"), &b.access, json!({"name": "x"})).await.assert_error(404, "not_found");
-    delete(&app, &b, &format!("{METHODS}/{a_method}")).await.assert_error(404, "not_found");
+    app.delete(&b, &format!("{METHODS}/{a_method}")).await.assert_error(404, "not_found");
     app.put(&format!("{REGISTERS}/{a_register}"), &b.access, json!({"name": "x"})).await.assert_error(404, "not_found");
-    delete(&app, &b, &format!("{REGISTERS}/{a_register}")).await.assert_error(404, "not_found");
+    app.delete(&b, &format!("{REGISTERS}/{a_register}")).await.assert_error(404, "not_found");
     assert!(app.get(OPS, &b.access).await.body.as_array().unwrap().is_empty());
     let b_methods = app.get(METHODS, &b.access).await.body;
     assert!(b_methods.as_array().unwrap().iter().all(|m| id(m) != a_method), "{b_methods}");
@@ -431,8 +416,8 @@ async fn another_salon_can_neither_see_change_nor_reference_finances() {
     }
     let res = app.post(METHODS, Some(&b.access), json!({"name": "X", "type": "other", "cashRegisterId": a_register})).await;
     assert!(res.body["details"]["cashRegisterId"].is_array(), "{}", res.text);
-    assert_eq!(count(&app, "select count(*) from finance_operations").await, before_ops);
-    assert_eq!(count(&app, "select count(*) from changes").await, before_changes);
+    assert_eq!(app.count("select count(*) from finance_operations").await, before_ops);
+    assert_eq!(app.count("select count(*) from changes").await, before_changes);
     assert_eq!(register_balance(&app, &a, a_register).await, json!(10));
 }
 
@@ -440,10 +425,6 @@ const DOCS: &str = "/api/v1/finances/documents";
 
 fn numbers(res: &Res) -> Vec<String> {
     res.body.as_array().unwrap().iter().map(|d| d["number"].as_str().unwrap().to_owned()).collect()
-}
-
-async fn service(app: &TestApp, admin: &Session, name: &str) -> i64 {
-    id(&created(app, admin, "/api/v1/services", json!({"name": name, "category": "hair", "duration": 60, "price": 450})).await)
 }
 
 async fn client_of(app: &TestApp, salon: &Session, name: &str) -> i64 {
@@ -457,7 +438,7 @@ async fn documents_are_numbered_per_type_and_year_and_follow_their_statuses() {
     let app = TestApp::spawn().await;
     let admin = app.new_salon("Alpha").await;
     // Exactly what the form posts.
-    let doc = created(&app, &admin, DOCS, json!({
+    let doc = app.created(&admin, DOCS, json!({
         "number": "INV-77", "date": "2026-01-04", "type": "invoice", "contentType": "services", "amount": 1250.5,
         "servicesCount": 2, "productsCount": 0, "counterparty": "ТОВ Краса", "comment": "За січень",
         "author": "Адміністратор", "status": "draft"
@@ -467,15 +448,15 @@ async fn documents_are_numbered_per_type_and_year_and_follow_their_statuses() {
     assert_eq!((doc["counterparty"].as_str(), doc["author"].as_str(), doc["date"].as_str()), (Some("ТОВ Краса"), Some("Адміністратор"), Some("2026-01-04")));
     assert_eq!(doc["items"], json!([]));
 
-    let second = created(&app, &admin, DOCS, json!({"type": "invoice", "date": "2026-03-01", "amount": 1})).await;
-    let expense = created(&app, &admin, DOCS, json!({"type": "expense", "date": "2026-03-01", "amount": 1})).await;
-    let last_year = created(&app, &admin, DOCS, json!({"type": "invoice", "date": "2025-12-31", "amount": 1})).await;
+    let second = app.created(&admin, DOCS, json!({"type": "invoice", "date": "2026-03-01", "amount": 1})).await;
+    let expense = app.created(&admin, DOCS, json!({"type": "expense", "date": "2026-03-01", "amount": 1})).await;
+    let last_year = app.created(&admin, DOCS, json!({"type": "invoice", "date": "2025-12-31", "amount": 1})).await;
     assert_eq!([&second, &expense, &last_year].map(|d| d["number"].as_str().unwrap().to_owned()),
                ["РН-2026-000001", "ВКО-2026-000001", "РН-2025-000001"]);
 
     // Lines make the totals; an amount that disagrees is refused, not overwritten.
-    let cut = service(&app, &admin, "Стрижка").await;
-    let with_items = created(&app, &admin, DOCS, json!({"type": "act", "items": [
+    let cut = app.service(&admin, "Стрижка", 60, 450.0).await;
+    let with_items = app.created(&admin, DOCS, json!({"type": "act", "items": [
         {"type": "service", "name": "Стрижка", "serviceId": cut, "quantity": 2, "price": 450.5, "discount": 0.5},
         {"type": "product", "name": "Шампунь", "quantity": 0.5, "price": 199.99}
     ]})).await;
@@ -522,7 +503,7 @@ async fn concurrent_creations_get_consecutive_numbers_and_a_rollback_leaves_no_g
     let app = TestApp::spawn().await;
     let admin = app.new_salon("Alpha").await;
     let other = app.new_salon("Beta").await;
-    let foreign_service = service(&app, &other, "Чужа послуга").await;
+    let foreign_service = app.service(&other, "Чужа послуга", 60, 450.0).await;
 
     let results = futures::future::join_all((0..20).map(|i| {
         app.post(DOCS, Some(&admin.access), json!({"type": "invoice", "date": "2026-05-01", "amount": i}))
@@ -539,9 +520,9 @@ async fn concurrent_creations_get_consecutive_numbers_and_a_rollback_leaves_no_g
         "items": [{"name": "Чужа", "serviceId": foreign_service, "price": 10}]})).await;
     res.assert_error(422, "validation_error");
     assert!(res.body["details"]["items"].is_array(), "{}", res.text);
-    let next = created(&app, &admin, DOCS, json!({"type": "invoice", "date": "2026-05-01", "amount": 1})).await;
+    let next = app.created(&admin, DOCS, json!({"type": "invoice", "date": "2026-05-01", "amount": 1})).await;
     assert_eq!(next["number"], "РН-2026-000021");
-    assert_eq!(count(&app, "select count(*) from finance_document_items").await, 0);
+    assert_eq!(app.count("select count(*) from finance_document_items").await, 0);
 }
 
 #[tokio::test]
@@ -549,16 +530,16 @@ async fn the_typed_number_is_the_documents_number_and_is_searched() {
     let app = TestApp::spawn().await;
     let admin = app.new_salon("Alpha").await;
     let other = app.new_salon("Beta").await;
-    let doc = created(&app, &admin, DOCS, json!({"number": " Рахунок 15/03 ", "type": "invoice", "amount": 10})).await;
+    let doc = app.created(&admin, DOCS, json!({"number": " Рахунок 15/03 ", "type": "invoice", "amount": 10})).await;
     assert_eq!((doc["number"].as_str(), doc["seriesNumber"].clone()), (Some("Рахунок 15/03"), Value::Null));
     let one = app.get(&format!("{DOCS}/{}", id(&doc)), &admin.access).await;
     assert_eq!(one.body["number"], "Рахунок 15/03");
     assert!(one.body.get("externalNumber").is_none(), "{}", one.text);
     // The number is unique per salon and type only.
-    assert_eq!(created(&app, &admin, DOCS, json!({"number": "Рахунок 15/03", "type": "act", "amount": 1})).await["number"], "Рахунок 15/03");
-    assert_eq!(created(&app, &other, DOCS, json!({"number": "Рахунок 15/03", "type": "invoice", "amount": 1})).await["number"], "Рахунок 15/03");
+    assert_eq!(app.created(&admin, DOCS, json!({"number": "Рахунок 15/03", "type": "act", "amount": 1})).await["number"], "Рахунок 15/03");
+    assert_eq!(app.created(&other, DOCS, json!({"number": "Рахунок 15/03", "type": "invoice", "amount": 1})).await["number"], "Рахунок 15/03");
     // A typed number takes nothing from the series.
-    let auto = created(&app, &admin, DOCS, json!({"type": "invoice", "amount": 1})).await;
+    let auto = app.created(&admin, DOCS, json!({"type": "invoice", "amount": 1})).await;
     assert_eq!(auto["number"], format!("РН-{}-000001", chrono::Utc::now().format("%Y")));
 
     let search = |q: &str| {
@@ -578,15 +559,15 @@ async fn the_typed_number_is_the_documents_number_and_is_searched() {
 async fn a_taken_number_is_409_naming_the_document_that_holds_it() {
     let app = TestApp::spawn().await;
     let admin = app.new_salon("Alpha").await;
-    let holder = created(&app, &admin, DOCS, json!({"number": "INV-77", "type": "invoice", "date": "2026-01-04", "amount": 10})).await;
-    let before = (count(&app, "select count(*) from finance_documents").await, count(&app, "select count(*) from changes").await);
+    let holder = app.created(&admin, DOCS, json!({"number": "INV-77", "type": "invoice", "date": "2026-01-04", "amount": 10})).await;
+    let before = (app.count("select count(*) from finance_documents").await, app.count("select count(*) from changes").await);
     for number in ["INV-77", "  INV-77\t"] {
         let res = app.post(DOCS, Some(&admin.access), json!({"number": number, "type": "invoice", "amount": 20})).await;
         res.assert_error(409, "number_taken");
         assert_eq!(res.body["conflict"], json!({"id": id(&holder), "number": "INV-77", "date": "2026-01-04"}));
         assert!(res.body["message"].as_str().unwrap().contains("INV-77"), "{}", res.text);
     }
-    assert_eq!((count(&app, "select count(*) from finance_documents").await, count(&app, "select count(*) from changes").await), before);
+    assert_eq!((app.count("select count(*) from finance_documents").await, app.count("select count(*) from changes").await), before);
 
     // Concurrent creations with one number: the unique index lets exactly one through.
     let results = futures::future::join_all((0..8).map(|i| {
@@ -599,7 +580,7 @@ async fn a_taken_number_is_409_naming_the_document_that_holds_it() {
         r.assert_error(409, "number_taken");
         assert_eq!(r.body["conflict"]["id"], winners[0].body["id"]);
     }
-    assert_eq!(count(&app, "select count(*) from finance_documents where number = 'RACE-1'").await, 1);
+    assert_eq!(app.count("select count(*) from finance_documents where number = 'RACE-1'").await, 1);
 }
 
 #[tokio::test]
@@ -610,15 +591,15 @@ async fn an_empty_number_takes_the_next_of_the_series() {
     for body in [json!({"amount": 1}), json!({"number": "", "amount": 1}), json!({"number": "   ", "amount": 1}), json!({"number": null, "amount": 1})] {
         let mut body = body;
         body["date"] = json!("2026-02-01");
-        let doc = created(&app, &admin, DOCS, body).await;
+        let doc = app.created(&admin, DOCS, body).await;
         assert_eq!(doc["number"], doc["seriesNumber"], "{doc}");
         got.push(doc["number"].as_str().unwrap().to_owned());
     }
     assert_eq!(got, ["РН-2026-000001", "РН-2026-000002", "РН-2026-000003", "РН-2026-000004"]);
     // A series number already typed for a document of the type is in use: the series goes on past it.
-    let typed = created(&app, &admin, DOCS, json!({"number": "РН-2026-000005", "date": "2026-02-01", "amount": 1})).await;
+    let typed = app.created(&admin, DOCS, json!({"number": "РН-2026-000005", "date": "2026-02-01", "amount": 1})).await;
     assert_eq!(typed["seriesNumber"], Value::Null);
-    let next = created(&app, &admin, DOCS, json!({"date": "2026-02-01", "amount": 1})).await;
+    let next = app.created(&admin, DOCS, json!({"date": "2026-02-01", "amount": 1})).await;
     assert_eq!((next["number"].as_str(), next["seriesNumber"].as_str()), (Some("РН-2026-000006"), Some("РН-2026-000006")));
     app.post(DOCS, Some(&admin.access), json!({"number": "РН-2026-000006", "amount": 1})).await.assert_error(409, "number_taken");
 }
@@ -701,10 +682,10 @@ async fn another_salon_cannot_read_change_or_reference_documents() {
     let a = app.new_salon("Alpha").await;
     let b = app.new_salon("Beta").await;
     let a_client = client_of(&app, &a, "Оксана").await;
-    let doc = created(&app, &a, DOCS, json!({"type": "invoice", "amount": 5, "clientId": a_client})).await;
+    let doc = app.created(&a, DOCS, json!({"type": "invoice", "amount": 5, "clientId": a_client})).await;
     assert_eq!(doc["counterparty"], "Оксана", "the client's name fills an empty counterparty");
-    let before_docs = count(&app, "select count(*) from finance_documents").await;
-    let before_counters = count(&app, "select coalesce(sum(last), 0)::bigint from document_counters").await;
+    let before_docs = app.count("select count(*) from finance_documents").await;
+    let before_counters = app.count("select coalesce(sum(last), 0)::bigint from document_counters").await;
 
     app.get(&format!("{DOCS}/{}", id(&doc)), &b.access).await.assert_error(404, "not_found");
     app.request(Method::PATCH, &format!("{DOCS}/{}/status", id(&doc)), Some(&b.access), Some(json!({"status": "issued"})))
@@ -714,8 +695,8 @@ async fn another_salon_cannot_read_change_or_reference_documents() {
     let res = app.post(DOCS, Some(&b.access), json!({"type": "invoice", "amount": 5, "clientId": a_client})).await;
     res.assert_error(422, "validation_error");
     assert!(res.body["details"]["clientId"].is_array());
-    assert_eq!(count(&app, "select count(*) from finance_documents").await, before_docs);
-    assert_eq!(count(&app, "select coalesce(sum(last), 0)::bigint from document_counters").await, before_counters);
+    assert_eq!(app.count("select count(*) from finance_documents").await, before_docs);
+    assert_eq!(app.count("select coalesce(sum(last), 0)::bigint from document_counters").await, before_counters);
     assert_eq!(app.get(&format!("{DOCS}/{}", id(&doc)), &a.access).await.body["status"], "draft");
 }
 
@@ -733,9 +714,9 @@ async fn january(app: &TestApp, admin: &Session) {
         json!({"type": "payment", "amount": 999, "date": "2026-01-04", "status": "pending"}),
         json!({"type": "payment", "amount": 999, "date": "2026-01-04", "status": "cancelled"}),
     ] {
-        created(app, admin, OPS, body).await;
+        app.created(admin, OPS, body).await;
     }
-    created(app, admin, "/api/v1/finances/receipts", json!({"date": "2026-01-12", "paymentMethod": "Картка", "items": [
+    app.created(admin, "/api/v1/finances/receipts", json!({"date": "2026-01-12", "paymentMethod": "Картка", "items": [
         {"type": "service", "name": "Стрижка", "quantity": 2, "price": 450},
         {"type": "product", "name": "Лак", "price": 100}
     ]})).await;

@@ -4,27 +4,12 @@
 
 mod common;
 
-use common::{Res, Session, TestApp};
+use common::{Res, Session, TestApp, id};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 const RECEIPTS: &str = "/api/v1/finances/receipts";
 const OPS: &str = "/api/v1/finances/operations";
-
-async fn created(app: &TestApp, who: &Session, path: &str, body: Value) -> Value {
-    let res = app.post(path, Some(&who.access), body).await;
-    assert_eq!(res.status, StatusCode::CREATED, "{path}: {}", res.text);
-    res.body
-}
-
-fn id(v: &Value) -> i64 {
-    v["id"].as_i64().unwrap_or_else(|| panic!("no id in {v}"))
-}
-
-async fn count(app: &TestApp, sql: &'static str) -> i64 {
-    let mut su = app.su().await;
-    sqlx::query_scalar(sql).fetch_one(&mut su).await.unwrap()
-}
 
 fn sale() -> Value {
     json!({"paymentMethod": "Картка", "client": "Марія Петренко", "source": "pos", "items": [
@@ -52,7 +37,7 @@ async fn complete(app: &TestApp, admin: &Session, appointment: i64) {
 async fn a_sale_records_its_document_payment_and_balance() {
     let app = TestApp::spawn().await;
     let admin = app.new_salon("Alpha").await;
-    let r = created(&app, &admin, RECEIPTS, sale()).await;
+    let r = app.created(&admin, RECEIPTS, sale()).await;
     let year = chrono::Utc::now().format("%Y").to_string();
     assert_eq!(r["receiptNumber"], format!("ЧК-{year}-000001"));
     assert_eq!(r["documentNumber"], r["receiptNumber"]);
@@ -68,7 +53,7 @@ async fn a_sale_records_its_document_payment_and_balance() {
     assert_eq!(docs.as_array().unwrap().len(), 1);
     assert_eq!((docs[0]["status"].as_str(), docs[0]["contentType"].as_str(), docs[0]["receiptId"].as_i64()), (Some("paid"), Some("mixed"), Some(id(&r))));
 
-    let second = created(&app, &admin, RECEIPTS, json!({"amount": 100, "paymentMethod": "Готівка", "documentNumber": "ФН-1"})).await;
+    let second = app.created(&admin, RECEIPTS, json!({"amount": 100, "paymentMethod": "Готівка", "documentNumber": "ФН-1"})).await;
     assert_eq!((second["balanceAfter"].clone(), second["total"].clone()), (json!(1350.5), json!(100)));
     assert_eq!(second["documentNumber"], "ФН-1");
     assert_eq!(second["receiptNumber"], format!("ЧК-{year}-000002"));
@@ -91,7 +76,7 @@ async fn partial_payments_and_bad_receipts() {
     let admin = app.new_salon("Alpha").await;
     let mut body = sale();
     body["amount"] = json!(1000);
-    let r = created(&app, &admin, RECEIPTS, body).await;
+    let r = app.created(&admin, RECEIPTS, body).await;
     assert_eq!((r["status"].as_str(), r["amount"].clone(), r["total"].clone()), (Some("partial"), json!(1000), json!(1250.5)));
     let doc = app.get(&format!("/api/v1/finances/documents/{}", r["documentId"]), &admin.access).await.body;
     assert_eq!((doc["status"].as_str(), doc["amount"].clone()), (Some("issued"), json!(1250.5)));
@@ -121,8 +106,8 @@ async fn partial_payments_and_bad_receipts() {
         assert!(res.body["details"][field].is_array(), "{field}: {}", res.text);
     }
     app.post(RECEIPTS, Some(&admin.access), json!({})).await.assert_error(422, "validation_error");
-    assert_eq!(count(&app, "select count(*) from finance_receipts").await, 1);
-    assert_eq!(count(&app, "select last from document_counters where doc_type = 'receipt'").await, 1, "refused receipts leave no gap");
+    assert_eq!(app.count("select count(*) from finance_receipts").await, 1);
+    assert_eq!(app.count("select last from document_counters where doc_type = 'receipt'").await, 1, "refused receipts leave no gap");
 }
 
 #[tokio::test]
@@ -135,15 +120,15 @@ async fn a_visit_is_paid_once_whether_the_receipt_comes_before_or_after_completi
     complete(&app, &admin, first).await;
     let res = app.post(RECEIPTS, Some(&admin.access), json!({"appointmentId": first, "amount": 400, "paymentMethod": "Картка"})).await;
     assert!(res.body["details"]["amount"].is_array(), "the visit's payment is 450.5: {}", res.text);
-    let r = created(&app, &admin, RECEIPTS, json!({"appointmentId": first, "paymentMethod": "Картка",
+    let r = app.created(&admin, RECEIPTS, json!({"appointmentId": first, "paymentMethod": "Картка",
         "items": [{"name": "Манікюр", "price": 450.5}]})).await;
     assert_eq!((r["appointmentId"].as_i64(), r["paymentMethod"].as_str(), r["balanceAfter"].clone()), (Some(first), Some("Картка"), json!(450.5)));
-    assert_eq!(count(&app, "select count(*) from finance_operations").await, 1);
+    assert_eq!(app.count("select count(*) from finance_operations").await, 1);
     app.post(RECEIPTS, Some(&admin.access), json!({"appointmentId": first, "amount": 450.5})).await.assert_error(409, "receipt_exists");
 
     // Receipt first: completing the visit afterwards records nothing more.
     let second = visit(&app, &admin, 300.0, "12:00").await;
-    let r2 = created(&app, &admin, RECEIPTS, json!({"appointmentId": second, "amount": 300, "paymentMethod": "Готівка"})).await;
+    let r2 = app.created(&admin, RECEIPTS, json!({"appointmentId": second, "amount": 300, "paymentMethod": "Готівка"})).await;
     complete(&app, &admin, second).await;
     let ops = app.get(OPS, &admin.access).await.body;
     assert_eq!(ops.as_array().unwrap().len(), 2, "{ops}");
@@ -205,7 +190,7 @@ async fn download(app: &TestApp, who: &Session, path: &str) -> (StatusCode, reqw
 async fn the_receipt_pdf_reads_back_in_ukrainian() {
     let app = TestApp::spawn().await;
     let admin = app.new_salon("Салон краси «Весна»").await;
-    let r = created(&app, &admin, RECEIPTS, sale()).await;
+    let r = app.created(&admin, RECEIPTS, sale()).await;
     let (status, headers, bytes) = download(&app, &admin, &format!("{RECEIPTS}/{}/pdf", id(&r))).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers["content-type"], "application/pdf");
@@ -224,15 +209,15 @@ async fn receipts_are_private_to_their_salon_and_their_permission() {
     let app = TestApp::spawn().await;
     let a = app.new_salon("Alpha").await;
     let b = app.new_salon("Beta").await;
-    let r = created(&app, &a, RECEIPTS, sale()).await;
+    let r = app.created(&a, RECEIPTS, sale()).await;
     let a_register = r["cashRegisterId"].as_i64().unwrap();
     let a_visit = visit(&app, &a, 100.0, "15:00").await;
     app.get("/api/v1/finances/cash-registers", &b.access).await;
     let before: Vec<i64> = futures::future::join_all([
-        count(&app, "select count(*) from finance_receipts"),
-        count(&app, "select count(*) from finance_operations"),
-        count(&app, "select count(*) from finance_documents"),
-        count(&app, "select coalesce(sum(last), 0)::bigint from document_counters"),
+        app.count("select count(*) from finance_receipts"),
+        app.count("select count(*) from finance_operations"),
+        app.count("select count(*) from finance_documents"),
+        app.count("select coalesce(sum(last), 0)::bigint from document_counters"),
     ]).await;
 
     app.get(&format!("{RECEIPTS}/{}", id(&r)), &b.access).await.assert_error(404, "not_found");
@@ -249,10 +234,10 @@ async fn receipts_are_private_to_their_salon_and_their_permission() {
         assert!(res.body["details"][field].is_array(), "{}", res.text);
     }
     let after: Vec<i64> = futures::future::join_all([
-        count(&app, "select count(*) from finance_receipts"),
-        count(&app, "select count(*) from finance_operations"),
-        count(&app, "select count(*) from finance_documents"),
-        count(&app, "select coalesce(sum(last), 0)::bigint from document_counters"),
+        app.count("select count(*) from finance_receipts"),
+        app.count("select count(*) from finance_operations"),
+        app.count("select count(*) from finance_documents"),
+        app.count("select coalesce(sum(last), 0)::bigint from document_counters"),
     ]).await;
     assert_eq!(before, after, "nothing written");
 
@@ -261,5 +246,5 @@ async fn receipts_are_private_to_their_salon_and_their_permission() {
     let (status, _, _) = download(&app, &master, &format!("{RECEIPTS}/{}/pdf", id(&r))).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let receptionist = app.staff(&a, "receptionist").await;
-    created(&app, &receptionist, RECEIPTS, json!({"amount": 10})).await;
+    app.created(&receptionist, RECEIPTS, json!({"amount": 10})).await;
 }

@@ -114,6 +114,116 @@ async fn openapi_describes_every_route() {
 }
 
 #[tokio::test]
+async fn openapi_documents_every_error_answer_with_the_envelope() {
+    let app = TestApp::spawn().await;
+    let doc = common::Res::from(app.client.get(app.url("/openapi.json")).send().await.unwrap()).await;
+    let envelope = json!({"$ref": "#/components/schemas/ErrorBody"});
+    let mut checked = 0;
+    for (path, item) in doc.body["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let name = format!("{method} {path}");
+            let responses = op["responses"].as_object().unwrap();
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            let has = |place: &str| params.iter().any(|p| p["in"] == place);
+            let mut expected = Vec::new();
+            if op["security"].is_array() {
+                expected.extend(["401", "403", "404"]);
+            }
+            if has("path") {
+                expected.push("404");
+            }
+            if has("query") || op["requestBody"].is_object() {
+                expected.push("422");
+            }
+            if op["requestBody"].is_object() {
+                expected.push("400");
+            }
+            for status in expected {
+                assert!(responses.contains_key(status), "{name} does not document {status}");
+            }
+            for (status, response) in responses.iter().filter(|(s, _)| s.starts_with('4')) {
+                assert_eq!(response["content"]["application/json"]["schema"], envelope, "{name} {status}");
+            }
+            for param in params.iter().filter(|p| p["in"] == "query") {
+                assert_eq!(param["allowEmptyValue"], true, "{name} ?{}", param["name"]);
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 90, "{checked} operations");
+    // A body that requires nothing may be left out: it reads as `{}`.
+    assert_eq!(doc.body["paths"]["/api/v1/settings/salon"]["put"]["requestBody"]["required"], false);
+    assert_eq!(doc.body["paths"]["/api/v1/auth/login"]["post"]["requestBody"]["required"], true);
+    // Enums as the server writes them, dates and times with their format.
+    let schemas = &doc.body["components"]["schemas"];
+    assert_eq!(schemas["RegisterType"]["enum"], json!(["cash", "bank", "online", "other"]));
+    assert_eq!(schemas["DocStatus"]["enum"], json!(["draft", "issued", "paid", "cancelled"]));
+    assert_eq!(schemas["Ymd"]["format"], "date");
+    assert!(schemas["HhMm"]["pattern"].is_string());
+    // Every reference resolves: a fuzzer or client generator skips what it cannot find.
+    fn refs(value: &serde_json::Value, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(r) = map.get("$ref").and_then(|r| r.as_str()) {
+                    out.push(r.to_owned());
+                }
+                map.values().for_each(|v| refs(v, out));
+            }
+            serde_json::Value::Array(list) => list.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    refs(&doc.body, &mut all);
+    for r in all {
+        let name = r.trim_start_matches("#/components/schemas/");
+        assert!(schemas[name].is_object(), "{r} does not resolve");
+    }
+}
+
+/// Every list reads `page`, `perPage`, `limit` and `offset` by one rule (`http::page`): a value
+/// out of range is a 422 naming it, never clamped and never a 500; the document states each range.
+#[tokio::test]
+async fn every_list_pages_by_one_rule() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Salon").await;
+    let paged = ["/api/v1/notifications", "/api/v1/overview/records", "/api/v1/overview/reviews",
+        "/api/v1/overview/changes", "/api/v1/clients/1/history"];
+    let whole = ["/api/v1/appointments", "/api/v1/clients", "/api/v1/finances/operations", "/api/v1/finances/receipts",
+        "/api/v1/finances/documents", "/api/v1/inventory/products", "/api/v1/inventory/products/1/history"];
+    for (lists, max) in [(&paged[..], 100), (&whole[..], 10_000)] {
+        for list in lists {
+            for (query, field) in [
+                ("page=0".to_owned(), "page"), ("perPage=0".to_owned(), "perPage"), ("perPage=101".to_owned(), "perPage"),
+                ("limit=0".to_owned(), "limit"), (format!("limit={}", max + 1), "limit"), ("offset=-1".to_owned(), "offset"),
+                ("offset=4294967296".to_owned(), "offset"), ("page=99999999999999999999".to_owned(), "page"), ("page=1.5".to_owned(), "page"),
+            ] {
+                let res = app.get(&format!("{list}?{query}"), &admin.access).await;
+                res.assert_error(422, "validation_error");
+                assert!(res.body["details"][field].is_array(), "{list}?{query}: {}", res.text);
+            }
+        }
+    }
+    for list in ["/api/v1/notifications", "/api/v1/overview/changes"] {
+        let res = app.get(&format!("{list}?page=4294967295&perPage=100"), &admin.access).await;
+        assert_eq!(res.status, StatusCode::OK, "{list}: {}", res.text);
+        assert_eq!((res.body["data"].clone(), res.body["meta"]["page"].clone()), (json!([]), json!(4294967295u32)));
+    }
+    let res = app.get("/api/v1/clients?limit=10000&offset=4294967295&page=3&perPage=100", &admin.access).await;
+    assert_eq!((res.status, res.body.clone()), (StatusCode::OK, json!([])), "{}", res.text);
+
+    let doc = common::Res::from(app.client.get(app.url("/openapi.json")).send().await.unwrap()).await;
+    for (path, max) in [("/api/v1/notifications", 100), ("/api/v1/clients", 10_000), ("/api/v1/overview/records", 100)] {
+        let params = doc.body["paths"][path]["get"]["parameters"].as_array().unwrap().clone();
+        let schema = |name: &str| params.iter().find(|p| p["name"] == name).unwrap_or_else(|| panic!("{path} ?{name}"))["schema"].clone();
+        assert_eq!((schema("page")["minimum"].clone(), schema("page")["maximum"].clone()), (json!(1), json!(4294967295u32)), "{path}");
+        assert_eq!((schema("perPage")["minimum"].clone(), schema("perPage")["maximum"].clone()), (json!(1), json!(100)), "{path}");
+        assert_eq!((schema("limit")["minimum"].clone(), schema("limit")["maximum"].clone()), (json!(1), json!(max)), "{path}");
+        assert_eq!(schema("offset")["minimum"], 0, "{path}");
+    }
+}
+
+#[tokio::test]
 async fn metrics_are_not_public_by_default() {
     let app = TestApp::spawn().await;
     app.client.get(app.url("/health")).send().await.unwrap();
@@ -148,7 +258,7 @@ async fn metrics_on_their_own_port() {
     let private = listener.local_addr().unwrap();
     let state = app.state.clone();
     let server = tokio::spawn(async move {
-        axum::serve(listener, adelante::http::metrics_app(state)).await.unwrap();
+        axum::serve(listener, adelante::app::metrics_app(state)).await.unwrap();
     });
     app.client.get(app.url("/health")).send().await.unwrap();
     let text = app.client.get(format!("http://{private}/metrics")).send().await.unwrap().text().await.unwrap();
@@ -158,4 +268,44 @@ async fn metrics_on_their_own_port() {
     let other = app.client.get(format!("http://{private}/api/v1/auth/me")).send().await.unwrap();
     assert_eq!(other.status(), 404, "the private port serves nothing else");
     server.abort();
+}
+
+/// Extractors may be listed in any order: a handler that names its transaction or the data
+/// version before the user still signs the user in first (it answered 500 before).
+#[tokio::test]
+async fn extractors_work_in_any_order() {
+    use adelante::{
+        auth::{CurrentUser, LazyTx},
+        cache::DataVersion,
+    };
+    use axum::{body::Body, http::Request, routing::get};
+    use tower::ServiceExt;
+
+    async fn transaction_first(tx: LazyTx, _: DataVersion, user: CurrentUser) -> String {
+        let mut tx = tx.begin().await.expect("a transaction in the user's salon");
+        let salon: i64 = sqlx::query_scalar("select current_setting('app.salon_id')::bigint")
+            .fetch_one(tx.conn())
+            .await
+            .unwrap();
+        format!("{} {salon}", user.id)
+    }
+
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Порядок").await;
+    let probe = axum::Router::new().route("/probe", get(transaction_first)).with_state(app.state.clone());
+    let ask = |token: Option<&str>| {
+        let mut req = Request::get("/probe");
+        if let Some(token) = token {
+            req = req.header("authorization", format!("Bearer {token}"));
+        }
+        probe.clone().oneshot(req.body(Body::empty()).unwrap())
+    };
+
+    let res = ask(Some(&admin.access)).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = axum::body::to_bytes(res.into_body(), 1024).await.unwrap();
+    assert_eq!(String::from_utf8(body.to_vec()).unwrap(), format!("{} {}", admin.user_id, admin.salon_id()));
+
+    let anonymous = ask(None).await.unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED, "no token: 401, not 500");
 }

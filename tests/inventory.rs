@@ -4,7 +4,7 @@
 mod common;
 
 use common::{Res, Session, TestApp};
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 async fn create(app: &TestApp, who: &Session, body: Value) -> Value {
@@ -19,10 +19,6 @@ async fn product(app: &TestApp, who: &Session, name: &str, sku: &str, quantity: 
         .await["id"]
         .as_i64()
         .unwrap()
-}
-
-async fn delete(app: &TestApp, who: &Session, path: &str) -> Res {
-    app.request(Method::DELETE, path, Some(&who.access), None).await
 }
 
 fn names(res: &Res) -> Vec<String> {
@@ -80,11 +76,11 @@ async fn a_product_goes_through_its_whole_life() {
         .bind(id).fetch_all(&mut su).await.unwrap();
     assert_eq!(deltas, [("in".to_owned(), 12_500), ("adjustment".to_owned(), -2_125)]);
 
-    let res = delete(&app, &admin, &format!("/api/v1/inventory/products/{id}")).await;
+    let res = app.delete(&admin, &format!("/api/v1/inventory/products/{id}")).await;
     assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.text);
     app.get(&format!("/api/v1/inventory/products/{id}"), &admin.access).await.assert_error(404, "not_found");
     app.put(&format!("/api/v1/inventory/products/{id}"), &admin.access, json!({"price": 1})).await.assert_error(404, "not_found");
-    delete(&app, &admin, &format!("/api/v1/inventory/products/{id}")).await.assert_error(404, "not_found");
+    app.delete(&admin, &format!("/api/v1/inventory/products/{id}")).await.assert_error(404, "not_found");
     assert_eq!(app.get("/api/v1/inventory/products", &admin.access).await.body, json!([]));
 
     // Archived, not gone: movements stay, and the SKU is free again.
@@ -206,7 +202,7 @@ async fn permissions_follow_the_matrix_and_cost_prices_need_their_own() {
         .await.assert_error(403, "forbidden");
     app.put(&format!("/api/v1/inventory/products/{id}"), &reception.access, json!({"price": 1}))
         .await.assert_error(403, "forbidden");
-    delete(&app, &reception, &format!("/api/v1/inventory/products/{id}")).await.assert_error(403, "forbidden");
+    app.delete(&reception, &format!("/api/v1/inventory/products/{id}")).await.assert_error(403, "forbidden");
 
     // A manager sees cost prices; without `inventory.cost.view` a PUT cannot zero them.
     let manager = app.staff(&admin, "manager").await;
@@ -232,7 +228,7 @@ async fn another_salon_can_neither_see_nor_change_nor_reference_a_product() {
 
     app.get(&path, &b.access).await.assert_error(404, "not_found");
     app.put(&path, &b.access, json!({"name": "Чужий", "quantity": 0})).await.assert_error(404, "not_found");
-    delete(&app, &b, &path).await.assert_error(404, "not_found");
+    app.delete(&b, &path).await.assert_error(404, "not_found");
     app.get(&format!("{path}/history"), &b.access).await.assert_error(404, "not_found");
     assert_eq!(app.get("/api/v1/inventory/products", &b.access).await.body, json!([]));
     let categories = app.get("/api/v1/inventory/categories", &b.access).await;

@@ -188,7 +188,7 @@ async fn heavy_routes_are_capped_per_salon() {
     let other = app.new_salon("Вільний").await;
     let salon = adelante::tenancy::SalonId(busy.salon_id());
     // Two heavy requests of the salon are running.
-    let running = [app.state.heavy.try_acquire(salon).unwrap(), app.state.heavy.try_acquire(salon).unwrap()];
+    let running = [app.state.gate.heavy.try_acquire(salon).unwrap(), app.state.gate.heavy.try_acquire(salon).unwrap()];
 
     let heavy = [
         (Method::GET, "/api/v1/clients/export"),
@@ -211,7 +211,7 @@ async fn heavy_routes_are_capped_per_salon() {
     drop(running);
     let export = app.get("/api/v1/clients/export", &busy.access).await;
     assert_eq!(export.status, 200, "{}", export.text);
-    assert_eq!(app.state.heavy.busy_salons(), 0, "finished requests leave no entry behind");
+    assert_eq!(app.state.gate.heavy.busy_salons(), 0, "finished requests leave no entry behind");
 }
 
 #[tokio::test]

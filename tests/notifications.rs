@@ -6,6 +6,7 @@ mod common;
 use std::time::Duration;
 
 use adelante::{
+    ids::UserId,
     notifications::{self, NewNotification, Notification},
     tenancy::SalonId,
 };
@@ -20,7 +21,7 @@ async fn notify(app: &TestApp, owner: &Session, kind: &str, title: &str, link: O
     let salon = SalonId(owner.salon_id());
     let mut tx = app.state.db.begin(salon).await.unwrap();
     let n = notifications::create(&mut tx, NewNotification {
-        user_id: owner.user_id, kind, title, message: "Деталі", link,
+        user_id: UserId(owner.user_id), kind, title, message: "Деталі", link,
     })
     .await
     .expect("created");
@@ -73,9 +74,13 @@ async fn a_user_lists_reads_and_deletes_their_notifications() {
     assert_eq!(ids(&app.get("/api/v1/notifications?unreadOnly=true", &me.access).await), [n2.as_str(), n1.as_str()]);
     assert_eq!(ids(&app.get("/api/v1/notifications?read=false", &me.access).await), [n2.as_str(), n1.as_str()]);
     assert_eq!(ids(&app.get("/api/v1/notifications?read=true", &me.access).await), [n3.as_str()]);
-    let capped = app.get("/api/v1/notifications?perPage=500&unreadOnly=", &me.access).await;
-    assert_eq!(capped.body["meta"]["perPage"], 100, "{}", capped.text);
-    app.get("/api/v1/notifications?page=0", &me.access).await.assert_error(422, "validation_error");
+    let widest = app.get("/api/v1/notifications?perPage=100&unreadOnly=", &me.access).await;
+    assert_eq!(widest.body["meta"]["perPage"], 100, "{}", widest.text);
+    for (query, field) in [("perPage=500", "perPage"), ("page=0", "page")] {
+        let res = app.get(&format!("/api/v1/notifications?{query}"), &me.access).await;
+        res.assert_error(422, "validation_error");
+        assert!(res.body["details"][field].is_array(), "{query}: {}", res.text);
+    }
 
     let all = patch(&app, "/api/v1/notifications/read-all", &me).await;
     assert_eq!((all.status, &all.body), (StatusCode::OK, &json!({"updated": 2})), "{}", all.text);
@@ -126,10 +131,10 @@ async fn nobody_else_reaches_a_users_notifications() {
     // A salon cannot address a notification to another salon's user.
     let mut tx = app.state.db.begin(SalonId(owner.salon_id())).await.unwrap();
     let crossed = notifications::create(&mut tx, NewNotification {
-        user_id: stranger.user_id, kind: "info", title: "x", message: "", link: None,
+        user_id: UserId(stranger.user_id), kind: "info", title: "x", message: "", link: None,
     })
     .await;
-    assert!(matches!(crossed, Err(adelante::http::AppError::NotFound)), "{crossed:?}");
+    assert!(matches!(crossed, Err(adelante::error::AppError::NotFound)), "{crossed:?}");
     drop(tx);
     let theirs: i64 = sqlx::query_scalar("select count(*) from notifications where user_id = $1")
         .bind(stranger.user_id).fetch_one(&mut su).await.unwrap();
@@ -166,7 +171,7 @@ async fn a_new_notification_is_pushed_to_its_owner_only() {
         (socket(&app, &admin).await, socket(&app, &master).await, socket(&app, &stranger).await);
 
     let n = notify(&app, &master, "success", "Новий запис", Some("/calendar")).await;
-    notifications::announce(&app.state, SalonId(admin.salon_id()), &n).await;
+    notifications::announce(&app.state.realtime, SalonId(admin.salon_id()), &n).await;
 
     let frame = next_text(&mut to_master, Duration::from_secs(5)).await.expect("the owner is told");
     assert_eq!(frame["type"], "notification:new");

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Res, Session, TestApp};
+use common::{Res, Session, TestApp, id};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -11,29 +11,10 @@ const RECORDS: &str = "/api/v1/overview/records";
 const REVIEWS: &str = "/api/v1/overview/reviews";
 const CHANGES: &str = "/api/v1/overview/changes";
 
-/// An id sent as a number (other modules) or a numeric string (the overview).
-fn id(v: &Value) -> i64 {
-    v["id"]
-        .as_i64()
-        .or_else(|| v["id"].as_str().and_then(|s| s.parse().ok()))
-        .unwrap_or_else(|| panic!("no id in {v}"))
-}
-
-async fn created(app: &TestApp, who: &Session, path: &str, body: Value) -> Value {
-    let res = app.post(path, Some(&who.access), body).await;
-    assert_eq!(res.status, StatusCode::CREATED, "{path}: {}", res.text);
-    res.body
-}
-
 async fn ok(app: &TestApp, who: &Session, path: &str) -> Value {
     let res = app.get(path, &who.access).await;
     assert_eq!(res.status, StatusCode::OK, "{path}: {}", res.text);
     res.body
-}
-
-async fn count(app: &TestApp, sql: &'static str) -> i64 {
-    let mut su = app.su().await;
-    sqlx::query_scalar(sql).fetch_one(&mut su).await.unwrap()
 }
 
 /// The ids of a list answer's rows, as the strings they are sent as.
@@ -46,36 +27,8 @@ fn ids(list: &Value) -> Vec<String> {
         .collect()
 }
 
-async fn member(app: &TestApp, admin: &Session, first_name: &str) -> i64 {
-    let body = created(app, admin, "/api/v1/staff",
-        json!({"firstName": first_name, "lastName": "Майстер", "phone": "+380501112233", "position": "master"})).await;
-    let staff = id(&body);
-    let day = json!({"isWorkDay": true, "startTime": "09:00", "endTime": "18:00"});
-    let days: serde_json::Map<String, Value> = [
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-    ]
-    .iter()
-    .map(|d| (d.to_string(), day.clone()))
-    .collect();
-    let res = app
-        .post(
-            &format!("/api/v1/staff/{staff}/schedule"),
-            Some(&admin.access),
-            json!({"work_days": days}),
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
-    staff
-}
-
 async fn service(app: &TestApp, admin: &Session, name: &str, category: &str, price: f64) -> i64 {
-    id(&created(app, admin, "/api/v1/services",
+    id(&app.created(admin, "/api/v1/services",
         json!({"name": name, "category": category, "duration": 60, "price": price, "isActive": true})).await)
 }
 
@@ -90,9 +43,7 @@ async fn visit(
     date: &str,
     price: f64,
 ) -> Value {
-    created(
-        app,
-        who,
+    app.created(who,
         "/api/v1/appointments",
         json!({
             "clientName": client, "clientPhone": phone, "service": service, "date": date,
@@ -125,7 +76,7 @@ struct Visits {
 }
 
 async fn visits(app: &TestApp, admin: &Session) -> Visits {
-    let staff = member(app, admin, "Ірина").await;
+    let staff = app.working_member(admin, "Ірина").await;
     service(app, admin, "Стрижка", "hair", 450.0).await;
     service(app, admin, "Манікюр", "nails", 300.0).await;
     let paid = visit(
@@ -152,9 +103,7 @@ async fn visits(app: &TestApp, admin: &Session) -> Visits {
         300.0,
     )
     .await;
-    created(
-        app,
-        admin,
+    app.created(admin,
         "/api/v1/finances/receipts",
         json!({"appointmentId": id(&partial), "amount": 100, "paymentMethod": "Готівка",
                    "items": [{"name": "Манікюр", "price": 300}]}),
@@ -414,9 +363,7 @@ async fn reviews_are_recorded_listed_and_summarised() {
     let v = visits(&app, &admin).await;
     let client = v.partial["clientId"].as_i64().unwrap();
 
-    let from_visit = created(
-        &app,
-        &admin,
+    let from_visit = app.created(&admin,
         REVIEWS,
         json!({"rating": 5, "text": " Чудово ", "appointmentId": sid(&v.paid)}),
     )
@@ -452,9 +399,7 @@ async fn reviews_are_recorded_listed_and_summarised() {
         )
     );
     assert!(from_visit["id"].is_string() && from_visit["date"].is_string());
-    let by_client = created(
-        &app,
-        &admin,
+    let by_client = app.created(&admin,
         REVIEWS,
         json!({"rating": 4, "clientId": client}),
     )
@@ -467,16 +412,12 @@ async fn reviews_are_recorded_listed_and_summarised() {
         ),
         (Some("Оксана Коваль"), Some(""), Some(""))
     );
-    let plain = created(
-        &app,
-        &admin,
+    let plain = app.created(&admin,
         REVIEWS,
         json!({"rating": 3, "text": "Нормально"}),
     )
     .await;
-    let staff_only = created(
-        &app,
-        &admin,
+    let staff_only = app.created(&admin,
         REVIEWS,
         json!({"rating": 1, "staffId": v.staff.to_string()}),
     )
@@ -542,9 +483,7 @@ async fn reviews_are_recorded_listed_and_summarised() {
     );
     assert_eq!(positive["meta"]["statistics"]["averageRating"], json!(4.5));
     assert_eq!(
-        count(
-            &app,
-            "select count(*) from changes where entity = 'review' and action = 'created'"
+        app.count("select count(*) from changes where entity = 'review' and action = 'created'"
         )
         .await,
         4
@@ -560,7 +499,7 @@ async fn reviews_are_recorded_listed_and_summarised() {
         .await;
     res.assert_error(422, "validation_error");
     assert!(res.body["details"]["clientId"].is_array(), "{}", res.text);
-    assert_eq!(count(&app, "select count(*) from reviews").await, 4);
+    assert_eq!(app.count("select count(*) from reviews").await, 4);
 }
 
 #[tokio::test]
@@ -568,9 +507,7 @@ async fn changes_list_the_audit_trail_with_names_and_filters() {
     let app = TestApp::spawn().await;
     let admin = app.new_salon("Alpha").await;
     let manager = app.staff(&admin, "manager").await;
-    let client = id(&created(
-        &app,
-        &manager,
+    let client = id(&app.created(&manager,
         "/api/v1/clients",
         json!({"firstName": "Олена", "lastName": "Шевченко", "phone": "+380671112233"}),
     )
@@ -743,16 +680,12 @@ async fn date_filters_are_days_on_the_salons_clock() {
     // 23:30 on June 2 in Kyiv (UTC+3 in summer) is 20:30 UTC; 00:30 on June 3 is 21:30 UTC on June 2.
     let (late, after_midnight) = ("2031-06-02T20:30:00Z", "2031-06-02T21:30:00Z");
 
-    let c1 = id(&created(
-        &app,
-        &admin,
+    let c1 = id(&app.created(&admin,
         "/api/v1/clients",
         json!({"firstName": "Пізня", "phone": "+380671112201"}),
     )
     .await);
-    let c2 = id(&created(
-        &app,
-        &admin,
+    let c2 = id(&app.created(&admin,
         "/api/v1/clients",
         json!({"firstName": "Нічна", "phone": "+380671112202"}),
     )
@@ -798,8 +731,8 @@ async fn date_filters_are_days_on_the_salons_clock() {
         [json!(c2.to_string())]
     );
 
-    let r1 = id_str(&created(&app, &admin, REVIEWS, json!({"rating": 5})).await);
-    let r2 = id_str(&created(&app, &admin, REVIEWS, json!({"rating": 2})).await);
+    let r1 = id_str(&app.created(&admin, REVIEWS, json!({"rating": 5})).await);
+    let r2 = id_str(&app.created(&admin, REVIEWS, json!({"rating": 2})).await);
     set_created(&app, "reviews", r1, late).await;
     set_created(&app, "reviews", r2, after_midnight).await;
     assert_eq!(
@@ -874,9 +807,7 @@ async fn another_salon_sees_none_of_it_and_cannot_point_a_review_at_it() {
     let b = app.new_salon("Beta").await;
     let v = visits(&app, &a).await;
     let client = v.partial["clientId"].as_i64().unwrap();
-    created(
-        &app,
-        &a,
+    app.created(&a,
         REVIEWS,
         json!({"rating": 5, "appointmentId": id(&v.paid)}),
     )
@@ -921,7 +852,7 @@ async fn another_salon_sees_none_of_it_and_cannot_point_a_review_at_it() {
         0
     );
 
-    let before = count(&app, "select count(*) from reviews").await;
+    let before = app.count("select count(*) from reviews").await;
     for (field, value) in [
         ("appointmentId", id(&v.paid)),
         ("clientId", client),
@@ -938,12 +869,12 @@ async fn another_salon_sees_none_of_it_and_cannot_point_a_review_at_it() {
         );
     }
     assert_eq!(
-        count(&app, "select count(*) from reviews").await,
+        app.count("select count(*) from reviews").await,
         before,
         "B wrote nothing"
     );
     assert_eq!(
-        count(&app, "select count(*) from changes where entity = 'review'").await,
+        app.count("select count(*) from changes where entity = 'review'").await,
         1
     );
 }
@@ -1021,15 +952,13 @@ async fn bad_input_is_4xx_with_the_envelope() {
         .await
         .unwrap();
     Res::from(raw).await.assert_error(400, "malformed_json");
-    assert_eq!(count(&app, "select count(*) from reviews").await, 0);
+    assert_eq!(app.count("select count(*) from reviews").await, 0);
 }
 
 #[tokio::test]
 async fn each_list_needs_its_permission() {
     let app = TestApp::spawn().await;
-    let admin = app.new_salon("Alpha").await;
-    let master = app.staff(&admin, "master").await;
-    let receptionist = app.staff(&admin, "receptionist").await;
+    let common::Cast { master, receptionist, .. } = app.cast().await;
 
     // Defaults: masters see records only; receptionists records and reviews; neither the trail.
     ok(&app, &master, RECORDS).await;
@@ -1043,7 +972,7 @@ async fn each_list_needs_its_permission() {
         .await
         .assert_error(403, "forbidden");
     ok(&app, &receptionist, REVIEWS).await;
-    created(&app, &receptionist, REVIEWS, json!({"rating": 5})).await;
+    app.created(&receptionist, REVIEWS, json!({"rating": 5})).await;
     app.get(CHANGES, &receptionist.access)
         .await
         .assert_error(403, "forbidden");
@@ -1069,7 +998,7 @@ async fn each_list_needs_its_permission() {
 
     let anonymous = app.request(Method::GET, RECORDS, None, None).await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(count(&app, "select count(*) from reviews").await, 1);
+    assert_eq!(app.count("select count(*) from reviews").await, 1);
 }
 
 #[tokio::test]
@@ -1094,4 +1023,17 @@ async fn openapi_documents_the_overview() {
         assert_eq!(op["tags"][0], "overview");
     }
     assert!(doc.body["components"]["schemas"]["Record"].is_object());
+}
+
+#[tokio::test]
+async fn the_last_offset_is_an_empty_page_not_an_overflow() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Alpha").await;
+    for list in ["changes", "records", "reviews"] {
+        let page = ok(&app, &admin, &format!("/api/v1/overview/{list}?limit=1&offset=4294967295")).await;
+        assert_eq!(page["data"], json!([]), "{list}");
+    }
+    let too_far = app.get("/api/v1/overview/changes?limit=1&offset=4294967296", &admin.access).await;
+    too_far.assert_error(422, "validation_error");
+    assert!(too_far.body["details"]["offset"].is_array(), "{}", too_far.text);
 }

@@ -221,7 +221,7 @@ async fn role_changes(app: &TestApp) -> i64 {
 }
 
 fn openapi_routes() -> BTreeSet<(String, String)> {
-    let doc = serde_json::to_value(adelante::http::openapi()).unwrap();
+    let doc = serde_json::to_value(adelante::app::openapi()).unwrap();
     let mut routes = BTreeSet::new();
     for (path, ops) in doc["paths"].as_object().unwrap() {
         for m in ops.as_object().unwrap().keys() {
@@ -616,7 +616,7 @@ fn every_permission_id_is_enforced_or_documented_as_display_only() {
         }
     }
     // The table is the OpenAPI description of the roles route.
-    let doc = serde_json::to_value(adelante::http::openapi()).unwrap();
+    let doc = serde_json::to_value(adelante::app::openapi()).unwrap();
     let described = doc["paths"]["/api/v1/settings/roles"]["get"]["description"].as_str().unwrap();
     assert!(described.contains("| `clients.show` | enforced |"), "{described}");
     assert!(described.contains("| `loyalty` | display-only |"));
@@ -625,20 +625,12 @@ fn every_permission_id_is_enforced_or_documented_as_display_only() {
 // ---------------------------------------------------------------------------------------------
 // Fields in answers.
 
-async fn created_id(app: &TestApp, who: &Session, path: &str, body: Value) -> i64 {
-    let res = app.post(path, Some(&who.access), body).await;
-    assert_eq!(res.status, StatusCode::CREATED, "POST {path}: {}", res.text);
-    res.body["id"].as_i64().unwrap()
-}
-
 #[tokio::test]
 async fn hidden_client_fields_follow_the_matrix() {
     let app = TestApp::spawn().await;
     let admin = app.new_salon("Fields").await;
     let manager = app.staff(&admin, "manager").await;
-    let client = created_id(
-        &app,
-        &admin,
+    let client = app.created_id(&admin,
         "/api/v1/clients",
         json!({"firstName": "Марія", "lastName": "Коваль", "middleName": "Петрівна", "phone": "0671234567",
                "email": "maria@example.com", "notes": "алергія", "bonusBalance": 50}),
@@ -723,9 +715,7 @@ async fn appointment_phones_need_the_client_data_permission() {
     let app = TestApp::spawn().await;
     let admin = app.new_salon("Phones").await;
     let manager = app.staff(&admin, "manager").await;
-    let id = created_id(
-        &app,
-        &admin,
+    let id = app.created_id(&admin,
         "/api/v1/appointments",
         json!({"clientName": "Марія", "clientPhone": "0671234567", "service": "Стрижка", "date": "2031-06-02",
                "startTime": "10:00", "endTime": "11:00", "price": 100}),
@@ -751,9 +741,7 @@ async fn staff_pay_needs_a_salary_or_staff_permission() {
     let app = TestApp::spawn().await;
     let admin = app.new_salon("Pay").await;
     let manager = app.staff(&admin, "manager").await;
-    let member = created_id(
-        &app,
-        &admin,
+    let member = app.created_id(&admin,
         "/api/v1/staff",
         json!({"firstName": "Ірина", "position": "master", "salary": 15000, "commission": 10}),
     )
@@ -789,9 +777,7 @@ async fn staff_pay_needs_a_salary_or_staff_permission() {
 /// an invitation through `/staff` would).
 async fn member_with_account(app: &TestApp, admin: &Session, role: &str, first_name: &str) -> (Session, i64) {
     let who = app.staff(admin, role).await;
-    let staff_id = created_id(
-        app,
-        admin,
+    let staff_id = app.created_id(admin,
         "/api/v1/staff",
         json!({"firstName": first_name, "lastName": "Майстер", "phone": "+380501112233", "position": "master"}),
     )
@@ -809,9 +795,7 @@ async fn member_with_account(app: &TestApp, admin: &Session, role: &str, first_n
 
 async fn booking(app: &TestApp, admin: &Session, client: i64, staff: i64, start: &str) -> i64 {
     let end = format!("{}:45", &start[..2]);
-    created_id(
-        app,
-        admin,
+    app.created_id(admin,
         "/api/v1/appointments",
         json!({"clientName": "Клієнт", "clientPhone": "", "clientId": client, "service": "Стрижка",
                "date": "2031-06-02", "startTime": start, "endTime": end, "price": 100, "staffId": staff,
@@ -820,18 +804,14 @@ async fn booking(app: &TestApp, admin: &Session, client: i64, staff: i64, start:
     .await
 }
 
-async fn new_client(app: &TestApp, admin: &Session, first: &str, phone: &str) -> i64 {
-    created_id(app, admin, "/api/v1/clients", json!({"firstName": first, "lastName": "", "phone": phone})).await
-}
-
 #[tokio::test]
 async fn a_default_master_changes_only_the_comment_of_own_appointments() {
     let app = TestApp::spawn().await;
     let admin = app.new_salon("Master").await;
     let (master, own_staff) = member_with_account(&app, &admin, "master", "Ірина").await;
-    let other_staff = created_id(&app, &admin, "/api/v1/staff", json!({"firstName": "Олена", "position": "master"})).await;
-    let mine = new_client(&app, &admin, "Марія", "0671234567").await;
-    let theirs = new_client(&app, &admin, "Оксана", "0501234567").await;
+    let other_staff = app.created_id(&admin, "/api/v1/staff", json!({"firstName": "Олена", "position": "master"})).await;
+    let mine = app.client(&admin, "Марія", "0671234567").await;
+    let theirs = app.client(&admin, "Оксана", "0501234567").await;
     let own = booking(&app, &admin, mine, own_staff, "10:00").await;
     let other = booking(&app, &admin, theirs, other_staff, "12:00").await;
     let own_path = format!("/api/v1/appointments/{own}");
@@ -886,9 +866,9 @@ async fn own_clients_stay_own_on_every_route() {
     let app = TestApp::spawn().await;
     let admin = app.new_salon("Own").await;
     let (master, own_staff) = member_with_account(&app, &admin, "master", "Ірина").await;
-    let other_staff = created_id(&app, &admin, "/api/v1/staff", json!({"firstName": "Олена", "position": "master"})).await;
-    let mine = new_client(&app, &admin, "Марія", "0671234567").await;
-    let theirs = new_client(&app, &admin, "Оксана", "0501234567").await;
+    let other_staff = app.created_id(&admin, "/api/v1/staff", json!({"firstName": "Олена", "position": "master"})).await;
+    let mine = app.client(&admin, "Марія", "0671234567").await;
+    let theirs = app.client(&admin, "Оксана", "0501234567").await;
     let own = booking(&app, &admin, mine, own_staff, "10:00").await;
     let other = booking(&app, &admin, theirs, other_staff, "12:00").await;
 
@@ -943,8 +923,8 @@ async fn finance_writes_need_write_ids_and_the_till_keeps_working() {
     const OPS: &str = "/api/v1/finances/operations";
 
     // The receptionist takes payments and refunds...
-    let payment = created_id(&app, &receptionist, OPS, json!({"type": "payment", "amount": 100})).await;
-    created_id(&app, &receptionist, OPS, json!({"type": "refund", "amount": 10})).await;
+    let payment = app.created_id(&receptionist, OPS, json!({"type": "payment", "amount": 100})).await;
+    app.created_id(&receptionist, OPS, json!({"type": "refund", "amount": 10})).await;
     // ...but moves no other money, corrects nothing and issues no documents.
     for kind in ["expense", "income", "withdrawal", "deposit"] {
         app.post(OPS, Some(&receptionist.access), json!({"type": kind, "amount": 5}))
@@ -965,11 +945,11 @@ async fn finance_writes_need_write_ids_and_the_till_keeps_working() {
     assert_eq!(ops, 2);
 
     // The manager's accounts-and-registers id does all of it.
-    created_id(&app, &manager, OPS, json!({"type": "expense", "amount": 5})).await;
+    app.created_id(&manager, OPS, json!({"type": "expense", "amount": 5})).await;
     let res = app.put(&format!("{OPS}/{payment}"), &manager.access, json!({"description": "виправлено"})).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
-    created_id(&app, &manager, &format!("{OPS}/{payment}/reverse"), json!({})).await;
-    created_id(&app, &manager, "/api/v1/finances/documents", json!({"type": "invoice", "amount": 5})).await;
+    app.created_id(&manager, &format!("{OPS}/{payment}/reverse"), json!({})).await;
+    app.created_id(&manager, "/api/v1/finances/documents", json!({"type": "invoice", "amount": 5})).await;
     // Taking a payment needs the payment id even with every finance id.
     let without_payments: Vec<String> = everything_but("appointments.process_payment");
     set_role(&app, &admin, "manager", &without_payments).await;

@@ -5,7 +5,7 @@ mod common;
 
 use std::{net::SocketAddr, time::Duration};
 
-use adelante::{AppState, realtime::Event, tenancy::SalonId};
+use adelante::{AppState, ids::UserId, realtime::Event, tenancy::SalonId};
 use common::{Session, TestApp};
 use futures::{SinkExt, StreamExt};
 use reqwest::{Method, StatusCode};
@@ -85,7 +85,7 @@ async fn user_targeted_events_reach_only_that_user() {
     let master = app.staff(&admin, "master").await;
     let (mut ws_admin, mut ws_master) = (connect(&app, &admin).await, connect(&app, &master).await);
 
-    let event = Event::new("notification:new", &json!({"id": "1"})).for_user(master.user_id);
+    let event = Event::new("notification:new", &json!({"id": "1"})).for_user(UserId(master.user_id));
     app.state.realtime.publish(salon(&admin), &event).await;
     assert_eq!(expect_frame(&mut ws_master).await["data"]["id"], "1");
     expect_nothing(&mut ws_admin).await;
@@ -142,6 +142,44 @@ async fn bad_tokens_are_refused_at_the_handshake() {
     assert_eq!(plain.status(), StatusCode::BAD_REQUEST);
 }
 
+/// The handshake is auth's principal check: a token used on another salon's address is 403
+/// `tenant_mismatch`, and a token of a suspended salon is refused like any other (401).
+#[tokio::test]
+async fn another_salons_address_and_a_suspended_salon_are_refused_at_the_handshake() {
+    use tungstenite::client::IntoClientRequest;
+
+    let app = TestApp::spawn().await;
+    let a = app.new_salon("Alpha").await;
+    let b = app.new_salon("Beta").await;
+    let mut su = app.su().await;
+    let slug_of = |id: i64| sqlx::query_scalar::<_, String>("select slug from salons where id = $1").bind(id);
+    let slug_a = slug_of(a.salon_id()).fetch_one(&mut su).await.unwrap();
+    let slug_b = slug_of(b.salon_id()).fetch_one(&mut su).await.unwrap();
+    let on_host = |slug: &str, who: &Session| {
+        let mut req = format!("ws://{}/ws?token={}", app.addr, who.access).into_client_request().unwrap();
+        req.headers_mut().insert("host", format!("{slug}.{}", common::BASE_DOMAIN).parse().unwrap());
+        req
+    };
+
+    match tokio_tungstenite::connect_async(on_host(&slug_b, &a)).await {
+        Err(tungstenite::Error::Http(res)) => {
+            assert_eq!(res.status(), 403);
+            let body: Value = serde_json::from_slice(res.body().as_deref().unwrap_or_default()).expect("a JSON body");
+            assert_eq!(body["code"], "tenant_mismatch");
+        }
+        Err(other) => panic!("expected an HTTP 403, got {other}"),
+        Ok(_) => panic!("a token of another salon must not upgrade"),
+    }
+    // On its own salon's address the same token opens a socket.
+    let (mut ws, _) = tokio_tungstenite::connect_async(on_host(&slug_a, &a)).await.expect("own salon's address");
+    ws.close(None).await.unwrap();
+
+    sqlx::query("update salons set status = 'suspended' where id = $1").bind(a.salon_id()).execute(&mut su).await.unwrap();
+    app.touch(a.salon_id()).await;
+    assert_refused(&app, "/ws", Some(&a.access)).await;
+    connect(&app, &b).await;
+}
+
 #[tokio::test]
 async fn two_processes_on_one_redis_see_each_others_events_once() {
     let app = TestApp::spawn().await;
@@ -151,7 +189,7 @@ async fn two_processes_on_one_redis_see_each_others_events_once() {
     let second = AppState::connect(common::test_config(&app.db_name, &app.outbox, &[])).await.expect("second process");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let second_addr = listener.local_addr().unwrap();
-    let router = adelante::http::app(second.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let router = adelante::app::app(second.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let server = tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
 
     let mut on_first = connect(&app, &admin).await;
@@ -170,7 +208,7 @@ async fn two_processes_on_one_redis_see_each_others_events_once() {
     expect_nothing(&mut on_second).await;
 
     // A user-targeted event crosses processes too, to that user only.
-    app.state.realtime.publish(salon(&admin), &Event::new("notification:new", &json!({"id": "9"})).for_user(master.user_id)).await;
+    app.state.realtime.publish(salon(&admin), &Event::new("notification:new", &json!({"id": "9"})).for_user(UserId(master.user_id))).await;
     assert_eq!(expect_frame(&mut on_second).await["data"]["id"], "9");
     expect_nothing(&mut on_first).await;
     server.abort();
@@ -285,7 +323,7 @@ async fn the_listener_resubscribes_after_losing_redis() {
     let behind_proxy = AppState::connect(config).await.expect("a process behind the proxy");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let router = adelante::http::app(behind_proxy).into_make_service_with_connect_info::<SocketAddr>();
+    let router = adelante::app::app(behind_proxy).into_make_service_with_connect_info::<SocketAddr>();
     let server = tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     let mut ws = try_connect(addr, "/ws", Some(&admin.access)).await.expect("the socket opens");
 

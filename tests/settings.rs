@@ -11,47 +11,6 @@ use serde_json::{Value, json};
 
 // ---------------------------------------------------------------- helpers
 
-async fn service(app: &TestApp, admin: &Session) -> i64 {
-    let res = app
-        .post("/api/v1/services", Some(&admin.access),
-              json!({"name": "Стрижка", "category": "hair", "duration": 60, "price": 450, "isActive": true}))
-        .await;
-    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
-    res.body["id"].as_i64().unwrap()
-}
-
-/// A staff member working every day 09:00–18:00.
-async fn member(app: &TestApp, admin: &Session) -> i64 {
-    let res = app
-        .post("/api/v1/staff", Some(&admin.access),
-              json!({"firstName": "Ірина", "lastName": "Майстер", "phone": "+380501112233", "position": "master"}))
-        .await;
-    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
-    let id = res.body["id"].as_i64().unwrap();
-    let day = json!({"isWorkDay": true, "startTime": "09:00", "endTime": "18:00"});
-    let days: serde_json::Map<String, Value> = [
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-    ]
-    .iter()
-    .map(|d| (d.to_string(), day.clone()))
-    .collect();
-    let res = app
-        .post(
-            &format!("/api/v1/staff/{id}/schedule"),
-            Some(&admin.access),
-            json!({"work_days": days}),
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
-    id
-}
-
 const DAY: &str = "2031-06-02";
 
 /// The day's slots of one member: (local start, instant).
@@ -247,8 +206,8 @@ async fn salon_settings_answer_defaults_and_a_partial_put_answers_the_whole_obje
 async fn a_new_timezone_and_slot_step_apply_to_availability_at_once() {
     let app = TestApp::spawn().await;
     let admin = app.new_salon("Salon").await;
-    let svc = service(&app, &admin).await;
-    let staff = member(&app, &admin).await;
+    let svc = app.service(&admin, "Стрижка", 60, 450.0).await;
+    let staff = app.working_member(&admin, "Ірина").await;
     // Fill the cache first: the availability must not depend on it.
     app.get(SALON, &admin.access).await;
 
@@ -618,6 +577,30 @@ async fn the_profile_reads_and_a_partial_put_answers_the_whole_profile() {
         2,
         "each change audited as entity user"
     );
+}
+
+/// The date rules of the settings (a birth date at least ten years back, an opening date at
+/// most two years ahead) count from the salon's day, not UTC's: at 00:30 on 1 February in Kyiv
+/// it is still 31 January in UTC, and the limits move with the salon's calendar.
+#[tokio::test]
+async fn settings_dates_count_from_the_salons_day_near_midnight() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Salon").await;
+    app.freeze_clock("2026-01-31T22:30:00Z");
+
+    // 1 February 2026 minus 3650 days; from UTC's 31 January it would be a day too late.
+    let res = app.put(PROFILE, &admin.access, json!({"birthDate": "2016-02-04"})).await;
+    assert_eq!((res.status, res.body["birthDate"].as_str()), (StatusCode::OK, Some("2016-02-04")), "{}", res.text);
+    let res = app.put(PROFILE, &admin.access, json!({"birthDate": "2016-02-05"})).await;
+    res.assert_error(422, "validation_error");
+    assert!(res.body["details"]["birthDate"].is_array(), "{}", res.text);
+
+    // 1 February 2026 plus 732 days.
+    let res = app.put(SALON, &admin.access, json!({"openingDate": "2028-02-03"})).await;
+    assert_eq!((res.status, res.body["openingDate"].as_str()), (StatusCode::OK, Some("2028-02-03")), "{}", res.text);
+    let res = app.put(SALON, &admin.access, json!({"openingDate": "2028-02-04"})).await;
+    res.assert_error(422, "validation_error");
+    assert!(res.body["details"]["openingDate"].is_array(), "{}", res.text);
 }
 
 #[tokio::test]

@@ -3,26 +3,20 @@
 
 mod common;
 
-use adelante::{staff, tenancy::SalonId};
+use adelante::{
+    ids::{ServiceId, StaffId},
+    staff,
+    tenancy::SalonId,
+};
 use chrono::{Datelike, Days, NaiveDate, NaiveTime, Utc};
 use common::{PASSWORD, Res, Session, TestApp, rand_suffix};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-async fn create_staff(app: &TestApp, who: &Session, body: Value) -> Value {
-    let res = app.post("/api/v1/staff", Some(&who.access), body).await;
-    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
-    res.body
-}
-
 async fn create_service(app: &TestApp, who: &Session, name: &str) -> i64 {
     let res = app.post("/api/v1/services", Some(&who.access), json!({"name": name, "duration": 60, "price": 300})).await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
     res.body["id"].as_i64().unwrap()
-}
-
-async fn delete(app: &TestApp, who: &Session, path: &str) -> Res {
-    app.request(Method::DELETE, path, Some(&who.access), None).await
 }
 
 fn email() -> String {
@@ -45,7 +39,7 @@ async fn a_member_is_created_read_changed_and_listed() {
     let app = TestApp::spawn().await;
     let admin = app.new_salon("Alpha").await;
     // Exactly what the add modal sends.
-    let plain = create_staff(&app, &admin, json!({"firstName": "Ірина", "lastName": "", "phone": "+380 67 123 45 67",
+    let plain = app.created(&admin, "/api/v1/staff", json!({"firstName": "Ірина", "lastName": "", "phone": "+380 67 123 45 67",
         "position": "master", "specializations": ["Манікюр"]})).await;
     assert_eq!(plain["isActive"], true);
     assert_eq!((plain["salary"].clone(), plain["commission"].clone()), (json!(0), json!(0.0)));
@@ -56,7 +50,7 @@ async fn a_member_is_created_read_changed_and_listed() {
 
     let cut = create_service(&app, &admin, "Стрижка").await;
     let color = create_service(&app, &admin, "Фарбування").await;
-    let full = create_staff(&app, &admin, json!({"firstName": "Олег", "lastName": "Адаменко", "middleName": "Петрович",
+    let full = app.created(&admin, "/api/v1/staff", json!({"firstName": "Олег", "lastName": "Адаменко", "middleName": "Петрович",
         "position": "barber", "hireDate": "2025-3-1", "salary": 15000.5, "commission": 30, "color": "#AABBCC",
         "serviceIds": [color, cut, cut]})).await;
     let id = full["id"].as_i64().unwrap();
@@ -121,17 +115,17 @@ async fn a_master_reads_staff_but_cannot_change_it() {
     let app = TestApp::spawn().await;
     let admin = app.new_salon("Alpha").await;
     let master = app.staff(&admin, "master").await;
-    let id = create_staff(&app, &admin, json!({"firstName": "Ірина"})).await["id"].as_i64().unwrap();
+    let id = app.created(&admin, "/api/v1/staff", json!({"firstName": "Ірина"})).await["id"].as_i64().unwrap();
 
     assert_eq!(app.get("/api/v1/staff", &master.access).await.body.as_array().unwrap().len(), 1);
     assert_eq!(app.get(&format!("/api/v1/staff/{id}"), &master.access).await.status, StatusCode::OK);
     assert_eq!(app.get(&format!("/api/v1/staff/{id}/schedule"), &master.access).await.status, StatusCode::OK);
     app.post("/api/v1/staff", Some(&master.access), json!({"firstName": "X"})).await.assert_error(403, "forbidden");
     app.put(&format!("/api/v1/staff/{id}"), &master.access, json!({"firstName": "X"})).await.assert_error(403, "forbidden");
-    delete(&app, &master, &format!("/api/v1/staff/{id}")).await.assert_error(403, "forbidden");
+    app.delete(&master, &format!("/api/v1/staff/{id}")).await.assert_error(403, "forbidden");
     app.post(&format!("/api/v1/staff/{id}/schedule"), Some(&master.access), json!({"work_days": {}}))
         .await.assert_error(403, "forbidden");
-    delete(&app, &master, &format!("/api/v1/staff/{id}/schedule/exceptions/1")).await.assert_error(403, "forbidden");
+    app.delete(&master, &format!("/api/v1/staff/{id}/schedule/exceptions/1")).await.assert_error(403, "forbidden");
 }
 
 #[tokio::test]
@@ -140,7 +134,7 @@ async fn another_salons_staff_is_404_and_its_services_cannot_be_referenced() {
     let a = app.new_salon("Alpha").await;
     let b = app.new_salon("Beta").await;
     let a_service = create_service(&app, &a, "Манікюр").await;
-    let a_staff = create_staff(&app, &a, json!({"firstName": "Ірина", "serviceIds": [a_service]})).await["id"].as_i64().unwrap();
+    let a_staff = app.created(&a, "/api/v1/staff", json!({"firstName": "Ірина", "serviceIds": [a_service]})).await["id"].as_i64().unwrap();
     let saved = app.post(&format!("/api/v1/staff/{a_staff}/schedule"), Some(&a.access),
         json!({"work_days": {"monday": {"start": "09:00", "end": "18:00"}},
                "exceptions": [{"type": "dayoff", "date": day(10).to_string()}]})).await;
@@ -150,17 +144,17 @@ async fn another_salons_staff_is_404_and_its_services_cannot_be_referenced() {
     app.get(&format!("/api/v1/staff/{a_staff}"), &b.access).await.assert_error(404, "not_found");
     app.put(&format!("/api/v1/staff/{a_staff}"), &b.access, json!({"firstName": "Hacked", "isActive": false}))
         .await.assert_error(404, "not_found");
-    delete(&app, &b, &format!("/api/v1/staff/{a_staff}")).await.assert_error(404, "not_found");
+    app.delete(&b, &format!("/api/v1/staff/{a_staff}")).await.assert_error(404, "not_found");
     app.get(&format!("/api/v1/staff/{a_staff}/schedule"), &b.access).await.assert_error(404, "not_found");
     app.post(&format!("/api/v1/staff/{a_staff}/schedule"), Some(&b.access), json!({"work_days": {}, "exceptions": []}))
         .await.assert_error(404, "not_found");
-    delete(&app, &b, &format!("/api/v1/staff/{a_staff}/schedule/exceptions/{exception}")).await.assert_error(404, "not_found");
+    app.delete(&b, &format!("/api/v1/staff/{a_staff}/schedule/exceptions/{exception}")).await.assert_error(404, "not_found");
     assert_eq!(app.get("/api/v1/staff", &b.access).await.body, json!([]));
 
     // Referencing A's service from B: refused, nothing written.
     app.post("/api/v1/staff", Some(&b.access), json!({"firstName": "Олег", "serviceIds": [a_service]}))
         .await.assert_error(422, "validation_error");
-    let b_staff = create_staff(&app, &b, json!({"firstName": "Олег"})).await["id"].as_i64().unwrap();
+    let b_staff = app.created(&b, "/api/v1/staff", json!({"firstName": "Олег"})).await["id"].as_i64().unwrap();
     let res = app.put(&format!("/api/v1/staff/{b_staff}"), &b.access, json!({"serviceIds": [a_service]})).await;
     res.assert_error(422, "validation_error");
     assert!(res.body["details"]["serviceIds"].is_array());
@@ -183,7 +177,7 @@ async fn an_email_creates_an_account_that_completes_setup() {
     let app = TestApp::spawn().await;
     let admin = app.new_salon("Alpha").await;
     let address = email();
-    let member = create_staff(&app, &admin, json!({"firstName": "Ірина", "lastName": "Коваль", "phone": "+380671234567",
+    let member = app.created(&admin, "/api/v1/staff", json!({"firstName": "Ірина", "lastName": "Коваль", "phone": "+380671234567",
         "email": address.to_uppercase(), "position": "master"})).await;
     assert_eq!(member["email"], address.as_str());
     let user_id = member["userId"].as_i64().expect("an account was linked");
@@ -199,7 +193,7 @@ async fn an_email_creates_an_account_that_completes_setup() {
     // The same e-mail again: 409, and no second member.
     let res = app.post("/api/v1/staff", Some(&admin.access), json!({"firstName": "Двійник", "email": address})).await;
     res.assert_error(409, "email_taken");
-    let manager = create_staff(&app, &admin, json!({"firstName": "Марта", "email": email(), "position": "manager"})).await;
+    let manager = app.created(&admin, "/api/v1/staff", json!({"firstName": "Марта", "email": email(), "position": "manager"})).await;
     let mut su = app.su().await;
     let role: String = sqlx::query_scalar("select role from users where id = $1")
         .bind(manager["userId"].as_i64().unwrap()).fetch_one(&mut su).await.unwrap();
@@ -208,7 +202,7 @@ async fn an_email_creates_an_account_that_completes_setup() {
     assert_eq!(n, 2);
 
     // A member added without an e-mail gets the account when one is set later.
-    let later = create_staff(&app, &admin, json!({"firstName": "Пізній"})).await["id"].as_i64().unwrap();
+    let later = app.created(&admin, "/api/v1/staff", json!({"firstName": "Пізній"})).await["id"].as_i64().unwrap();
     let res = app.put(&format!("/api/v1/staff/{later}"), &admin.access, json!({"email": email()})).await;
     assert!(res.body["userId"].is_i64(), "{}", res.text);
 }
@@ -222,8 +216,8 @@ async fn only_who_manages_access_can_create_an_administrator_account() {
         json!({"firstName": "Новий", "email": email(), "position": "administrator"})).await;
     res.assert_error(403, "forbidden");
     // Without an e-mail there is no account, so the position alone is fine.
-    create_staff(&app, &manager, json!({"firstName": "Новий", "position": "administrator"})).await;
-    let made = create_staff(&app, &admin, json!({"firstName": "Адмін", "email": email(), "position": "administrator"})).await;
+    app.created(&manager, "/api/v1/staff", json!({"firstName": "Новий", "position": "administrator"})).await;
+    let made = app.created(&admin, "/api/v1/staff", json!({"firstName": "Адмін", "email": email(), "position": "administrator"})).await;
     let mut su = app.su().await;
     let role: String = sqlx::query_scalar("select role from users where id = $1")
         .bind(made["userId"].as_i64().unwrap()).fetch_one(&mut su).await.unwrap();
@@ -235,7 +229,7 @@ async fn deleting_a_member_deactivates_their_account_unless_they_have_bookings()
     let app = TestApp::spawn().await;
     let admin = app.new_salon("Alpha").await;
     let address = email();
-    let member = create_staff(&app, &admin, json!({"firstName": "Ірина", "email": address})).await;
+    let member = app.created(&admin, "/api/v1/staff", json!({"firstName": "Ірина", "email": address})).await;
     let (id, user_id) = (member["id"].as_i64().unwrap(), member["userId"].as_i64().unwrap());
     app.open_invitation(&address).await;
     let setup = app.post("/api/v1/auth/setup", None, json!({"email": address, "password": PASSWORD})).await;
@@ -248,13 +242,13 @@ async fn deleting_a_member_deactivates_their_account_unless_they_have_bookings()
                           now() + make_interval(days => $3), now() + make_interval(days => $3, hours => 1), $4)";
     sqlx::query(insert).bind(admin.salon_id()).bind(id).bind(-2).bind("completed").execute(&mut su).await.unwrap();
     sqlx::query(insert).bind(admin.salon_id()).bind(id).bind(5).bind("scheduled").execute(&mut su).await.unwrap();
-    delete(&app, &admin, &format!("/api/v1/staff/{id}")).await.assert_error(409, "staff_has_appointments");
+    app.delete(&admin, &format!("/api/v1/staff/{id}")).await.assert_error(409, "staff_has_appointments");
     assert_eq!(app.get(&format!("/api/v1/staff/{id}"), &admin.access).await.body["isActive"], true);
     assert_eq!(app.get("/api/v1/auth/me", &token).await.status, StatusCode::OK);
 
     sqlx::query("update appointments set status = 'cancelled' where staff_id = $1 and status = 'scheduled'")
         .bind(id).execute(&mut su).await.unwrap();
-    let res = delete(&app, &admin, &format!("/api/v1/staff/{id}")).await;
+    let res = app.delete(&admin, &format!("/api/v1/staff/{id}")).await;
     assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.text);
     app.get("/api/v1/auth/me", &token).await.assert_error(401, "not_authenticated");
     app.get(&format!("/api/v1/staff/{id}"), &admin.access).await.assert_error(404, "not_found");
@@ -274,7 +268,7 @@ async fn the_last_administrator_cannot_be_deleted_through_staff() {
     let mut su = app.su().await;
     let id: i64 = sqlx::query_scalar("insert into staff (salon_id, first_name, user_id) values ($1, 'Олена', $2) returning id")
         .bind(admin.salon_id()).bind(admin.user_id).fetch_one(&mut su).await.unwrap();
-    delete(&app, &admin, &format!("/api/v1/staff/{id}")).await.assert_error(409, "last_admin");
+    app.delete(&admin, &format!("/api/v1/staff/{id}")).await.assert_error(409, "last_admin");
     assert_eq!(app.get(&format!("/api/v1/staff/{id}"), &admin.access).await.status, StatusCode::OK);
 }
 
@@ -283,7 +277,7 @@ fn windows_text(windows: &[staff::DayWindows]) -> Vec<(i64, NaiveDate, String)> 
     let hm = |t: NaiveTime| t.format("%H:%M").to_string();
     windows
         .iter()
-        .map(|w| (w.staff_id, w.date, w.intervals.iter().map(|&(s, e)| format!("{}-{}", hm(s), hm(e))).collect::<Vec<_>>().join(",")))
+        .map(|w| (w.staff_id.get(), w.date, w.intervals.iter().map(|&(s, e)| format!("{}-{}", hm(s), hm(e))).collect::<Vec<_>>().join(",")))
         .collect()
 }
 
@@ -295,7 +289,7 @@ async fn working_windows_follow_patterns_exceptions_and_membership() {
     let iso = |d: NaiveDate| d.to_string();
     let mut ids = Vec::new();
     for name in ["Ірина", "Олег", "Звільнена"] {
-        ids.push(create_staff(&app, &admin, json!({"firstName": name})).await["id"].as_i64().unwrap());
+        ids.push(app.created(&admin, "/api/v1/staff", json!({"firstName": name})).await["id"].as_i64().unwrap());
     }
     let week = json!({"work_days": {
         "monday": {"isWorkDay": true, "startTime": "09:00", "endTime": "18:00", "breakStart": "13:00", "breakEnd": "14:00"},
@@ -319,23 +313,23 @@ async fn working_windows_follow_patterns_exceptions_and_membership() {
         (ids[0], m, "09:00-13:00,14:00-18:00".to_owned()), (ids[0], tu, "10:00-16:00".to_owned()), (ids[0], w, "12:00-20:00".to_owned()),
         (ids[1], tu, "08:00-11:00".to_owned()), (ids[1], w, "12:00-20:00".to_owned()), (ids[1], th, "10:00-12:00".to_owned()),
     ], "the inactive member is absent; sick Monday, changed Tuesday, extra Thursday");
-    let one = staff::working_windows(&mut tx, Some(&[ids[1]]), m, m).await.unwrap();
+    let one = staff::working_windows(&mut tx, Some(&[StaffId(ids[1])]), m, m).await.unwrap();
     assert!(one.is_empty());
     assert!(staff::working_windows(&mut tx, Some(&[]), m, th).await.unwrap().is_empty());
 
-    let member = staff::active_member(&mut tx, ids[0]).await.unwrap().unwrap();
+    let member = staff::active_member(&mut tx, StaffId(ids[0])).await.unwrap().unwrap();
     assert_eq!((member.first_name.as_str(), member.user_id), ("Ірина", None));
-    assert_eq!(staff::active_member(&mut tx, ids[2]).await.unwrap(), None);
-    assert_eq!(staff::performing_any(&mut tx).await.unwrap(), [ids[0], ids[1]]);
+    assert_eq!(staff::active_member(&mut tx, StaffId(ids[2])).await.unwrap(), None);
+    assert_eq!(staff::performing_any(&mut tx).await.unwrap(), [StaffId(ids[0]), StaffId(ids[1])]);
     tx.commit().await.unwrap();
 
     let service = create_service(&app, &admin, "Манікюр").await;
     let mut tx = app.state.db.begin(SalonId(admin.salon_id())).await.unwrap();
-    assert_eq!(staff::performing(&mut tx, service).await.unwrap(), [ids[0], ids[1]], "nobody linked: everyone");
+    assert_eq!(staff::performing(&mut tx, ServiceId(service)).await.unwrap(), [StaffId(ids[0]), StaffId(ids[1])], "nobody linked: everyone");
     tx.commit().await.unwrap();
     app.put(&format!("/api/v1/staff/{}", ids[1]), &admin.access, json!({"serviceIds": [service]})).await;
     let mut tx = app.state.db.begin(SalonId(admin.salon_id())).await.unwrap();
-    assert_eq!(staff::performing(&mut tx, service).await.unwrap(), [ids[1]]);
+    assert_eq!(staff::performing(&mut tx, ServiceId(service)).await.unwrap(), [StaffId(ids[1])]);
     tx.commit().await.unwrap();
 }
 
@@ -353,7 +347,7 @@ async fn schedule_of(app: &TestApp, who: &Session, id: i64, from: NaiveDate, to:
 async fn each_day_shape_round_trips() {
     let app = TestApp::spawn().await;
     let admin = app.new_salon("Alpha").await;
-    let id = create_staff(&app, &admin, json!({"firstName": "Ірина"})).await["id"].as_i64().unwrap();
+    let id = app.created(&admin, "/api/v1/staff", json!({"firstName": "Ірина"})).await["id"].as_i64().unwrap();
     let monday = monday_after(7);
 
     // (a) what the staff store sends.
@@ -402,7 +396,7 @@ async fn each_day_shape_round_trips() {
 async fn exceptions_override_days_and_can_be_removed() {
     let app = TestApp::spawn().await;
     let admin = app.new_salon("Alpha").await;
-    let id = create_staff(&app, &admin, json!({"firstName": "Ірина"})).await["id"].as_i64().unwrap();
+    let id = app.created(&admin, "/api/v1/staff", json!({"firstName": "Ірина"})).await["id"].as_i64().unwrap();
     let monday = monday_after(7);
     let week = json!({"monday": {"start": "09:00", "end": "18:00"}, "tuesday": {"start": "09:00", "end": "18:00"},
                       "wednesday": {"start": "09:00", "end": "18:00"}});
@@ -429,7 +423,7 @@ async fn exceptions_override_days_and_can_be_removed() {
     let vacation = exceptions[0]["id"].as_i64().unwrap();
     let res = app.request(Method::DELETE, &format!("/api/v1/staff/{id}/schedule/exceptions/{vacation}"), Some(&admin.access), None).await;
     assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.text);
-    delete(&app, &admin, &format!("/api/v1/staff/{id}/schedule/exceptions/{vacation}")).await.assert_error(404, "not_found");
+    app.delete(&admin, &format!("/api/v1/staff/{id}/schedule/exceptions/{vacation}")).await.assert_error(404, "not_found");
     let view = schedule_of(&app, &admin, id, monday, monday).await;
     assert_eq!((view["schedule"][0]["isWorkingDay"].as_bool(), view["exceptions"].as_array().unwrap().len()), (Some(true), 2));
 
@@ -442,7 +436,7 @@ async fn exceptions_override_days_and_can_be_removed() {
 async fn invalid_schedules_are_422_and_change_nothing() {
     let app = TestApp::spawn().await;
     let admin = app.new_salon("Alpha").await;
-    let id = create_staff(&app, &admin, json!({"firstName": "Ірина"})).await["id"].as_i64().unwrap();
+    let id = app.created(&admin, "/api/v1/staff", json!({"firstName": "Ірина"})).await["id"].as_i64().unwrap();
     let res = save_schedule(&app, &admin, id, json!({"work_days": {"monday": {"start": "09:00", "end": "18:00"}}})).await;
     assert_eq!(res.status, StatusCode::OK);
 
@@ -472,20 +466,21 @@ async fn invalid_schedules_are_422_and_change_nothing() {
     assert_eq!(get(format!("?dateFrom={}&dateTo={}", day(0), day(92))).await.status, StatusCode::OK);
     get(format!("?dateFrom={}&dateTo={}", day(5), day(1))).await.assert_error(422, "validation_error");
     get("?dateFrom=13.05.2026".to_owned()).await.assert_error(422, "validation_error");
+    // 00:30 on 14 May in Kyiv is still 13 May in UTC: the default week starts on the salon's day.
+    app.freeze_clock("2026-05-13T21:30:00Z");
     let default = get("?dateFrom=&dateTo=".to_owned()).await;
     let dates: Vec<&str> = default.body["schedule"].as_array().unwrap().iter().map(|d| d["date"].as_str().unwrap()).collect();
-    assert_eq!(dates.len(), 7);
-    assert!(dates[0] == day(0).to_string() || dates[0] == day(1).to_string(), "starts today in Kyiv: {dates:?}");
+    assert_eq!(dates, ["2026-05-14", "2026-05-15", "2026-05-16", "2026-05-17", "2026-05-18", "2026-05-19", "2026-05-20"]);
 }
 
 #[tokio::test]
 async fn a_delete_waits_for_a_booking_that_checked_the_member() {
     let app = TestApp::spawn().await;
     let admin = app.new_salon("Alpha").await;
-    let id = create_staff(&app, &admin, json!({"firstName": "Ірина"})).await["id"].as_i64().unwrap();
+    let id = app.created(&admin, "/api/v1/staff", json!({"firstName": "Ірина"})).await["id"].as_i64().unwrap();
 
     let mut booking = app.state.db.begin(SalonId(admin.salon_id())).await.unwrap();
-    assert!(staff::active_member(&mut booking, id).await.unwrap().is_some());
+    assert!(staff::active_member(&mut booking, StaffId(id)).await.unwrap().is_some());
     let request = app.client.delete(app.url(&format!("/api/v1/staff/{id}"))).bearer_auth(&admin.access).send();
     let deleting = tokio::spawn(async move { Res::from(request.await.unwrap()).await });
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;

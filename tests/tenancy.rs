@@ -562,3 +562,72 @@ async fn serve_refuses_a_database_role_that_row_level_security_does_not_hold() {
     .await
     .unwrap();
 }
+
+/// The views domains export to each other's SQL (migration 0010) keep row-level security: each
+/// runs with the caller's rights, so a salon's transaction sees its own rows through every view
+/// and none of another salon's, no tenant sees nothing, and nothing is written through them.
+#[tokio::test]
+async fn exported_views_show_only_the_transactions_salon_and_take_no_writes() {
+    let app = TestApp::spawn().await;
+    let mut salons = Vec::new();
+    for name in ["Alpha", "Beta"] {
+        let admin = app.new_salon(name).await;
+        let staff = app.working_member(&admin, "Ірина").await;
+        app.service(&admin, "Стрижка", 60, 450.0).await;
+        let visit = app.book(&admin, common::booking(Some(staff), "2031-06-02", "10:00", "11:00")).await;
+        app.created(&admin, "/api/v1/finances/receipts",
+            json!({"appointmentId": visit, "amount": 450, "paymentMethod": "Готівка",
+                   "items": [{"name": "Стрижка", "price": 450}]}))
+            .await;
+        salons.push(admin);
+    }
+    let (a, b) = (&salons[0], &salons[1]);
+    let mut su = app.su().await;
+    let views: Vec<(String, Vec<String>)> = sqlx::query_as(
+        "select c.relname::text, coalesce(c.reloptions, '{}')::text[] from pg_class c
+         join pg_namespace n on n.oid = c.relnamespace
+         where n.nspname = 'public' and c.relkind = 'v' order by 1",
+    )
+    .fetch_all(&mut su)
+    .await
+    .unwrap();
+    let names: Vec<&str> = views.iter().map(|(v, _)| v.as_str()).collect();
+    for exported in ["salon_facts", "user_names", "staff_names", "client_contacts", "catalog_services",
+                     "calendar_appointments", "finance_visit_payments", "audit_trail"] {
+        assert!(names.contains(&exported), "{exported} in {names:?}");
+    }
+
+    let mut conn = app.app_role().await;
+    for (view, options) in &views {
+        assert!(options.contains(&"security_invoker=true".to_owned()), "{view}: {options:?}");
+        let per_salon = |salon: i64| {
+            sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!("select count(*) from {view} where salon_id = $1")))
+                .bind(salon)
+        };
+        let (of_a, of_b) = (per_salon(a.salon_id()).fetch_one(&mut su).await.unwrap(),
+                            per_salon(b.salon_id()).fetch_one(&mut su).await.unwrap());
+        assert!(of_a > 0 && of_b > 0, "{view}: both salons have rows ({of_a}, {of_b})");
+
+        let count = format!("select count(*), count(*) filter (where salon_id <> $1) from {view}");
+        let none: (i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(count.clone()))
+            .bind(a.salon_id()).fetch_one(&mut conn).await.unwrap();
+        assert_eq!(none, (0, 0), "{view} shows rows without a tenant");
+
+        let mut tx = sqlx::Connection::begin(&mut conn).await.unwrap();
+        sqlx::query("select set_config('app.salon_id', $1, true)").bind(a.salon_id().to_string())
+            .execute(&mut *tx).await.unwrap();
+        let seen: (i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(count)).bind(a.salon_id()).fetch_one(&mut *tx).await.unwrap();
+        assert_eq!(seen, (of_a, 0), "{view}: salon A sees exactly its own rows");
+        let write = sqlx::query(sqlx::AssertSqlSafe(format!("delete from {view}"))).execute(&mut *tx).await;
+        assert!(write.is_err(), "{view} takes writes");
+        tx.rollback().await.unwrap();
+        let writable: bool = sqlx::query_scalar(
+            "select has_table_privilege('adelante_app', $1::regclass, 'insert, update, delete, truncate')",
+        )
+        .bind(view)
+        .fetch_one(&mut su)
+        .await
+        .unwrap();
+        assert!(!writable, "{view}: the server may only read it");
+    }
+}

@@ -7,19 +7,15 @@
 
 use std::time::Duration;
 
-use axum::{extract::State, response::Response};
-use sqlx::FromRow;
-
 use super::{
-    invitations::{query, see_other},
+    Parts,
     tokens::{OpaqueToken, secret_matches, sha256},
 };
 use crate::{
-    AppState, audit,
-    http::{
-        AppPath,
-        error::{AppError, constraint_of},
-    },
+    audit,
+    config::Config,
+    error::{AppError, constraint_of},
+    ids::UserId,
     messaging::Email,
     tenancy::TenantTx,
 };
@@ -32,30 +28,32 @@ const TAKEN: &str = "Цей e-mail уже використовує інший с
 /// Records a requested change of `user_id`'s e-mail to `new_email` (normalised) and returns
 /// the confirmation e-mail to send after commit. Older requests of the user are void. An
 /// address another account of the salon uses is a 409 `email_taken`.
-pub async fn request(tx: &mut TenantTx, state: &AppState, user_id: i64, new_email: &str) -> Result<Email, AppError> {
-    let taken: bool = sqlx::query_scalar("select exists(select 1 from users where email = $1 and id <> $2)")
-        .bind(new_email)
-        .bind(user_id)
-        .fetch_one(tx.conn())
-        .await?;
+pub async fn request(tx: &mut TenantTx, config: &Config, user_id: UserId, new_email: &str) -> Result<Email, AppError> {
+    let taken: bool = sqlx::query_scalar!(
+        r#"select exists(select 1 from users where email = $1 and id <> $2) as "taken!""#,
+        new_email,
+        user_id as UserId,
+    )
+    .fetch_one(tx.conn())
+    .await?;
     if taken {
         return Err(AppError::conflict("email_taken", TAKEN));
     }
-    sqlx::query(
+    sqlx::query!(
         "update email_changes set expires_at = least(expires_at, now()) where user_id = $1 and used_at is null",
+        user_id as UserId,
     )
-    .bind(user_id)
     .execute(tx.conn())
     .await?;
     let secret = OpaqueToken::new_secret();
-    let id: i64 = sqlx::query_scalar(
+    let id: i64 = sqlx::query_scalar!(
         "insert into email_changes (user_id, new_email, token_hash, expires_at)
          values ($1, $2, $3, now() + make_interval(secs => $4)) returning id",
+        user_id as UserId,
+        new_email,
+        sha256(&secret),
+        LINK_TTL.as_secs_f64(),
     )
-    .bind(user_id)
-    .bind(new_email)
-    .bind(sha256(&secret))
-    .bind(LINK_TTL.as_secs_f64())
     .fetch_one(tx.conn())
     .await?;
     let token = OpaqueToken {
@@ -64,7 +62,7 @@ pub async fn request(tx: &mut TenantTx, state: &AppState, user_id: i64, new_emai
         secret,
     }
     .encode();
-    let link = format!("{}/api/v1/auth/email-changes/{token}", state.config.public_url);
+    let link = format!("{}/api/v1/auth/email-changes/{token}", config.public_url);
     Ok(Email {
         to: new_email.to_owned(),
         subject: "Підтвердіть новий e-mail в Adelante".into(),
@@ -78,70 +76,51 @@ pub async fn request(tx: &mut TenantTx, state: &AppState, user_id: i64, new_emai
     })
 }
 
-#[derive(Debug, FromRow)]
+#[derive(Debug)]
 struct ChangeRow {
-    user_id: i64,
+    user_id: UserId,
     old_email: String,
     new_email: String,
     token_hash: Vec<u8>,
     usable: bool,
 }
 
-/// Confirms an e-mail change from the link mailed to the new address, then redirects (303) to
-/// the web app's profile settings: `?emailChange=confirmed` when the e-mail changed,
-/// `invalid` for an unknown, used or expired link, `taken` when another account of the salon
-/// took the address meanwhile. The old address is told about the change.
-#[utoipa::path(get, path = "/auth/email-changes/{token}", tag = "auth",
-    params(("token" = String, Path, description = "the confirmation link's token")),
-    responses((status = 303, description = "to `FRONTEND_URL/settings?emailChange=confirmed|invalid|taken`")))]
-pub async fn confirm_email_change(
-    State(state): State<AppState>,
-    AppPath(raw): AppPath<String>,
-) -> Result<Response, AppError> {
-    let outcome = match OpaqueToken::parse(&raw) {
-        Some(token) => confirm(&state, &token).await?,
-        None => "invalid",
-    };
-    Ok(see_other(&format!(
-        "{}/settings?{}",
-        state.config.frontend_url,
-        query(&[("emailChange", outcome)])
-    )))
-}
-
-async fn confirm(state: &AppState, token: &OpaqueToken) -> Result<&'static str, AppError> {
+/// Applies the change a link names: `confirmed`, `invalid` or `taken` (see the route).
+pub(super) async fn confirm(state: &Parts, token: &OpaqueToken) -> Result<&'static str, AppError> {
     let mut tx = state.db.begin(token.salon).await?;
-    let row: Option<ChangeRow> = sqlx::query_as(
-        "select c.user_id, u.email as old_email, c.new_email, c.token_hash,
-                (c.used_at is null and c.expires_at > now() and u.is_active) as usable
+    let row = sqlx::query_as!(
+        ChangeRow,
+        r#"select c.user_id as "user_id: UserId", u.email as old_email, c.new_email, c.token_hash,
+                (c.used_at is null and c.expires_at > now() and u.is_active) as "usable!"
          from email_changes c join users u on u.salon_id = c.salon_id and u.id = c.user_id
-         where c.id = $1 for update of c, u",
+         where c.id = $1 for update of c, u"#,
+        token.id,
     )
-    .bind(token.id)
     .fetch_optional(tx.conn())
     .await?;
     let Some(row) = row.filter(|r| r.usable && secret_matches(&token.secret, &r.token_hash)) else {
         return Ok("invalid");
     };
-    let changed = sqlx::query("update users set email = $2, is_verified = true, updated_at = now() where id = $1")
-        .bind(row.user_id)
-        .bind(&row.new_email)
-        .execute(tx.conn())
-        .await;
+    let changed = sqlx::query!(
+        "update users set email = $2, is_verified = true, updated_at = now() where id = $1",
+        row.user_id as UserId,
+        row.new_email,
+    )
+    .execute(tx.conn())
+    .await;
     match changed {
         Err(e) if constraint_of(&e) == Some("users_salon_id_email_key") => return Ok("taken"),
         other => {
             other?;
         }
     }
-    sqlx::query("update email_changes set used_at = now() where id = $1")
-        .bind(token.id)
+    sqlx::query!("update email_changes set used_at = now() where id = $1", token.id)
         .execute(tx.conn())
         .await?;
-    sqlx::query(
+    sqlx::query!(
         "update email_changes set expires_at = least(expires_at, now()) where user_id = $1 and used_at is null",
+        row.user_id as UserId,
     )
-    .bind(row.user_id)
     .execute(tx.conn())
     .await?;
     audit::record(
@@ -149,7 +128,7 @@ async fn confirm(state: &AppState, token: &OpaqueToken) -> Result<&'static str, 
         audit::Change {
             user_id: Some(row.user_id),
             entity: "user",
-            entity_id: Some(row.user_id),
+            entity_id: Some(row.user_id.get()),
             action: "email_changed",
             before: Some(serde_json::json!({ "email": row.old_email })),
             after: Some(serde_json::json!({ "email": row.new_email })),

@@ -13,19 +13,18 @@
 
 use std::time::Duration;
 
-use axum::{
-    extract::State,
-    http::{HeaderValue, StatusCode, header},
-    response::{IntoResponse, Response},
+use super::{
+    Parts, UserOut,
+    account::{AMBIGUOUS_SALON, accounts_in_scope},
+    tokens::{OpaqueToken, secret_matches, sha256},
 };
-use sqlx::FromRow;
-
-use super::tokens::{OpaqueToken, secret_matches, sha256};
 use crate::{
-    AppState,
-    http::{AppPath, error::AppError},
-    messaging::Email,
-    tenancy::TenantTx,
+    config::Config,
+    error::AppError,
+    ids::UserId,
+    messaging::{Email, Mailer},
+    notifications::{self, NewNotification, Notification},
+    tenancy::{Lock, SalonId, SalonStatus, TenantTx},
 };
 
 /// How long after opening the link a setup by e-mail and password is accepted.
@@ -36,38 +35,41 @@ pub const OPENED_WINDOW: Duration = Duration::from_secs(30 * 60);
 /// (see [`send`]).
 pub async fn issue(
     tx: &mut TenantTx,
-    state: &AppState,
-    user_id: i64,
-    invited_by: Option<i64>,
+    config: &Config,
+    user_id: impl Into<UserId>,
+    invited_by: Option<UserId>,
 ) -> Result<Email, AppError> {
-    let (email, first_name, salon_name): (String, String, String) = sqlx::query_as(
-        "select u.email, u.first_name, s.name from users u join salons s on s.id = u.salon_id where u.id = $1",
+    // `impl Into`: the users API still names accounts by plain ids.
+    let user_id: UserId = user_id.into();
+    let invitee = sqlx::query!(
+        r#"select u.email, u.first_name, s.name as "salon_name!"
+         from users u join salon_facts s on s.salon_id = u.salon_id where u.id = $1"#,
+        user_id as UserId,
     )
-    .bind(user_id)
     .fetch_optional(tx.conn())
     .await?
     .ok_or(AppError::NotFound)?;
-    sqlx::query(
+    let (email, first_name, salon_name) = (invitee.email, invitee.first_name, invitee.salon_name);
+    sqlx::query!(
         "update invitations set expires_at = least(expires_at, now())
          where user_id = $1 and used_at is null",
+        user_id as UserId,
     )
-    .bind(user_id)
     .execute(tx.conn())
     .await?;
     let secret = OpaqueToken::new_secret();
-    let ttl = state.config.invite_ttl;
-    let id: i64 = sqlx::query_scalar(
+    let ttl = config.invite_ttl;
+    let id: i64 = sqlx::query_scalar!(
         "insert into invitations (user_id, token_hash, invited_by, expires_at)
          values ($1, $2, $3, now() + make_interval(secs => $4)) returning id",
+        user_id as UserId,
+        sha256(&secret),
+        invited_by as Option<UserId>,
+        ttl.as_secs_f64(),
     )
-    .bind(user_id)
-    .bind(sha256(&secret))
-    .bind(invited_by)
-    .bind(ttl.as_secs_f64())
     .fetch_one(tx.conn())
     .await?;
-    sqlx::query("update users set invited_at = now(), updated_at = now() where id = $1")
-        .bind(user_id)
+    sqlx::query!("update users set invited_at = now(), updated_at = now() where id = $1", user_id as UserId)
         .execute(tx.conn())
         .await?;
     let token = OpaqueToken {
@@ -76,7 +78,7 @@ pub async fn issue(
         secret,
     }
     .encode();
-    let link = format!("{}/api/v1/auth/invitations/{token}", state.config.public_url);
+    let link = format!("{}/api/v1/auth/invitations/{token}", config.public_url);
     let days = ttl.as_secs().div_ceil(86_400);
     let greeting = if first_name.is_empty() {
         "Вітаємо!".to_owned()
@@ -98,17 +100,17 @@ pub async fn issue(
 
 /// Sends invitation mails after their transaction committed. A failure is logged: the
 /// account exists, and an administrator can send a new invitation.
-pub async fn send(state: &AppState, mails: impl IntoIterator<Item = Email>) {
+pub async fn send(mailer: &Mailer, mails: impl IntoIterator<Item = Email>) {
     for mail in mails {
-        if let Err(error) = state.mailer.send(&mail).await {
+        if let Err(error) = mailer.send(&mail).await {
             tracing::error!(?error, "invitation e-mail not sent");
         }
     }
 }
 
-#[derive(Debug, FromRow)]
+#[derive(Debug)]
 pub struct InvitationRow {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub email: String,
     pub token_hash: Vec<u8>,
     pub used: bool,
@@ -118,97 +120,73 @@ pub struct InvitationRow {
     pub has_password: bool,
 }
 
-/// An invitation with what deciding on it needs; `lock` takes its row for update.
-pub async fn find(tx: &mut TenantTx, id: i64, lock: bool) -> Result<Option<InvitationRow>, AppError> {
-    let sql = format!(
-        "select i.user_id, u.email, i.token_hash, i.used_at is not null as used, i.expires_at <= now() as expired,
-                (u.password_set_at is null and u.is_active and s.status = 'active') as pending,
-                u.password_set_at is not null as has_password
-         from invitations i
-         join users u on u.salon_id = i.salon_id and u.id = i.user_id
-         join salons s on s.id = i.salon_id
-         where i.id = $1 {}",
-        if lock { "for update of i" } else { "" }
-    );
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_optional(tx.conn())
-        .await?)
+/// An invitation with what deciding on it needs; `Lock::ForUpdate` takes its row for update.
+pub async fn find(tx: &mut TenantTx, id: i64, lock: Lock) -> Result<Option<InvitationRow>, AppError> {
+    // One statement with and one without the row lock, the same columns in both.
+    macro_rules! select_invitation {
+        ($lock:literal) => {
+            sqlx::query_as!(
+                InvitationRow,
+                r#"select i.user_id as "user_id: UserId", u.email, i.token_hash, i.used_at is not null as "used!",
+                        i.expires_at <= now() as "expired!",
+                        (u.password_set_at is null and u.is_active and s.status = 'active') as "pending!",
+                        u.password_set_at is not null as "has_password!"
+                 from invitations i
+                 join users u on u.salon_id = i.salon_id and u.id = i.user_id
+                 join salon_facts s on s.salon_id = i.salon_id
+                 where i.id = $1 "#
+                    + $lock,
+                id,
+            )
+        };
+    }
+    Ok(if lock == Lock::ForUpdate {
+        select_invitation!("for update of i").fetch_optional(tx.conn()).await?
+    } else {
+        select_invitation!("").fetch_optional(tx.conn()).await?
+    })
 }
 
 /// The invitation of `user_id` opened within [`OPENED_WINDOW`], latest first: its id and
 /// whether it may still be used (`Some(false)`: spent, or the account has a password).
-pub async fn opened_for(tx: &mut TenantTx, user_id: i64) -> Result<Option<(i64, bool)>, AppError> {
-    Ok(sqlx::query_as(
-        "select i.id, (i.used_at is null and i.expires_at > now() and u.password_set_at is null and u.is_active)
+pub async fn opened_for(tx: &mut TenantTx, user_id: UserId) -> Result<Option<(i64, bool)>, AppError> {
+    Ok(sqlx::query!(
+        r#"select i.id, (i.used_at is null and i.expires_at > now() and u.password_set_at is null and u.is_active) as "usable!"
          from invitations i join users u on u.salon_id = i.salon_id and u.id = i.user_id
          where i.user_id = $1 and i.opened_at > now() - make_interval(secs => $2)
-         order by i.opened_at desc limit 1",
+         order by i.opened_at desc limit 1"#,
+        user_id as UserId,
+        OPENED_WINDOW.as_secs_f64(),
     )
-    .bind(user_id)
-    .bind(OPENED_WINDOW.as_secs_f64())
+    .map(|r| (r.id, r.usable))
     .fetch_optional(tx.conn())
     .await?)
 }
 
 /// Spends the invitation used for a setup and expires the account's other ones.
-pub async fn spend(tx: &mut TenantTx, id: i64, user_id: i64) -> Result<(), AppError> {
-    sqlx::query("update invitations set used_at = now() where id = $1")
-        .bind(id)
+pub async fn spend(tx: &mut TenantTx, id: i64, user_id: UserId) -> Result<(), AppError> {
+    sqlx::query!("update invitations set used_at = now() where id = $1", id)
         .execute(tx.conn())
         .await?;
-    sqlx::query("update invitations set expires_at = least(expires_at, now()) where user_id = $1 and used_at is null")
-        .bind(user_id)
-        .execute(tx.conn())
-        .await?;
+    sqlx::query!(
+        "update invitations set expires_at = least(expires_at, now()) where user_id = $1 and used_at is null",
+        user_id as UserId,
+    )
+    .execute(tx.conn())
+    .await?;
     Ok(())
 }
 
-pub fn see_other(location: &str) -> Response {
-    let mut res = StatusCode::SEE_OTHER.into_response();
-    if let Ok(value) = HeaderValue::from_str(location) {
-        res.headers_mut().insert(header::LOCATION, value);
-    }
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res.headers_mut()
-        .insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    res
-}
-
-/// Opens an invitation link: records the opening and redirects (303) to the web app's
-/// `/setup` page, where e-mail and password are then accepted for 30 minutes, once. A link
-/// that is unknown, tampered with, used or expired redirects to `/setup?invitation=invalid`
-/// (or `expired`) and records nothing.
-#[utoipa::path(get, path = "/auth/invitations/{token}", tag = "auth",
-    params(("token" = String, Path, description = "the invitation link's token")),
-    responses((status = 303, description = "to `FRONTEND_URL/setup?email=…` when the invitation is valid, \
-               `/setup?invitation=invalid|expired` otherwise")))]
-pub async fn open_invitation(
-    State(state): State<AppState>,
-    AppPath(raw): AppPath<String>,
-) -> Result<Response, AppError> {
-    let setup = format!("{}/setup", state.config.frontend_url);
-    let Some(token) = OpaqueToken::parse(&raw) else {
-        return Ok(see_other(&format!("{setup}?invitation=invalid")));
-    };
-    let outcome = open(&state, &token).await?;
-    Ok(see_other(&match outcome {
-        Opened::Yes(email) => format!("{setup}?{}", query(&[("email", &email)])),
-        Opened::Expired => format!("{setup}?invitation=expired"),
-        Opened::No => format!("{setup}?invitation=invalid"),
-    }))
-}
-
-enum Opened {
+pub(super) enum Opened {
     Yes(String),
     Expired,
     No,
 }
 
-async fn open(state: &AppState, token: &OpaqueToken) -> Result<Opened, AppError> {
+/// Records the opening of a link whose token is valid.
+pub(super) async fn open(state: &Parts, token: &OpaqueToken) -> Result<Opened, AppError> {
     let mut tx = state.db.begin(token.salon).await?;
-    let Some(row) = find(&mut tx, token.id, true).await? else {
+    let Some(row) = find(&mut tx, token.id, Lock::ForUpdate).await? else {
         return Ok(Opened::No);
     };
     if !secret_matches(&token.secret, &row.token_hash) || row.used || !row.pending {
@@ -217,17 +195,111 @@ async fn open(state: &AppState, token: &OpaqueToken) -> Result<Opened, AppError>
     if row.expired {
         return Ok(Opened::Expired);
     }
-    sqlx::query("update invitations set opened_at = now() where id = $1")
-        .bind(token.id)
+    sqlx::query!("update invitations set opened_at = now() where id = $1", token.id)
         .execute(tx.conn())
         .await?;
     tx.commit().await?;
     Ok(Opened::Yes(row.email))
 }
 
-/// A URL query string.
-pub fn query(pairs: &[(&str, &str)]) -> String {
-    url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(pairs)
-        .finish()
+pub(super) fn already_set_up() -> AppError {
+    AppError::conflict("already_set_up", "Пароль уже встановлено (already set up). Увійдіть на сторінці входу")
+}
+
+/// The invitation a link's token names, when it may be used (with `email`, only if it is the
+/// invitation's).
+pub(super) async fn check_link(state: &Parts, token: &OpaqueToken, email: Option<&str>) -> Result<i64, AppError> {
+    let mut tx = state.db.begin(token.salon).await?;
+    let row = find(&mut tx, token.id, Lock::No).await?;
+    tx.commit().await?;
+    let row = row.filter(|r| secret_matches(&token.secret, &r.token_hash)).ok_or(AppError::NotFound)?;
+    if email.is_some_and(|e| e != row.email) {
+        return Err(AppError::NotFound);
+    }
+    if row.used || row.has_password {
+        return Err(already_set_up());
+    }
+    if !row.pending {
+        return Err(AppError::NotFound);
+    }
+    if row.expired {
+        return Err(AppError::bad_request(
+            "invite_expired",
+            "Запрошення прострочене. Попросіть адміністратора салону надіслати нове",
+        ));
+    }
+    Ok(token.id)
+}
+
+/// The invitation of `email` (in the host's salon, or any) opened in the last 30 minutes.
+pub(super) async fn opened_invitation(state: &Parts, email: &str, host: Option<SalonId>) -> Result<(SalonId, i64), AppError> {
+    let mut usable = Vec::new();
+    let mut spent = false;
+    for account in accounts_in_scope(state, email, host).await? {
+        if account.salon_status == SalonStatus::Suspended {
+            continue;
+        }
+        let mut tx = state.db.begin(account.salon_id).await?;
+        let opened = opened_for(&mut tx, account.user_id).await?;
+        tx.commit().await?;
+        match opened {
+            Some((id, true)) => usable.push((account.salon_id, id)),
+            Some((_, false)) => spent = true,
+            None => {}
+        }
+    }
+    match usable.len() {
+        0 if spent => Err(already_set_up()),
+        0 => Err(AppError::NotFound),
+        1 => Ok(usable.remove(0)),
+        _ => Err(AppError::conflict("ambiguous_salon", AMBIGUOUS_SALON)),
+    }
+}
+
+/// Tells the user and the salon's other active administrators that the account was set up.
+pub(super) async fn notify_setup(tx: &mut TenantTx, user: &UserOut) -> Result<Vec<Notification>, AppError> {
+    let admins: Vec<UserId> =
+        sqlx::query_scalar!(
+            r#"select id as "id: UserId" from users where role = 'admin' and is_active and id <> $1 order by id"#,
+            user.id,
+        )
+        .fetch_all(tx.conn())
+        .await?;
+    let name = format!("{} {}", user.first_name, user.last_name).trim().to_owned();
+    let who = if name.is_empty() { user.email.clone() } else { format!("{name} ({})", user.email) };
+    let to_admins = format!("{who} встановив(-ла) пароль і увійшов(-ла) в систему");
+    let mut notes = vec![
+        notifications::create(tx, NewNotification {
+            user_id: UserId(user.id),
+            kind: "success",
+            title: "Обліковий запис налаштовано",
+            message: "Пароль встановлено. Якщо це були не ви, негайно повідомте адміністратора салону",
+            link: None,
+        })
+        .await?,
+    ];
+    for admin in admins {
+        notes.push(
+            notifications::create(tx, NewNotification {
+                user_id: admin,
+                kind: "info",
+                title: "Співробітник налаштував обліковий запис",
+                message: &to_admins,
+                link: None,
+            })
+            .await?,
+        );
+    }
+    Ok(notes)
+}
+
+pub(super) fn setup_email(user: &UserOut) -> Email {
+    Email {
+        to: user.email.clone(),
+        subject: "Ваш обліковий запис в Adelante налаштовано".into(),
+        text: "Вітаємо!\n\nДля вашого облікового запису в Adelante щойно встановлено пароль.\n\
+               Якщо це зробили не ви, негайно повідомте адміністратора салону: він може деактивувати \
+               обліковий запис і надіслати нове запрошення.\n"
+            .into(),
+    }
 }

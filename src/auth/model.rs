@@ -31,7 +31,7 @@ impl Role {
 }
 
 /// The user object of the contract (`GET /auth/me`, `user` in token answers), snake_case.
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct UserOut {
     pub id: i64,
     pub email: String,
@@ -39,13 +39,24 @@ pub struct UserOut {
     pub last_name: String,
     pub phone: Option<String>,
     pub role: Role,
-    #[sqlx(rename = "avatar_url")]
     pub avatar: Option<String>,
     pub is_active: bool,
     pub is_verified: bool,
     pub telegram_id: Option<i64>,
     pub telegram_username: Option<String>,
     pub created_at: DateTime<Utc>,
+}
+
+impl UserOut {
+    /// The display name, by the rule SQL's `person_name()` applies (migration 0010): first and
+    /// last name, trimmed, or else the e-mail.
+    pub fn display_name(&self) -> String {
+        let full = format!("{} {}", self.first_name, self.last_name);
+        match full.trim() {
+            "" => self.email.trim().to_owned(),
+            name => name.to_owned(),
+        }
+    }
 }
 
 /// Answer of login, register and setup.
@@ -68,11 +79,17 @@ pub struct LoginInput {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RegisterInput {
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
+    #[schema(min_length = 8, max_length = 128)]
     pub password: String,
+    #[schema(pattern = r"\S", max_length = 100)]
     pub first_name: String,
+    #[schema(pattern = r"\S", max_length = 100)]
     pub last_name: String,
+    #[schema(pattern = r"\S", max_length = 32)]
     pub phone: String,
+    #[schema(pattern = r"\S", max_length = 200)]
     pub salon_name: String,
 }
 
@@ -96,6 +113,7 @@ pub struct SetupInput {
     /// Required unless `token` is sent; with `token`, must be the invited address.
     #[serde(default)]
     pub email: Option<String>,
+    #[schema(min_length = 8, max_length = 128)]
     pub password: String,
     /// The token of the invitation link (`/auth/invitations/{token}`).
     #[serde(default)]
@@ -104,18 +122,21 @@ pub struct SetupInput {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ForgotInput {
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ResetInput {
     pub token: String,
+    #[schema(min_length = 8, max_length = 128)]
     pub password: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ChangePasswordInput {
     pub old_password: String,
+    #[schema(min_length = 8, max_length = 128)]
     pub new_password: String,
 }
 

@@ -18,7 +18,7 @@ use argon2::{
     password_hash::{SaltString, rand_core::OsRng},
 };
 
-use crate::http::error::AppError;
+use crate::error::AppError;
 
 pub const MIN_LEN: usize = 8;
 pub const MAX_LEN: usize = 128;

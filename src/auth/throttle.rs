@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-use crate::{http::error::AppError, kv::Kv};
+use crate::{error::AppError, kv::Kv};
 
 /// The per-e-mail sign-in limit is this many times the per-(e-mail, address) one.
 pub const EMAIL_LIMIT_FACTOR: u64 = 5;

@@ -12,7 +12,7 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::{config::Config, tenancy::SalonId};
+use crate::{config::Config, ids::UserId, tenancy::SalonId};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
@@ -31,8 +31,8 @@ pub struct Claims {
 }
 
 impl Claims {
-    pub fn user_id(&self) -> Option<i64> {
-        self.sub.parse().ok()
+    pub fn user_id(&self) -> Option<UserId> {
+        self.sub.parse::<i64>().ok().map(UserId)
     }
 
     pub fn salon(&self) -> SalonId {
@@ -68,7 +68,7 @@ impl TokenKeys {
     }
 
     /// Signs an access token for a user's session.
-    pub fn issue(&self, salon: SalonId, user_id: i64, role: &str, session_id: i64) -> anyhow::Result<String> {
+    pub fn issue(&self, salon: SalonId, user_id: UserId, role: &str, session_id: i64) -> anyhow::Result<String> {
         let iat = now_secs();
         let claims = Claims {
             sub: user_id.to_string(),
@@ -152,9 +152,9 @@ mod tests {
     #[test]
     fn round_trip_and_tamper() {
         let k = keys("0123456789abcdef0123456789abcdef");
-        let token = k.issue(SalonId(7), 42, "admin", 3).unwrap();
+        let token = k.issue(SalonId(7), UserId(42), "admin", 3).unwrap();
         let claims = k.verify(&token).unwrap();
-        assert_eq!((claims.salon_id, claims.user_id(), claims.sid), (7, Some(42), 3));
+        assert_eq!((claims.salon_id, claims.user_id(), claims.sid), (7, Some(UserId(42)), 3));
         let other = keys("fedcba9876543210fedcba9876543210");
         assert!(other.verify(&token).is_none(), "another key's token must fail");
         let mut parts: Vec<&str> = token.split('.').collect();
@@ -166,7 +166,7 @@ mod tests {
     #[test]
     fn payload_decodes_with_plain_base64() {
         let k = keys("0123456789abcdef0123456789abcdef");
-        let token = k.issue(SalonId(12345), 67890, "receptionist", 999).unwrap();
+        let token = k.issue(SalonId(12345), UserId(67890), "receptionist", 999).unwrap();
         let payload = token.split('.').nth(1).unwrap();
         assert!(!payload.contains('-') && !payload.contains('_'), "atob would reject {payload}");
     }

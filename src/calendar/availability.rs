@@ -1,26 +1,19 @@
 //! Free-slot search and single-slot checks.
 
-use axum::{extract::State, response::Response};
-use chrono::{DateTime, Duration, DurationRound, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{book, routes::AppointmentsView, slots, store};
+use super::{book, slots, store};
 use crate::{
-    AppState,
-    auth::{Can, LazyTx},
-    cache::{self, AcceptsGzip, DataVersion},
+    auth::LazyTx,
     catalog,
     clock::{self, HhMm, Ymd},
-    http::{AppPath, AppQuery, error::AppError},
+    error::AppError,
+    ids::{AppointmentId, ServiceId, StaffId},
     staff,
-    tenancy::TenantTx,
+    tenancy::SalonClock,
 };
-
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(free_slots)).routes(routes!(check_slot))
-}
 
 /// The longest range one search may cover.
 const MAX_DAYS: i64 = 62;
@@ -30,17 +23,15 @@ const MAX_DAYS: i64 = 62;
 #[into_params(parameter_in = Query)]
 pub struct SlotQuery {
     /// The service to book; its duration sets the slot length and its performers the staff.
-    pub service_id: Option<i64>,
+    pub service_id: Option<ServiceId>,
     /// Slot length in minutes when no service is given.
     pub duration: Option<i64>,
     /// First day (default: today in the salon's zone).
-    #[param(value_type = Option<String>)]
     pub date_from: Option<Ymd>,
     /// Last day, inclusive (default: `dateFrom`); at most 62 days after it.
-    #[param(value_type = Option<String>)]
     pub date_to: Option<Ymd>,
     /// Only this member.
-    pub staff_id: Option<i64>,
+    pub staff_id: Option<StaffId>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -64,45 +55,26 @@ pub struct DaySlots {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StaffSlots {
-    pub staff_id: i64,
+    pub staff_id: StaffId,
     pub days: Vec<DaySlots>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Availability {
-    pub service_id: Option<i64>,
+    pub service_id: Option<ServiceId>,
     pub duration: i64,
     pub timezone: String,
     pub slot_step: i32,
     pub staff: Vec<StaffSlots>,
 }
 
-/// Free slots per member for a service over a date range, honouring weekly schedules,
-/// exceptions, existing appointments, the service's duration, the salon's slot step and time
-/// zone (wall-clock `startTime`/`endTime` plus the exact instants `startsAt`/`endsAt`).
-#[utoipa::path(get, path = "/appointments/availability", tag = "appointments", security(("bearer" = [])),
-    params(SlotQuery), responses((status = 200, body = Availability), (status = 422)))]
-async fn free_slots(
-    State(state): State<AppState>,
-    Can(user, ..): Can<AppointmentsView>,
-    version: DataVersion,
-    db: LazyTx,
-    gzip: AcceptsGzip,
-    AppQuery(q): AppQuery<SlotQuery>,
-) -> Result<Response, AppError> {
-    // Slots already begun are not offered; to the minute, so one minute's searches share
-    // their answer.
-    let now = Utc::now().duration_trunc(Duration::minutes(1)).unwrap_or_else(|_| Utc::now());
-    let key = format!("slots {q:?} {}", now.timestamp());
-    cache::json(&state, user.salon, version, gzip, key, search(db, q, now)).await
-}
-
-async fn search(db: LazyTx, q: SlotQuery, now: DateTime<Utc>) -> Result<Availability, AppError> {
+/// The free slots a [`SlotQuery`] asks for, from `now` on.
+pub(super) async fn search(db: LazyTx, q: SlotQuery, now: DateTime<Utc>) -> Result<Availability, AppError> {
     let mut tx = db.begin().await?;
-    let (zone, step) = store::salon_clock(&mut tx).await?;
-    let tz = clock::zone(&zone);
-    let today = now.with_timezone(&tz).date_naive();
+    let tz = SalonClock::read(&mut tx).await?.zone();
+    let step = store::slot_step(&mut tx).await?;
+    let today = SalonClock::at(tz, now).today();
     let from = q.date_from.map_or(today, |d| d.0);
     let to = q.date_to.map_or(from, |d| d.0);
     if to < from || (to - from).num_days() > MAX_DAYS {
@@ -142,7 +114,7 @@ async fn search(db: LazyTx, q: SlotQuery, now: DateTime<Utc>) -> Result<Availabi
             StaffSlots { staff_id, days: group_by_day(found) }
         })
         .collect();
-    Ok(Availability { service_id, duration: minutes, timezone: zone, slot_step: step, staff })
+    Ok(Availability { service_id, duration: minutes, timezone: tz.name().to_owned(), slot_step: step, staff })
 }
 
 fn group_by_day(found: Vec<slots::Slot>) -> Vec<DaySlots> {
@@ -161,16 +133,13 @@ fn group_by_day(found: Vec<slots::Slot>) -> Vec<DaySlots> {
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct CheckQuery {
-    #[param(value_type = String)]
     pub date: Ymd,
-    #[param(value_type = String)]
     pub start_time: HhMm,
     /// End of the visit; or give `duration` in minutes.
-    #[param(value_type = Option<String>)]
     pub end_time: Option<HhMm>,
     pub duration: Option<i64>,
     /// An appointment to ignore (when checking a move of that appointment).
-    pub exclude_appointment_id: Option<i64>,
+    pub exclude_appointment_id: Option<AppointmentId>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -180,48 +149,5 @@ pub struct SlotCheck {
     /// `outside_working_hours`, `day_off` or `slot_taken` when not available.
     pub reason: Option<&'static str>,
     /// The appointment in the way, for `slot_taken`.
-    pub conflicting_appointment_id: Option<i64>,
-}
-
-/// Whether a member can take a visit at `date startTime` for the given length.
-#[utoipa::path(get, path = "/staff/{id}/availability", tag = "appointments", security(("bearer" = [])),
-    params(("id" = i64, Path), CheckQuery), responses((status = 200, body = SlotCheck), (status = 404)))]
-async fn check_slot(
-    _: Can<AppointmentsView>,
-    mut tx: TenantTx,
-    AppPath(staff_id): AppPath<i64>,
-    AppQuery(q): AppQuery<CheckQuery>,
-) -> Result<axum::Json<SlotCheck>, AppError> {
-    staff::peek_member(&mut tx, staff_id).await?.ok_or(AppError::NotFound)?;
-    let end = match (q.end_time, q.duration) {
-        (Some(end), _) => end.0,
-        (None, Some(d)) if (5..=1440).contains(&d) => q.start_time.0 + Duration::minutes(d),
-        _ => return Err(AppError::field("endTime", "Вкажіть час завершення або тривалість")),
-    };
-    if end <= q.start_time.0 {
-        return Err(AppError::field("endTime", "Завершення має бути пізніше за початок того ж дня"));
-    }
-    let refusal = match book::check_working_hours(&mut tx, staff_id, q.date.0, q.start_time.0, end).await {
-        Ok(()) => None,
-        Err(AppError::Unprocessable { code, .. }) => Some(code),
-        Err(other) => return Err(other),
-    };
-    let answer = match refusal {
-        Some(reason) => SlotCheck { available: false, reason: Some(reason), conflicting_appointment_id: None },
-        None => {
-            let (zone, _) = store::salon_clock(&mut tx).await?;
-            let tz = clock::zone(&zone);
-            let nonexistent = || AppError::field("startTime", "Цього часу не існує через перехід на літній час");
-            let starts_at = clock::instant(tz, q.date.0, q.start_time.0).map_err(|_| nonexistent())?;
-            let ends_at = clock::instant(tz, q.date.0, end).map_err(|_| nonexistent())?;
-            let clash = store::busy_ids(&mut tx, staff_id, starts_at, ends_at, q.exclude_appointment_id).await?;
-            SlotCheck {
-                available: clash.is_none(),
-                reason: clash.map(|_| "slot_taken"),
-                conflicting_appointment_id: clash,
-            }
-        }
-    };
-    tx.commit().await?;
-    Ok(axum::Json(answer))
+    pub conflicting_appointment_id: Option<AppointmentId>,
 }

@@ -12,10 +12,11 @@ use crate::{
     auth::{CurrentUser, Role},
     catalog, clients,
     clock::{self, HhMm},
-    http::error::{AppError, FieldErrors},
+    error::{AppError, Problems},
+    ids::{ClientId, ServiceId, StaffId, UserId},
     money::Money,
     staff,
-    tenancy::TenantTx,
+    tenancy::{SalonClock, TenantTx},
     text,
 };
 
@@ -24,12 +25,12 @@ pub const MAX_NOTES: usize = 2_000;
 
 /// The fields of a booking before they are resolved against the salon's data.
 pub struct Draft {
-    pub client_id: Option<i64>,
+    pub client_id: Option<ClientId>,
     pub client_name: String,
     pub client_phone: String,
-    pub service_id: Option<i64>,
+    pub service_id: Option<ServiceId>,
     pub service_text: String,
-    pub staff_id: Option<i64>,
+    pub staff_id: Option<StaffId>,
     pub date: NaiveDate,
     pub start: HhMm,
     pub end: Option<HhMm>,
@@ -42,127 +43,73 @@ pub struct Draft {
 /// What resolution found out beyond the row itself.
 pub struct Resolved {
     pub row: Row,
-    pub staff_user: Option<i64>,
+    pub staff_user: Option<UserId>,
 }
 
-/// Validates and resolves a draft. `check_hours` is false for changes that do not move the
-/// visit (a status button must not fail because the schedule changed since booking).
-pub async fn resolve(
-    tx: &mut TenantTx,
-    user: &CurrentUser,
-    draft: Draft,
-    check_hours: bool,
-    override_schedule: bool,
-) -> Result<Resolved, AppError> {
-    let mut problems = FieldErrors::new();
+/// How a booking is held to its member's working hours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hours {
+    /// The visit must fall within them.
+    Checked,
+    /// The request asked to book outside them (`overrideSchedule`): granted to administrators,
+    /// checked for everyone else.
+    OverrideAsked,
+    /// The change does not move the visit, so they are not looked at: a status button must not
+    /// fail because the schedule changed since booking.
+    NotMoved,
+}
+
+impl Hours {
+    /// For a new visit, from the request's `overrideSchedule`.
+    pub fn requested(override_schedule: bool) -> Self {
+        if override_schedule { Hours::OverrideAsked } else { Hours::Checked }
+    }
+
+    /// For a change of an existing visit: whether it moves it, and the request's
+    /// `overrideSchedule`.
+    pub fn for_change(moves: bool, override_schedule: bool) -> Self {
+        if moves { Hours::requested(override_schedule) } else { Hours::NotMoved }
+    }
+}
+
+/// Validates and resolves a draft.
+pub async fn resolve(tx: &mut TenantTx, user: &CurrentUser, draft: Draft, hours: Hours) -> Result<Resolved, AppError> {
+    let mut problems = Problems::default();
     let client_name = draft.client_name.trim().to_owned();
     if client_name.is_empty() || client_name.chars().count() > 200 {
-        problems.insert("clientName".into(), vec!["Вкажіть ім'я клієнта (до 200 символів)".into()]);
+        problems.add("clientName", "Вкажіть ім'я клієнта (до 200 символів)");
     }
-
     if !text::fits(&draft.notes, MAX_NOTES) {
-        problems.insert("notes".into(), vec![format!("Не більше {MAX_NOTES} символів")]);
+        problems.add("notes", format!("Не більше {MAX_NOTES} символів"));
     }
-
-    // Services: an explicit id, else each comma-separated name matched in the catalogue.
-    let services = match draft.service_id {
-        Some(id) => match catalog::get_ref(tx, id).await? {
-            Some(s) => vec![s],
-            None => {
-                problems.insert("serviceId".into(), vec!["Послугу не знайдено".into()]);
-                Vec::new()
-            }
-        },
-        None => {
-            let names: Vec<String> =
-                draft.service_text.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
-            if names.is_empty() { Vec::new() } else { catalog::find_by_names(tx, &names).await? }
-        }
-    };
+    let services = services_of(tx, &draft, &mut problems).await?;
     let service_name = match (draft.service_text.trim(), services.first()) {
         ("", Some(s)) => s.name.clone(),
         (text, _) => text.to_owned(),
     };
+    let end = end_of(&draft, &services, &mut problems);
+    let staff_user = member_account(tx, draft.staff_id, &mut problems).await?;
+    let client_id = visible_client(tx, user, draft.client_id, &mut problems).await?;
+    problems.finish()?;
+    let end = end.expect("a missing end is a problem above");
 
-    let end = match draft.end {
-        Some(end) => Some(end.0),
-        None if !services.is_empty() => {
-            let minutes: i64 = services.iter().map(|s| i64::from(s.duration_minutes)).sum();
-            let end = draft.start.0 + Duration::minutes(minutes);
-            (end > draft.start.0).then_some(end)
-        }
-        None => {
-            problems.insert("endTime".into(), vec!["Вкажіть час завершення".into()]);
-            None
-        }
-    };
-    if let Some(end) = end
-        && end <= draft.start.0
-    {
-        problems.insert("endTime".into(), vec!["Завершення має бути пізніше за початок того ж дня".into()]);
-    }
-
-    let staff_user = match draft.staff_id {
-        Some(id) => match staff::active_member(tx, id).await? {
-            Some(member) => member.user_id,
-            None => {
-                problems.insert("staffId".into(), vec!["Майстра не знайдено".into()]);
-                None
-            }
-        },
-        None => None,
-    };
-
-    let client_id = match draft.client_id {
-        // A client outside the user's `clients.show` scope is as unknown as a missing one.
-        Some(id) => {
-            let found = match clients::get_ref(tx, id).await? {
-                Some(c) => clients::in_scope(tx, user, c.id).await?.then_some(c.id),
-                None => None,
-            };
-            if found.is_none() {
-                problems.insert("clientId".into(), vec!["Клієнта не знайдено".into()]);
-            }
-            found
-        }
-        None => None,
-    };
-    if !problems.is_empty() {
-        return Err(AppError::Invalid(problems));
-    }
-    let end = end.expect("checked above");
-
-    let (zone, _) = super::store::salon_clock(tx).await?;
-    let tz = clock::zone(&zone);
+    let tz = SalonClock::read(tx).await?.zone();
     let nonexistent = || AppError::field("startTime", "Цього часу не існує через перехід на літній час");
     let starts_at = clock::instant(tz, draft.date, draft.start.0).map_err(|_| nonexistent())?;
     let ends_at = clock::instant(tz, draft.date, end).map_err(|_| nonexistent())?;
 
-    if let (Some(staff_id), true) = (draft.staff_id, check_hours) {
-        let may_override = override_schedule && user.role == Role::Admin;
-        if !may_override {
-            check_working_hours(tx, staff_id, draft.date, draft.start.0, end).await?;
-        }
+    let checked = match hours {
+        Hours::Checked => true,
+        Hours::OverrideAsked => user.role != Role::Admin,
+        Hours::NotMoved => false,
+    };
+    if let (Some(staff_id), true) = (draft.staff_id, checked) {
+        check_working_hours(tx, staff_id, draft.date, draft.start.0, end).await?;
     }
 
-    // Link (or create) the client by phone; a partial or invalid phone links nobody. A user
-    // limited to their own clients cannot link someone else's client by typing its phone.
-    let client_id = match (client_id, clients::normalise_phone(&draft.client_phone)) {
-        (Some(id), _) => Some(id),
-        (None, Some(phone)) => {
-            if clients::own_scope(user).is_some()
-                && let Some(holder) = clients::phone_holder(tx, &phone).await?
-                && !clients::in_scope(tx, user, holder).await?
-            {
-                return Err(AppError::field("clientPhone", "Клієнт з цим телефоном не належить до ваших клієнтів"));
-            }
-            // A phone nobody holds adds a client: `appointments.create_clients`.
-            if !user.may("appointments.create_clients") && clients::phone_holder(tx, &phone).await?.is_none() {
-                return Err(AppError::Forbidden);
-            }
-            Some(clients::find_or_create_by_phone(tx, &client_name, &phone).await?.id)
-        }
-        (None, None) => None,
+    let client_id = match client_id {
+        Some(id) => Some(id),
+        None => client_by_phone(tx, user, &client_name, &draft.client_phone).await?,
     };
     let price = draft.price.unwrap_or_else(|| Money(services.iter().map(|s| s.price.minor()).sum()));
     if price.minor() < 0 {
@@ -191,10 +138,101 @@ pub async fn resolve(
     })
 }
 
+/// The booked services: the one `serviceId` names, else each comma-separated name of the
+/// service text matched in the catalogue (unmatched names stay text only).
+async fn services_of(tx: &mut TenantTx, draft: &Draft, problems: &mut Problems) -> Result<Vec<catalog::ServiceRef>, AppError> {
+    Ok(match draft.service_id {
+        Some(id) => match catalog::get_ref(tx, id).await? {
+            Some(s) => vec![s],
+            None => {
+                problems.add("serviceId", "Послугу не знайдено");
+                Vec::new()
+            }
+        },
+        None => {
+            let names: Vec<String> =
+                draft.service_text.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
+            if names.is_empty() { Vec::new() } else { catalog::find_by_names(tx, &names).await? }
+        }
+    })
+}
+
+/// The end time: as sent, else the start plus the services' durations; later than the start
+/// on the same day.
+fn end_of(draft: &Draft, services: &[catalog::ServiceRef], problems: &mut Problems) -> Option<NaiveTime> {
+    let end = match draft.end {
+        Some(end) => Some(end.0),
+        None if !services.is_empty() => {
+            let minutes: i64 = services.iter().map(|s| i64::from(s.duration_minutes)).sum();
+            let end = draft.start.0 + Duration::minutes(minutes);
+            (end > draft.start.0).then_some(end)
+        }
+        None => {
+            problems.add("endTime", "Вкажіть час завершення");
+            None
+        }
+    };
+    if let Some(end) = end
+        && end <= draft.start.0
+    {
+        problems.add("endTime", "Завершення має бути пізніше за початок того ж дня");
+    }
+    end
+}
+
+/// The account of the booked member, who must be an active member of the salon.
+async fn member_account(tx: &mut TenantTx, staff_id: Option<StaffId>, problems: &mut Problems) -> Result<Option<UserId>, AppError> {
+    let Some(id) = staff_id else { return Ok(None) };
+    Ok(match staff::active_member(tx, id).await? {
+        Some(member) => member.user_id,
+        None => {
+            problems.add("staffId", "Майстра не знайдено");
+            None
+        }
+    })
+}
+
+/// The client `clientId` names, when the user may see them: one outside the user's
+/// `clients.show` scope is as unknown as a missing one.
+async fn visible_client(
+    tx: &mut TenantTx,
+    user: &CurrentUser,
+    client_id: Option<ClientId>,
+    problems: &mut Problems,
+) -> Result<Option<ClientId>, AppError> {
+    let Some(id) = client_id else { return Ok(None) };
+    let found = match clients::get_ref(tx, id).await? {
+        Some(c) => clients::in_scope(tx, user, c.id).await?.then_some(c.id),
+        None => None,
+    };
+    if found.is_none() {
+        problems.add("clientId", "Клієнта не знайдено");
+    }
+    Ok(found)
+}
+
+/// The client holding the typed phone, created when nobody does; a partial or invalid phone
+/// links nobody. A user limited to their own clients cannot link someone else's client by
+/// typing its phone, and adding a client needs `appointments.create_clients`.
+async fn client_by_phone(tx: &mut TenantTx, user: &CurrentUser, name: &str, phone: &str) -> Result<Option<ClientId>, AppError> {
+    let Some(phone) = clients::normalise_phone(phone) else { return Ok(None) };
+    let holder = clients::phone_holder(tx, &phone).await?;
+    if clients::own_scope(user).is_some()
+        && let Some(holder) = holder
+        && !clients::in_scope(tx, user, holder).await?
+    {
+        return Err(AppError::field("clientPhone", "Клієнт з цим телефоном не належить до ваших клієнтів"));
+    }
+    if !user.may("appointments.create_clients") && holder.is_none() {
+        return Err(AppError::Forbidden);
+    }
+    Ok(Some(clients::find_or_create_by_phone(tx, name, &phone).await?.id))
+}
+
 /// 422 unless [start, end) on `date` lies in one of the member's working intervals.
 pub async fn check_working_hours(
     tx: &mut TenantTx,
-    staff_id: i64,
+    staff_id: StaffId,
     date: NaiveDate,
     start: NaiveTime,
     end: NaiveTime,
@@ -211,7 +249,7 @@ pub async fn check_working_hours(
 }
 
 /// Working windows of one member over [from, to].
-pub async fn member_windows(tx: &mut TenantTx, staff_id: i64, from: NaiveDate, to: NaiveDate) -> Result<Vec<Window>, AppError> {
+pub async fn member_windows(tx: &mut TenantTx, staff_id: StaffId, from: NaiveDate, to: NaiveDate) -> Result<Vec<Window>, AppError> {
     let mut all = windows_of(tx, &[staff_id], from, to).await?;
     Ok(all.remove(&staff_id).unwrap_or_default())
 }
@@ -220,11 +258,11 @@ pub async fn member_windows(tx: &mut TenantTx, staff_id: i64, from: NaiveDate, t
 /// default hours to members whose weekly schedule was never set up).
 pub async fn windows_of(
     tx: &mut TenantTx,
-    staff_ids: &[i64],
+    staff_ids: &[StaffId],
     from: NaiveDate,
     to: NaiveDate,
-) -> Result<std::collections::HashMap<i64, Vec<Window>>, AppError> {
-    let mut by_staff: std::collections::HashMap<i64, Vec<Window>> = std::collections::HashMap::new();
+) -> Result<std::collections::HashMap<StaffId, Vec<Window>>, AppError> {
+    let mut by_staff: std::collections::HashMap<StaffId, Vec<Window>> = std::collections::HashMap::new();
     for day in staff::working_windows(tx, Some(staff_ids), from, to).await? {
         let windows = by_staff.entry(day.staff_id).or_default();
         windows.extend(day.intervals.iter().map(|(start, end)| Window { date: day.date, start: *start, end: *end }));

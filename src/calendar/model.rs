@@ -1,11 +1,12 @@
 //! Appointment types as the calendar sends and reads them (camelCase).
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::{
     clock::{HhMm, Ymd},
+    ids::{AppointmentId, ClientId, ServiceId, StaffId},
     money::Money,
 };
 
@@ -49,18 +50,17 @@ pub enum Kind {
 }
 
 /// The appointment object of the contract.
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Appointment {
-    pub id: i64,
-    pub client_id: Option<i64>,
+    pub id: AppointmentId,
+    pub client_id: Option<ClientId>,
     pub client_name: String,
     pub client_phone: String,
-    pub staff_id: Option<i64>,
-    pub service_id: Option<i64>,
+    pub staff_id: Option<StaffId>,
+    pub service_id: Option<ServiceId>,
     pub service_name: String,
     /// The same text as `serviceName` (older screens read `service`).
-    #[sqlx(skip)]
     pub service: String,
     pub date: Ymd,
     pub start_time: HhMm,
@@ -69,18 +69,11 @@ pub struct Appointment {
     pub ends_at: DateTime<Utc>,
     pub status: Status,
     #[serde(rename = "type")]
-    #[sqlx(rename = "type")]
     pub kind: Kind,
-    #[sqlx(rename = "price_minor")]
     pub price: Money,
     pub notes: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-}
-
-/// `null` and absent are different for `staffId` on update: absent keeps, null unassigns.
-fn some_or_null<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 /// What the calendar posts (§3.3): no client or service ids, a free-text service.
@@ -105,10 +98,13 @@ pub struct NewAppointment {
     /// Defaults to the matched services' prices.
     pub price: Option<Money>,
     /// `null` or absent: the unassigned column.
-    pub staff_id: Option<i64>,
+    #[serde(default, deserialize_with = "crate::http::whole::number")]
+    pub staff_id: Option<StaffId>,
     /// Extension for API clients: link a known client or service directly.
-    pub client_id: Option<i64>,
-    pub service_id: Option<i64>,
+    #[serde(default, deserialize_with = "crate::http::whole::number")]
+    pub client_id: Option<ClientId>,
+    #[serde(default, deserialize_with = "crate::http::whole::number")]
+    pub service_id: Option<ServiceId>,
     /// Administrators may book outside the member's working hours.
     #[serde(default)]
     pub override_schedule: bool,
@@ -129,11 +125,14 @@ pub struct AppointmentChanges {
     pub kind: Option<Kind>,
     pub notes: Option<String>,
     pub price: Option<Money>,
-    #[serde(default, deserialize_with = "some_or_null")]
+    /// Absent keeps the member, `null` unassigns.
+    #[serde(default, deserialize_with = "crate::http::whole::number_or_null")]
     #[schema(value_type = Option<i64>)]
-    pub staff_id: Option<Option<i64>>,
-    pub client_id: Option<i64>,
-    pub service_id: Option<i64>,
+    pub staff_id: Option<Option<StaffId>>,
+    #[serde(default, deserialize_with = "crate::http::whole::number")]
+    pub client_id: Option<ClientId>,
+    #[serde(default, deserialize_with = "crate::http::whole::number")]
+    pub service_id: Option<ServiceId>,
     #[serde(default)]
     pub override_schedule: bool,
 }
@@ -148,21 +147,14 @@ pub struct StatusChange {
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// One day (`YYYY-MM-DD`).
-    #[param(value_type = Option<String>)]
     pub date: Option<Ymd>,
     /// Inclusive range start.
-    #[param(value_type = Option<String>)]
     pub date_from: Option<Ymd>,
     /// Inclusive range end.
-    #[param(value_type = Option<String>)]
     pub date_to: Option<Ymd>,
-    pub staff_id: Option<i64>,
-    pub client_id: Option<i64>,
-    #[param(value_type = Option<String>)]
+    pub staff_id: Option<StaffId>,
+    pub client_id: Option<ClientId>,
     pub status: Option<Status>,
-    /// Extension: server-side paging (the calendar sends none and gets every match).
-    pub limit: Option<i64>,
-    pub offset: Option<i64>,
 }
 
 #[cfg(test)]
@@ -189,6 +181,6 @@ mod tests {
         let absent: AppointmentChanges = serde_json::from_str("{}").unwrap();
         let null: AppointmentChanges = serde_json::from_str(r#"{"staffId": null}"#).unwrap();
         let set: AppointmentChanges = serde_json::from_str(r#"{"staffId": 4}"#).unwrap();
-        assert_eq!((absent.staff_id, null.staff_id, set.staff_id), (None, Some(None), Some(Some(4))));
+        assert_eq!((absent.staff_id, null.staff_id, set.staff_id), (None, Some(None), Some(Some(StaffId(4)))));
     }
 }

@@ -12,7 +12,12 @@
 use std::collections::HashSet;
 
 use super::model::{Appointment, AppointmentChanges, Status};
-use crate::{auth::CurrentUser, http::error::AppError, tenancy::TenantTx};
+use crate::{
+    auth::CurrentUser,
+    error::AppError,
+    ids::{ClientId, StaffId, UserId},
+    tenancy::TenantTx,
+};
 
 /// `clientName` of an appointment whose client the user may not see.
 pub const HIDDEN_CLIENT: &str = "Клієнт іншого майстра";
@@ -21,14 +26,18 @@ pub const HIDDEN_CLIENT: &str = "Клієнт іншого майстра";
 #[derive(Debug, Clone)]
 pub struct Visibility {
     /// `clients.show` = `own`: the user's staff profiles and the clients they have served.
-    own: Option<(Vec<i64>, HashSet<i64>)>,
+    own: Option<(Vec<StaffId>, HashSet<ClientId>)>,
     phones: bool,
 }
 
 impl Visibility {
     pub async fn of(tx: &mut TenantTx, user: &CurrentUser) -> Result<Self, AppError> {
         let own = match crate::clients::own_scope(user) {
-            Some(user_id) => Some((own_staff(tx, user_id).await?, served_clients(tx, user_id).await?)),
+            Some(user_id) => {
+                let staff = own_staff(tx, user_id).await?;
+                let clients = served_clients(tx, &staff).await?;
+                Some((staff, clients))
+            }
             None => None,
         };
         Ok(Visibility {
@@ -71,20 +80,20 @@ impl Visibility {
 }
 
 /// Staff profiles linked to the user.
-pub async fn own_staff(tx: &mut TenantTx, user_id: i64) -> Result<Vec<i64>, AppError> {
-    Ok(sqlx::query_scalar("select id from staff where user_id = $1")
-        .bind(user_id)
-        .fetch_all(tx.conn())
-        .await?)
+pub async fn own_staff(tx: &mut TenantTx, user_id: UserId) -> Result<Vec<StaffId>, AppError> {
+    crate::staff::profiles_of_user(tx, user_id).await
 }
 
-async fn served_clients(tx: &mut TenantTx, user_id: i64) -> Result<HashSet<i64>, AppError> {
-    let ids: Vec<i64> = sqlx::query_scalar(
-        "select distinct a.client_id from appointments a
-         join staff st on st.salon_id = a.salon_id and st.id = a.staff_id
-         where a.client_id is not null and a.deleted_at is null and st.user_id = $1",
+/// The clients of live appointments with these members.
+async fn served_clients(tx: &mut TenantTx, staff: &[StaffId]) -> Result<HashSet<ClientId>, AppError> {
+    if staff.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let ids: Vec<ClientId> = sqlx::query_scalar!(
+        r#"select distinct client_id as "client_id!: ClientId" from appointments
+         where client_id is not null and deleted_at is null and staff_id = any($1)"#,
+        staff as &[StaffId],
     )
-    .bind(user_id)
     .fetch_all(tx.conn())
     .await?;
     Ok(ids.into_iter().collect())

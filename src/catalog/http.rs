@@ -11,9 +11,10 @@ use super::{
 use crate::{
     audit,
     auth::{Can, ClientIp, CurrentUser},
-    http::{AppJson, AppPath, AppQuery, error::AppError},
+    http::{AppJson, AppPath, AppQuery}, error::AppError,
+    ids::ServiceId,
     permission,
-    tenancy::TenantTx,
+    tenancy::{Lock, TenantTx},
 };
 
 permission!(ServicesWrite = "settings.services.access");
@@ -50,9 +51,9 @@ pub async fn service_categories(_: CurrentUser, mut tx: TenantTx) -> Result<Json
 pub async fn get_service(
     _: CurrentUser,
     mut tx: TenantTx,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ServiceId>,
 ) -> Result<Json<ServiceDetail>, AppError> {
-    let service = store::find(&mut tx, id, false).await?.ok_or(AppError::NotFound)?;
+    let service = store::find(&mut tx, id, Lock::No).await?.ok_or(AppError::NotFound)?;
     let statistics = store::statistics(&mut tx, id).await?;
     tx.commit().await?;
     Ok(Json(ServiceDetail { service, statistics }))
@@ -71,7 +72,7 @@ pub async fn create_service(
     let values = input.validate()?;
     let service = store::insert(&mut tx, &values).await?;
     audit::record(&mut tx, audit::Change {
-        user_id: Some(user.id), entity: "service", entity_id: Some(service.id), action: "created",
+        user_id: Some(user.id), entity: "service", entity_id: Some(service.id.get()), action: "created",
         before: None, after: Some(json(&service)?), ip: ip.as_deref(),
     })
     .await?;
@@ -88,14 +89,14 @@ pub async fn update_service(
     Can(user, ..): Can<ServicesWrite>,
     mut tx: TenantTx,
     ClientIp(ip): ClientIp,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ServiceId>,
     AppJson(changes): AppJson<ServiceChanges>,
 ) -> Result<Json<Service>, AppError> {
     let values = changes.validate()?;
-    let before = store::find(&mut tx, id, true).await?.ok_or(AppError::NotFound)?;
+    let before = store::find(&mut tx, id, Lock::ForUpdate).await?.ok_or(AppError::NotFound)?;
     let after = store::update(&mut tx, id, &values).await?.ok_or(AppError::NotFound)?;
     audit::record(&mut tx, audit::Change {
-        user_id: Some(user.id), entity: "service", entity_id: Some(id), action: "updated",
+        user_id: Some(user.id), entity: "service", entity_id: Some(id.get()), action: "updated",
         before: Some(json(&before)?), after: Some(json(&after)?), ip: ip.as_deref(),
     })
     .await?;
@@ -113,11 +114,11 @@ pub async fn delete_service(
     Can(user, ..): Can<ServicesWrite>,
     mut tx: TenantTx,
     ClientIp(ip): ClientIp,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ServiceId>,
 ) -> Result<StatusCode, AppError> {
     // The row lock makes a booking that checks the service with `get_ref` (which takes a share
     // lock) either finish before this check or see the service archived.
-    let before = store::find(&mut tx, id, true).await?.ok_or(AppError::NotFound)?;
+    let before = store::find(&mut tx, id, Lock::ForUpdate).await?.ok_or(AppError::NotFound)?;
     if crate::calendar::facts::has_future_bookings(&mut tx, crate::calendar::facts::Holder::Service(id)).await? {
         return Err(AppError::conflict(
             "service_in_use",
@@ -126,7 +127,7 @@ pub async fn delete_service(
     }
     let after = store::archive(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     audit::record(&mut tx, audit::Change {
-        user_id: Some(user.id), entity: "service", entity_id: Some(id), action: "deleted",
+        user_id: Some(user.id), entity: "service", entity_id: Some(id.get()), action: "deleted",
         before: Some(json(&before)?), after: Some(json(&after)?), ip: ip.as_deref(),
     })
     .await?;

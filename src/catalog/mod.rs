@@ -6,27 +6,18 @@
 mod http;
 pub mod model;
 mod store;
+pub mod router;
 
-use utoipa_axum::{router::OpenApiRouter, routes};
-
-use crate::{AppState, http::error::AppError, money::Money, tenancy::TenantTx};
+use crate::{error::AppError, ids::ServiceId, money::Money, tenancy::TenantTx};
 
 pub use http::ServicesWrite;
 pub use model::{Service, ServiceDetail, ServiceStatistics, ServiceStatus};
 pub use store::contains_pattern;
 
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(http::list_services, http::create_service))
-        // A static segment: axum prefers it to `/services/{id}`, so "categories" is never an id.
-        .routes(routes!(http::service_categories))
-        .routes(routes!(http::get_service, http::update_service, http::delete_service))
-}
-
 /// What an appointment needs to know about a live service.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceRef {
-    pub id: i64,
+    pub id: ServiceId,
     pub name: String,
     pub duration_minutes: i32,
     pub price: Money,
@@ -47,17 +38,17 @@ pub async fn find_by_names(tx: &mut TenantTx, names: &[String]) -> Result<Vec<Se
 
 /// A live service by id (`None` when archived, unknown or another salon's). Share-locked like
 /// [`find_by_names`].
-pub async fn get_ref(tx: &mut TenantTx, id: i64) -> Result<Option<ServiceRef>, AppError> {
+pub async fn get_ref(tx: &mut TenantTx, id: ServiceId) -> Result<Option<ServiceRef>, AppError> {
     store::ref_by_id(tx, id).await
 }
 
 /// Like [`get_ref`] without the lock, for searches that change nothing.
-pub async fn peek_ref(tx: &mut TenantTx, id: i64) -> Result<Option<ServiceRef>, AppError> {
+pub async fn peek_ref(tx: &mut TenantTx, id: ServiceId) -> Result<Option<ServiceRef>, AppError> {
     store::peek_ref(tx, id).await
 }
 
 /// The ids among `ids` that are live services of the salon, ascending.
-pub async fn live_ids(tx: &mut TenantTx, ids: &[i64]) -> Result<Vec<i64>, AppError> {
+pub async fn live_ids(tx: &mut TenantTx, ids: &[ServiceId]) -> Result<Vec<ServiceId>, AppError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }

@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::{
-    http::error::{AppError, FieldErrors},
+    error::{AppError, Problems},
+    ids::ServiceId,
     money::Money,
 };
 
@@ -24,10 +25,10 @@ pub enum ServiceStatus {
 }
 
 /// A service the salon sells.
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Service {
-    pub id: i64,
+    pub id: ServiceId,
     pub name: String,
     pub description: String,
     pub category: String,
@@ -43,7 +44,7 @@ pub struct Service {
 }
 
 /// Booking figures of one service.
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceStatistics {
     /// Appointments with this service that are neither deleted nor cancelled.
@@ -51,7 +52,6 @@ pub struct ServiceStatistics {
     /// Sum of the prices of completed appointments.
     pub total_revenue: Money,
     /// Always 0 until reviews exist.
-    #[sqlx(skip)]
     pub average_rating: f64,
     /// 1 = the most booked of the salon's live services (ties share a rank).
     pub popularity_rank: i64,
@@ -81,14 +81,19 @@ pub struct ServiceFilter {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NewService {
+    #[schema(pattern = r"\S", max_length = 200)]
     pub name: String,
     /// Free text; `hair`, `nails`, `face`, `body`, `makeup`, `other` on the form. Default `other`.
     pub category: Option<String>,
     pub description: Option<String>,
     /// Minutes, 5..=1440.
+    #[schema(minimum = 5, maximum = 1440)]
+    #[serde(deserialize_with = "crate::http::whole::number")]
     pub duration: i64,
+    #[schema(schema_with = crate::money::non_negative)]
     pub price: Money,
     /// `#rrggbb`; `""` means none.
+    #[schema(pattern = r"^\s*(#[0-9a-fA-F]{6})?\s*$")]
     pub color: Option<String>,
     /// Default true.
     pub is_active: Option<bool>,
@@ -98,11 +103,16 @@ pub struct NewService {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceChanges {
+    #[schema(pattern = r"\S", max_length = 200)]
     pub name: Option<String>,
     pub category: Option<String>,
     pub description: Option<String>,
+    #[schema(minimum = 5, maximum = 1440)]
+    #[serde(default, deserialize_with = "crate::http::whole::number")]
     pub duration: Option<i64>,
+    #[schema(schema_with = crate::money::non_negative_or_null)]
     pub price: Option<Money>,
+    #[schema(pattern = r"^\s*(#[0-9a-fA-F]{6})?\s*$")]
     pub color: Option<String>,
     pub is_active: Option<bool>,
 }
@@ -140,10 +150,8 @@ impl NewService {
 
 impl ServiceChanges {
     pub fn validate(self) -> Result<ServiceValues, AppError> {
-        let mut errors = FieldErrors::new();
-        let mut fail = |field: &str, problem: &str| {
-            errors.entry(field.to_owned()).or_default().push(problem.to_owned());
-        };
+        let mut problems = Problems::default();
+        let mut fail = |field: &str, problem: &str| problems.add(field, problem);
         let name = self.name.map(|n| n.trim().to_owned());
         match &name {
             Some(n) if n.is_empty() => fail("name", "Вкажіть назву послуги"),
@@ -176,9 +184,7 @@ impl ServiceChanges {
         if color.as_ref().is_some_and(|c| !c.is_empty() && !is_hex_colour(c)) {
             fail("color", "Колір у форматі #rrggbb");
         }
-        if !errors.is_empty() {
-            return Err(AppError::Invalid(errors));
-        }
+        problems.finish()?;
         Ok(ServiceValues { name, category, description, duration, price: self.price, color, is_active: self.is_active })
     }
 }
@@ -191,6 +197,7 @@ pub fn is_hex_colour(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::FieldErrors;
 
     fn details(err: AppError) -> FieldErrors {
         match err {

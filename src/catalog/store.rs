@@ -3,19 +3,28 @@
 
 use super::{
     ServiceRef,
-    model::{DEFAULT_CATEGORIES, Service, ServiceFilter, ServiceStatistics, ServiceValues},
+    model::{DEFAULT_CATEGORIES, Service, ServiceFilter, ServiceStatistics, ServiceStatus, ServiceValues},
 };
 use crate::{
-    http::error::{AppError, constraint_of},
-    tenancy::TenantTx,
+    error::{AppError, constraint_of},
+    ids::ServiceId,
+    money::Money,
+    tenancy::{Lock, TenantTx},
 };
 
-/// The columns of [`Service`], as a literal for `concat!`.
-macro_rules! service_columns {
-    () => {
-        "id, name, description, category, duration_minutes as duration, price_minor as price, color,
-         is_active, case when archived_at is not null then 'archived' when is_active then 'active'
-         else 'inactive' end as status, created_at, updated_at"
+/// `query_as!` into [`Service`]: `$head` ends with `select` or `returning`, the columns of
+/// [`Service`] follow it, then `$tail`.
+macro_rules! query_service {
+    ($head:literal, $tail:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            Service,
+            $head
+                + r#" id, name, description, category, duration_minutes as duration, price_minor as "price: Money",
+                 color, is_active, case when archived_at is not null then 'archived' when is_active then 'active'
+                 else 'inactive' end as "status!: ServiceStatus", created_at, updated_at "#
+                + $tail
+            $(, $arg)*
+        )
     };
 }
 
@@ -45,24 +54,25 @@ pub fn contains_pattern(text: &str) -> String {
 pub async fn list(tx: &mut TenantTx, filter: &ServiceFilter) -> Result<Vec<Service>, AppError> {
     let search = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(contains_pattern);
     let category = filter.category.as_deref().map(str::trim).filter(|s| !s.is_empty());
-    Ok(sqlx::query_as(concat!(
-        "select ", service_columns!(), " from services
+    Ok(query_service!(
+        "select",
+        "from services
          where archived_at is null
            and ($1::text is null or name ilike $1 or description ilike $1)
            and ($2::text is null or lower(category) = lower($2))
            and ($3::boolean is null or is_active = $3)
-         order by category, lower(name), id"
-    ))
-    .bind(search)
-    .bind(category)
-    .bind(filter.is_active)
+         order by category, lower(name), id",
+        search,
+        category,
+        filter.is_active,
+    )
     .fetch_all(tx.conn())
     .await?)
 }
 
 /// The default categories plus every category a live service uses, sorted and deduplicated.
 pub async fn categories(tx: &mut TenantTx) -> Result<Vec<String>, AppError> {
-    let used: Vec<String> = sqlx::query_scalar("select distinct category from services where archived_at is null")
+    let used: Vec<String> = sqlx::query_scalar!("select distinct category from services where archived_at is null")
         .fetch_all(tx.conn())
         .await?;
     let mut all: std::collections::BTreeSet<String> = used.into_iter().collect();
@@ -70,27 +80,31 @@ pub async fn categories(tx: &mut TenantTx) -> Result<Vec<String>, AppError> {
     Ok(all.into_iter().collect())
 }
 
-/// A live service. `lock` takes its row `for no key update` (changes and archiving): it waits
+/// A live service. `Lock::ForUpdate` takes its row `for no key update` (changes and archiving): it waits
 /// for bookings that share-locked the service, without blocking foreign-key checks.
-pub async fn find(tx: &mut TenantTx, id: i64, lock: bool) -> Result<Option<Service>, AppError> {
-    let sql = if lock {
-        concat!("select ", service_columns!(), " from services where id = $1 and archived_at is null for no key update")
+pub async fn find(tx: &mut TenantTx, id: ServiceId, lock: Lock) -> Result<Option<Service>, AppError> {
+    // Each macro call has its own row-mapping type, so each branch fetches.
+    Ok(if lock == Lock::ForUpdate {
+        query_service!("select", "from services where id = $1 and archived_at is null for no key update", id as ServiceId)
+            .fetch_optional(tx.conn())
+            .await?
     } else {
-        concat!("select ", service_columns!(), " from services where id = $1 and archived_at is null")
-    };
-    Ok(sqlx::query_as(sql).bind(id).fetch_optional(tx.conn()).await?)
+        query_service!("select", "from services where id = $1 and archived_at is null", id as ServiceId)
+            .fetch_optional(tx.conn())
+            .await?
+    })
 }
 
-pub async fn statistics(tx: &mut TenantTx, id: i64) -> Result<ServiceStatistics, AppError> {
+pub async fn statistics(tx: &mut TenantTx, id: ServiceId) -> Result<ServiceStatistics, AppError> {
     use crate::calendar::facts::{self, Holder};
-    let live: Vec<i64> = sqlx::query_scalar("select id from services where archived_at is null")
+    let live: Vec<ServiceId> = sqlx::query_scalar!(r#"select id as "id: ServiceId" from services where archived_at is null"#)
         .fetch_all(tx.conn())
         .await?;
     if !live.contains(&id) {
         return Err(AppError::NotFound);
     }
-    let per_service: std::collections::HashMap<i64, i64> = facts::bookings_per_service(tx).await?.into_iter().collect();
-    let count = |s: &i64| per_service.get(s).copied().unwrap_or(0);
+    let per_service: std::collections::HashMap<ServiceId, i64> = facts::bookings_per_service(tx).await?.into_iter().collect();
+    let count = |s: &ServiceId| per_service.get(s).copied().unwrap_or(0);
     let mine = count(&id);
     let totals = facts::totals(tx, Holder::Service(id)).await?;
     Ok(ServiceStatistics {
@@ -103,26 +117,26 @@ pub async fn statistics(tx: &mut TenantTx, id: i64) -> Result<ServiceStatistics,
 }
 
 pub async fn insert(tx: &mut TenantTx, v: &ServiceValues) -> Result<Service, AppError> {
-    sqlx::query_as(concat!(
+    query_service!(
         "insert into services (name, category, description, duration_minutes, price_minor, color, is_active)
          values ($1, $2, coalesce($3, ''), $4, $5, nullif($6, ''), $7)
-         returning ",
-        service_columns!()
-    ))
-    .bind(&v.name)
-    .bind(&v.category)
-    .bind(&v.description)
-    .bind(v.duration)
-    .bind(v.price)
-    .bind(&v.color)
-    .bind(v.is_active)
+         returning",
+        "",
+        v.name,
+        v.category,
+        v.description,
+        v.duration,
+        v.price as Option<Money>,
+        v.color,
+        v.is_active,
+    )
     .fetch_one(tx.conn())
     .await
     .map_err(name_taken)
 }
 
-pub async fn update(tx: &mut TenantTx, id: i64, v: &ServiceValues) -> Result<Option<Service>, AppError> {
-    sqlx::query_as(concat!(
+pub async fn update(tx: &mut TenantTx, id: ServiceId, v: &ServiceValues) -> Result<Option<Service>, AppError> {
+    query_service!(
         "update services set
             name             = coalesce($2, name),
             category         = coalesce($3, category),
@@ -133,77 +147,78 @@ pub async fn update(tx: &mut TenantTx, id: i64, v: &ServiceValues) -> Result<Opt
             is_active        = coalesce($8, is_active),
             updated_at       = now()
          where id = $1 and archived_at is null
-         returning ",
-        service_columns!()
-    ))
-    .bind(id)
-    .bind(&v.name)
-    .bind(&v.category)
-    .bind(&v.description)
-    .bind(v.duration)
-    .bind(v.price)
-    .bind(&v.color)
-    .bind(v.is_active)
+         returning",
+        "",
+        id as ServiceId,
+        v.name,
+        v.category,
+        v.description,
+        v.duration,
+        v.price as Option<Money>,
+        v.color,
+        v.is_active,
+    )
     .fetch_optional(tx.conn())
     .await
     .map_err(name_taken)
 }
 
-pub async fn archive(tx: &mut TenantTx, id: i64) -> Result<Option<Service>, AppError> {
-    Ok(sqlx::query_as(concat!(
+pub async fn archive(tx: &mut TenantTx, id: ServiceId) -> Result<Option<Service>, AppError> {
+    Ok(query_service!(
         "update services set archived_at = now(), is_active = false, updated_at = now()
          where id = $1 and archived_at is null
-         returning ",
-        service_columns!()
-    ))
-    .bind(id)
+         returning",
+        "",
+        id as ServiceId,
+    )
     .fetch_optional(tx.conn())
     .await?)
 }
 
-/// The columns of [`ServiceRef`].
-macro_rules! ref_columns {
-    () => {
-        "s.id, s.name, s.duration_minutes, s.price_minor as price"
+/// `query_as!` into [`ServiceRef`]: `select`, its columns from `services s`, then `$tail`.
+macro_rules! query_ref {
+    ($tail:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            ServiceRef,
+            r#"select s.id, s.name, s.duration_minutes, s.price_minor as "price: Money" "# + $tail
+            $(, $arg)*
+        )
     };
 }
 
 pub async fn refs_by_names(tx: &mut TenantTx, names: &[String]) -> Result<Vec<ServiceRef>, AppError> {
     // Both sides are lower-cased by PostgreSQL, the same function the unique index uses, so the
     // match agrees with what the index calls "the same name".
-    Ok(sqlx::query_as(concat!(
-        "select ", ref_columns!(), "
-         from unnest($1::text[]) with ordinality as n (name, ord)
+    Ok(query_ref!(
+        "from unnest($1::text[]) with ordinality as n (name, ord)
          join services s on lower(s.name) = lower(btrim(n.name)) and s.archived_at is null
          order by n.ord
-         for share of s"
-    ))
-    .bind(names)
+         for share of s",
+        names,
+    )
     .fetch_all(tx.conn())
     .await?)
 }
 
 /// A live service without locking it, for read-only paths (a row lock makes the
 /// transaction a writer that must flush WAL at commit).
-pub async fn peek_ref(tx: &mut TenantTx, id: i64) -> Result<Option<ServiceRef>, AppError> {
-    Ok(sqlx::query_as(concat!("select ", ref_columns!(), " from services s where s.id = $1 and s.archived_at is null"))
-        .bind(id)
+pub async fn peek_ref(tx: &mut TenantTx, id: ServiceId) -> Result<Option<ServiceRef>, AppError> {
+    Ok(query_ref!("from services s where s.id = $1 and s.archived_at is null", id as ServiceId)
         .fetch_optional(tx.conn())
         .await?)
 }
 
-pub async fn ref_by_id(tx: &mut TenantTx, id: i64) -> Result<Option<ServiceRef>, AppError> {
-    Ok(sqlx::query_as(concat!(
-        "select ", ref_columns!(), " from services s where s.id = $1 and s.archived_at is null for share"
-    ))
-    .bind(id)
+pub async fn ref_by_id(tx: &mut TenantTx, id: ServiceId) -> Result<Option<ServiceRef>, AppError> {
+    Ok(query_ref!("from services s where s.id = $1 and s.archived_at is null for share", id as ServiceId)
     .fetch_optional(tx.conn())
     .await?)
 }
 
-pub async fn live_ids(tx: &mut TenantTx, ids: &[i64]) -> Result<Vec<i64>, AppError> {
-    Ok(sqlx::query_scalar("select id from services where id = any($1) and archived_at is null order by id")
-        .bind(ids)
+pub async fn live_ids(tx: &mut TenantTx, ids: &[ServiceId]) -> Result<Vec<ServiceId>, AppError> {
+    Ok(sqlx::query_scalar!(
+        r#"select id as "id: ServiceId" from services where id = any($1) and archived_at is null order by id"#,
+        ids as &[ServiceId],
+    )
         .fetch_all(tx.conn())
         .await?)
 }

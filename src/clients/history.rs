@@ -3,45 +3,39 @@
 //! Payments will come from the finances module (`finance_operations.client_id`); until it
 //! exists `payments` is always `[]` and each completed visit carries its price as `amount`.
 
-use axum::{
-    Json,
-    http::{HeaderValue, header::HeaderName},
-    response::{IntoResponse, Response},
-};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{ClientsHistory, store};
 use crate::{
-    auth::Can,
     calendar::Status,
     clock::HhMm,
-    http::{AppPath, AppQuery, error::AppError},
+    error::AppError,
+    http::page::{Page, PageMeta},
+    ids::{AppointmentId, ClientId, StaffId},
     money::Money,
     tenancy::TenantTx,
 };
 
 /// One appointment of the client, in the shape of the UI's Visit.
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Visit {
     /// The appointment's id (a visit is an appointment).
     pub id: i64,
-    pub client_id: i64,
-    pub appointment_id: i64,
+    pub client_id: ClientId,
+    pub appointment_id: AppointmentId,
     /// When it starts (instant).
     pub date: DateTime<Utc>,
     /// Wall-clock start and end in the salon's zone.
     pub start_time: HhMm,
     pub end_time: HhMm,
     pub service_name: String,
-    pub staff_id: Option<i64>,
+    pub staff_id: Option<StaffId>,
     /// `""` for an unassigned appointment.
     pub staff_name: String,
     pub notes: String,
     /// Always empty: visit photos are not stored yet.
-    #[sqlx(skip)]
     pub photos: Vec<String>,
     pub status: Status,
     /// The appointment's price.
@@ -63,10 +57,6 @@ pub enum HistoryType {
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query, rename_all = "camelCase")]
 pub struct HistoryQuery {
-    /// 1-based, default 1.
-    pub page: Option<i64>,
-    /// Default 20, at most 100.
-    pub per_page: Option<i64>,
     /// `appointments`, `purchases` or `all` (default).
     #[param(inline)]
     #[serde(rename = "type")]
@@ -78,51 +68,50 @@ pub struct HistoryQuery {
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct Pagination {
-    pub page: i64,
-    pub per_page: i64,
-    /// Appointments in the whole history.
-    pub total: i64,
-    pub total_pages: i64,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
 pub struct ClientHistory {
     /// Newest first.
     pub appointments: Vec<Visit>,
     /// Payments of the client: always `[]` until the finances module records them.
     #[schema(value_type = Vec<Object>)]
     pub payments: Vec<serde_json::Value>,
-    pub pagination: Pagination,
+    /// `total`: appointments in the whole history.
+    pub pagination: PageMeta,
 }
 
-/// Columns of [`Visit`] over `appointments a left join staff m`.
-macro_rules! visit_columns {
-    () => {
-        "a.id, a.client_id, a.id as appointment_id, a.starts_at as date, a.start_time, a.end_time,
-         a.service_name, a.staff_id, coalesce(btrim(m.first_name || ' ' || m.last_name), '') as staff_name,
-         a.notes, a.status, a.price_minor as price,
-         case when a.status = 'completed' then a.price_minor else 0 end as amount"
+/// `query_as!` into [`Visit`]: its columns from the calendar's appointments `a` and the staff's
+/// names `m` (views the calendar and staff export), then `$tail`.
+macro_rules! query_visit {
+    ($tail:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            Visit,
+            r#"select a.id as "id!", a.client_id as "client_id!: ClientId", a.id as "appointment_id!: AppointmentId",
+                 a.starts_at as "date!", a.start_time as "start_time!: HhMm", a.end_time as "end_time!: HhMm",
+                 a.service_name as "service_name!", a.staff_id as "staff_id: StaffId", coalesce(m.name, '') as "staff_name!",
+                 a.notes as "notes!", array[]::text[] as "photos!", a.status as "status!: Status", a.price_minor as "price!: Money",
+                 case when a.status = 'completed' then a.price_minor else 0 end as "amount!: Money"
+             from calendar_appointments a left join staff_names m on m.salon_id = a.salon_id and m.id = a.staff_id "#
+                + $tail
+            $(, $arg)*
+        )
     };
 }
 
 /// A page of the client's live appointments, newest first, with the total.
-pub async fn page(tx: &mut TenantTx, client: i64, limit: i64, offset: i64) -> Result<(Vec<Visit>, i64), AppError> {
-    let total: i64 = sqlx::query_scalar("select count(*) from appointments where client_id = $1 and deleted_at is null")
-        .bind(client)
-        .fetch_one(tx.conn())
-        .await?;
-    let visits = sqlx::query_as(concat!(
-        "select ", visit_columns!(), "
-         from appointments a left join staff m on m.salon_id = a.salon_id and m.id = a.staff_id
-         where a.client_id = $1 and a.deleted_at is null
+pub(super) async fn visits(tx: &mut TenantTx, client: i64, page: Page) -> Result<(Vec<Visit>, i64), AppError> {
+    let total = sqlx::query_scalar!(
+        r#"select count(*) as "count!" from calendar_appointments where client_id = $1 and deleted_at is null"#,
+        client,
+    )
+    .fetch_one(tx.conn())
+    .await?;
+    let visits = query_visit!(
+        "where a.client_id = $1 and a.deleted_at is null
          order by a.starts_at desc, a.id desc
-         limit $2 offset $3"
-    ))
-    .bind(client)
-    .bind(limit)
-    .bind(offset)
+         limit $2 offset $3",
+        client,
+        page.limit,
+        page.offset,
+    )
     .fetch_all(tx.conn())
     .await?;
     Ok((visits, total))
@@ -130,50 +119,13 @@ pub async fn page(tx: &mut TenantTx, client: i64, limit: i64, offset: i64) -> Re
 
 /// The latest completed visits of a client (for the details modal).
 pub async fn recent_completed(tx: &mut TenantTx, client: i64, limit: i64) -> Result<Vec<Visit>, AppError> {
-    Ok(sqlx::query_as(concat!(
-        "select ", visit_columns!(), "
-         from appointments a left join staff m on m.salon_id = a.salon_id and m.id = a.staff_id
-         where a.client_id = $1 and a.deleted_at is null and a.status = 'completed'
+    Ok(query_visit!(
+        "where a.client_id = $1 and a.deleted_at is null and a.status = 'completed'
          order by a.starts_at desc, a.id desc
-         limit $2"
-    ))
-    .bind(client)
-    .bind(limit)
+         limit $2",
+        client,
+        limit,
+    )
     .fetch_all(tx.conn())
     .await?)
-}
-
-/// The client's appointments (every status), newest first, paginated, and their payments
-/// (none yet). A deleted client's history stays readable for administrators, with
-/// `?deleted=true` as the card.
-#[utoipa::path(get, path = "/clients/{id}/history", tag = "clients", security(("bearer" = [])),
-    params(("id" = i64, Path), HistoryQuery),
-    responses((status = 200, body = ClientHistory,
-               headers(("X-Total-Count" = i64, description = "appointments in the whole history"))),
-              (status = 403), (status = 404)))]
-pub async fn client_history(
-    Can(user, ..): Can<ClientsHistory>,
-    mut tx: TenantTx,
-    AppPath(id): AppPath<i64>,
-    AppQuery(q): AppQuery<HistoryQuery>,
-) -> Result<Response, AppError> {
-    let per_page = q.per_page.unwrap_or(20).clamp(1, 100);
-    let page = q.page.unwrap_or(1).max(1);
-    let with_deleted = super::with_deleted(&user, q.deleted)?;
-    store::find(&mut tx, id, with_deleted, false).await?.ok_or(AppError::NotFound)?;
-    super::ensure_visible(&mut tx, &user, id).await?;
-    let (appointments, total) = if q.kind == Some(HistoryType::Purchases) {
-        (Vec::new(), 0)
-    } else {
-        self::page(&mut tx, id, per_page, (page - 1).saturating_mul(per_page)).await?
-    };
-    tx.commit().await?;
-    let body = ClientHistory {
-        appointments,
-        payments: Vec::new(),
-        pagination: Pagination { page, per_page, total, total_pages: (total + per_page - 1) / per_page },
-    };
-    let mut res = Json(body).into_response();
-    res.headers_mut().insert(HeaderName::from_static("x-total-count"), HeaderValue::from(total));
-    Ok(res)
 }

@@ -10,18 +10,26 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::{
-    ClientsDelete, ClientsEdit, ClientsView, history,
+    ClientsDelete, ClientsEdit, ClientsExport, ClientsHistory, ClientsView, Deleted,
+    export::{self, ExportQuery},
+    history::{self, ClientHistory, HistoryQuery, HistoryType},
     input::{ClientChanges, NewClient},
     model::{CardQuery, Client, ClientDetail, ClientFilter},
     redact::Shown,
     store,
 };
 use crate::{
-    AppState, audit,
+    audit,
     auth::{Can, ClientIp, CurrentUser, Role},
-    http::{AppJson, AppPath, AppQuery, error::AppError},
-    realtime::Event,
-    tenancy::{SalonId, TenantTx},
+    error::AppError,
+    http::{
+        AppJson, AppPath, AppQuery,
+        page::{Paged, Unpaged},
+    },
+    ids::ClientId,
+    realtime::{Event, Hub},
+    tenancy::{Lock, SalonClock, SalonId, TenantTx},
+    xlsx,
 };
 
 /// Completed visits shown with a client's card.
@@ -41,7 +49,7 @@ mod shown {
 
 /// After commit: the change of client `id` to the salon's sockets whose users may see the
 /// client, without the card fields a receiver may not see.
-async fn announce(state: &AppState, salon: SalonId, kind: &str, id: i64, data: &impl Serialize) {
+async fn announce(hub: &Hub, salon: SalonId, kind: &str, id: ClientId, data: &impl Serialize) {
     let event = Event::new(kind, data)
         .requires::<ClientsView>()
         .about_client(Some(id))
@@ -49,21 +57,24 @@ async fn announce(state: &AppState, salon: SalonId, kind: &str, id: i64, data: &
         .hiding_unless::<shown::Surname>(&["middleName", "lastName", "name"])
         .hiding_unless::<shown::Note>(&["notes"])
         .hiding_unless::<shown::Loyalty>(&["bonusBalance"]);
-    state.realtime.publish(salon, &event).await;
+    hub.publish(salon, &event).await;
 }
 
 /// Live clients matching the filters, sorted (by name unless `sortBy` says otherwise).
 /// `page`/`perPage` do not cut the answer: the clients page slices it itself (contract §10,
-/// decision 2); `limit`/`offset` do. `X-Total-Count` always holds the number of matches.
+/// decision 2); `limit`/`offset` do ([`Unpaged`]). `X-Total-Count` always holds the number of
+/// matches.
 /// `deleted=true` lists the deleted clients instead (administrators only).
-#[utoipa::path(get, path = "/clients", tag = "clients", security(("bearer" = [])), params(ClientFilter),
+#[utoipa::path(get, path = "/clients", tag = "clients", security(("bearer" = [])), params(ClientFilter, Unpaged),
     responses((status = 200, body = [Client], headers(("X-Total-Count" = i64, description = "matches before limit/offset"))),
               (status = 403), (status = 422)))]
 pub async fn list_clients(
     Can(user, ..): Can<ClientsView>,
     mut tx: TenantTx,
     AppQuery(filter): AppQuery<ClientFilter>,
+    AppQuery(paging): AppQuery<Unpaged>,
 ) -> Result<Response, AppError> {
+    let rows = paging.rows()?;
     if filter.deleted == Some(true) && user.role != Role::Admin {
         return Err(AppError::Forbidden);
     }
@@ -74,11 +85,11 @@ pub async fn list_clients(
     }
     let shown = Shown::list(&user);
     let args = || store::ListArgs::new(&filter, super::own_scope(&user), shown.contacts());
-    let clients = store::list(&mut tx, &filter, args()).await?;
+    let clients = store::list(&mut tx, args(), rows).await?;
     let total = match clients.first() {
         Some(c) => c.total_count,
         // A window past the end still reports the number of matches.
-        None if filter.offset.unwrap_or(0) > 0 => store::count(&mut tx, args()).await?,
+        None if rows.offset > 0 => store::count(&mut tx, args()).await?,
         None => 0,
     };
     tx.commit().await?;
@@ -98,15 +109,15 @@ pub async fn list_clients(
 pub async fn get_client(
     Can(user, ..): Can<ClientsView>,
     mut tx: TenantTx,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ClientId>,
     AppQuery(q): AppQuery<CardQuery>,
 ) -> Result<Json<ClientDetail>, AppError> {
     let with_deleted = super::with_deleted(&user, q.deleted)?;
-    let client = store::find(&mut tx, id, with_deleted, false).await?.ok_or(AppError::NotFound)?;
+    let client = store::find(&mut tx, id, with_deleted, Lock::No).await?.ok_or(AppError::NotFound)?;
     super::ensure_visible(&mut tx, &user, id).await?;
     let statistics = store::statistics(&mut tx, id).await?;
     let visits = if user.may("clients.history.view") {
-        history::recent_completed(&mut tx, id, CARD_VISITS).await?
+        history::recent_completed(&mut tx, id.get(), CARD_VISITS).await?
     } else {
         Vec::new()
     };
@@ -121,21 +132,21 @@ pub async fn get_client(
               (status = 409, description = "phone taken; `conflict: {id}` names the existing client"),
               (status = 422)))]
 pub async fn create_client(
-    State(state): State<AppState>,
+    State(hub): State<Hub>,
     Can(user, ..): Can<ClientsView>,
     mut tx: TenantTx,
     ClientIp(ip): ClientIp,
     AppJson(input): AppJson<NewClient>,
 ) -> Result<(StatusCode, Json<Client>), AppError> {
-    let values = input.validate(store::salon_today(&mut tx).await?)?;
+    let values = input.validate(SalonClock::read(&mut tx).await?.today())?;
     let client = store::insert(&mut tx, &values).await?;
     audit::record(&mut tx, audit::Change {
-        user_id: Some(user.id), entity: "client", entity_id: Some(client.id), action: "created",
+        user_id: Some(user.id), entity: "client", entity_id: Some(client.id.get()), action: "created",
         before: None, after: Some(json(&client)?), ip: ip.as_deref(),
     })
     .await?;
     tx.commit().await?;
-    announce(&state, user.salon, "client:created", client.id, &client).await;
+    announce(&hub, user.salon, "client:created", client.id, &client).await;
     Ok((StatusCode::CREATED, Json(Shown::card(&user).apply(client))))
 }
 
@@ -146,25 +157,25 @@ pub async fn create_client(
               (status = 409, description = "phone taken; `conflict: {id}` names the existing client"),
               (status = 422)))]
 pub async fn update_client(
-    State(state): State<AppState>,
+    State(hub): State<Hub>,
     Can(user, ..): Can<ClientsEdit>,
     mut tx: TenantTx,
     ClientIp(ip): ClientIp,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ClientId>,
     AppJson(changes): AppJson<ClientChanges>,
 ) -> Result<Json<Client>, AppError> {
     let shown = Shown::card(&user);
-    let values = shown.keep_visible(changes).validate(store::salon_today(&mut tx).await?)?;
-    let before = store::find(&mut tx, id, false, true).await?.ok_or(AppError::NotFound)?;
+    let values = shown.keep_visible(changes).validate(SalonClock::read(&mut tx).await?.today())?;
+    let before = store::find(&mut tx, id, Deleted::Excluded, Lock::ForUpdate).await?.ok_or(AppError::NotFound)?;
     super::ensure_visible(&mut tx, &user, id).await?;
     let after = store::update(&mut tx, id, &values).await?.ok_or(AppError::NotFound)?;
     audit::record(&mut tx, audit::Change {
-        user_id: Some(user.id), entity: "client", entity_id: Some(id), action: "updated",
+        user_id: Some(user.id), entity: "client", entity_id: Some(id.get()), action: "updated",
         before: Some(json(&before)?), after: Some(json(&after)?), ip: ip.as_deref(),
     })
     .await?;
     tx.commit().await?;
-    announce(&state, user.salon, "client:updated", id, &after).await;
+    announce(&hub, user.salon, "client:updated", id, &after).await;
     Ok(Json(shown.apply(after)))
 }
 
@@ -176,13 +187,13 @@ pub async fn update_client(
     responses((status = 204), (status = 403), (status = 404),
               (status = 409, description = "the client has upcoming appointments")))]
 pub async fn delete_client(
-    State(state): State<AppState>,
+    State(hub): State<Hub>,
     Can(user, ..): Can<ClientsDelete>,
     mut tx: TenantTx,
     ClientIp(ip): ClientIp,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ClientId>,
 ) -> Result<StatusCode, AppError> {
-    let before = store::find(&mut tx, id, false, true).await?.ok_or(AppError::NotFound)?;
+    let before = store::find(&mut tx, id, Deleted::Excluded, Lock::ForUpdate).await?.ok_or(AppError::NotFound)?;
     super::ensure_visible(&mut tx, &user, id).await?;
     if store::has_upcoming_appointments(&mut tx, id).await? {
         return Err(AppError::conflict(
@@ -192,12 +203,12 @@ pub async fn delete_client(
     }
     let after = store::soft_delete(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     audit::record(&mut tx, audit::Change {
-        user_id: Some(user.id), entity: "client", entity_id: Some(id), action: "deleted",
+        user_id: Some(user.id), entity: "client", entity_id: Some(id.get()), action: "deleted",
         before: Some(json(&before)?), after: Some(json(&after)?), ip: ip.as_deref(),
     })
     .await?;
     tx.commit().await?;
-    announce(&state, user.salon, "client:deleted", id, &json!({ "id": id })).await;
+    announce(&hub, user.salon, "client:deleted", id, &json!({ "id": id })).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -209,16 +220,16 @@ pub async fn delete_client(
     responses((status = 200, body = Client), (status = 403, description = "not an administrator"),
               (status = 404), (status = 409, description = "the phone now belongs to another live client")))]
 pub async fn restore_client(
-    State(state): State<AppState>,
+    State(hub): State<Hub>,
     user: CurrentUser,
     mut tx: TenantTx,
     ClientIp(ip): ClientIp,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ClientId>,
 ) -> Result<Json<Client>, AppError> {
     if user.role != Role::Admin {
         return Err(AppError::Forbidden);
     }
-    let before = store::find(&mut tx, id, true, true).await?.ok_or(AppError::NotFound)?;
+    let before = store::find(&mut tx, id, Deleted::Included, Lock::ForUpdate).await?.ok_or(AppError::NotFound)?;
     if before.deleted_at.is_none() {
         return Err(AppError::NotFound);
     }
@@ -227,11 +238,64 @@ pub async fn restore_client(
     }
     let after = store::restore(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     audit::record(&mut tx, audit::Change {
-        user_id: Some(user.id), entity: "client", entity_id: Some(id), action: "updated",
+        user_id: Some(user.id), entity: "client", entity_id: Some(id.get()), action: "updated",
         before: Some(json(&before)?), after: Some(json(&after)?), ip: ip.as_deref(),
     })
     .await?;
     tx.commit().await?;
-    announce(&state, user.salon, "client:updated", id, &after).await;
+    announce(&hub, user.salon, "client:updated", id, &after).await;
     Ok(Json(after))
+}
+
+/// The client's appointments (every status), newest first, paginated, and their payments
+/// (none yet). A deleted client's history stays readable for administrators, with
+/// `?deleted=true` as the card.
+#[utoipa::path(get, path = "/clients/{id}/history", tag = "clients", security(("bearer" = [])),
+    params(("id" = i64, Path), HistoryQuery, Paged),
+    responses((status = 200, body = ClientHistory,
+               headers(("X-Total-Count" = i64, description = "appointments in the whole history"))),
+              (status = 403), (status = 404)))]
+pub async fn client_history(
+    Can(user, ..): Can<ClientsHistory>,
+    mut tx: TenantTx,
+    AppPath(id): AppPath<ClientId>,
+    AppQuery(q): AppQuery<HistoryQuery>,
+    AppQuery(paging): AppQuery<Paged>,
+) -> Result<Response, AppError> {
+    let page = paging.page()?;
+    let with_deleted = super::with_deleted(&user, q.deleted)?;
+    store::find(&mut tx, id, with_deleted, Lock::No).await?.ok_or(AppError::NotFound)?;
+    super::ensure_visible(&mut tx, &user, id).await?;
+    let (appointments, total) = if q.kind == Some(HistoryType::Purchases) {
+        (Vec::new(), 0)
+    } else {
+        history::visits(&mut tx, id.get(), page).await?
+    };
+    tx.commit().await?;
+    let body = ClientHistory {
+        appointments,
+        payments: Vec::new(),
+        pagination: page.meta(total),
+    };
+    let mut res = Json(body).into_response();
+    res.headers_mut().insert(HeaderName::from_static("x-total-count"), HeaderValue::from(total));
+    Ok(res)
+}
+
+/// The live clients matching the filters (every match, sorted like the list) as `clients.xlsx`:
+/// a sheet "Клієнти" with Ukrainian headers, dates as Excel dates, phones as text, and with
+/// `includeVisits=true` a sheet "Візити". The import reads this file back.
+#[utoipa::path(get, path = "/clients/export", tag = "clients", security(("bearer" = [])), params(ExportQuery),
+    responses((status = 200, description = "clients.xlsx",
+               content_type = xlsx::CONTENT_TYPE, body = Vec<u8>),
+              (status = 403), (status = 422)))]
+pub async fn export_clients(
+    Can(user, ..): Can<ClientsExport>,
+    _slot: crate::auth::HeavySlot,
+    mut tx: TenantTx,
+    AppQuery(q): AppQuery<ExportQuery>,
+) -> Result<Response, AppError> {
+    let bytes = export::workbook(&mut tx, &user, &q).await?;
+    tx.commit().await?;
+    Ok(xlsx::attachment(bytes, "clients.xlsx"))
 }

@@ -12,7 +12,7 @@ use super::{
     model::Percent,
 };
 use crate::{
-    http::error::{AppError, FieldErrors},
+    error::{AppError, Problems},
     money::Money,
 };
 
@@ -119,23 +119,14 @@ impl ClientChanges {
             discount: self.discount.and_then(|d| p.check("discount", discount(d))),
             bonus_balance: self.bonus_balance.and_then(|b| p.check("bonusBalance", bonus(b))),
         };
-        if p.0.is_empty() { Ok(values) } else { Err(AppError::Invalid(p.0)) }
-    }
-}
-
-/// Field problems collected while validating a whole body.
-#[derive(Default)]
-struct Problems(FieldErrors);
-
-impl Problems {
-    fn check<T>(&mut self, field: &str, result: Result<T, &'static str>) -> Option<T> {
-        result.map_err(|problem| self.0.entry(field.to_owned()).or_default().push(problem.to_owned())).ok()
+        p.finish_with(values)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::FieldErrors;
 
     fn today() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 5, 13).unwrap()

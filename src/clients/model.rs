@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::{clock::Ymd, money::Money};
+use crate::{clock::Ymd, ids::ClientId, money::Money};
 
 /// Where a client stands with the salon.
 ///
@@ -106,10 +106,10 @@ impl<'de> Deserialize<'de> for Percent {
 /// added) is more than the salon's `lost_after_days` (default 90) days ago;
 /// `subscription-ending` is never assigned. A visit is a completed, non-deleted appointment;
 /// the figures follow every change of the client's appointments.
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Client {
-    pub id: i64,
+    pub id: ClientId,
     pub first_name: String,
     /// `""` when there is none.
     pub middle_name: String,
@@ -151,12 +151,11 @@ pub struct Client {
     pub deleted_at: Option<DateTime<Utc>>,
     /// Matches of the list query before `limit`/`offset` (the `X-Total-Count` header).
     #[serde(skip)]
-    #[sqlx(default)]
     pub total_count: i64,
 }
 
 /// Figures of one client, from their live appointments.
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ClientStatistics {
     pub total_visits: i64,
@@ -218,32 +217,19 @@ pub struct ClientFilter {
     /// Part of the name, e-mail or card number (case-insensitive), or of the phone: digits
     /// in any format (`067 123`, `+380 67...`).
     pub search: Option<String>,
-    #[param(value_type = Option<Segment>)]
     pub segment: Option<Segment>,
-    #[param(value_type = Option<Gender>)]
     pub gender: Option<Gender>,
     /// The category (`vip`, `regular`, `new`, `inactive`).
-    #[param(value_type = Option<Category>)]
     pub source: Option<Category>,
     /// Clients with a completed visit on or after this date (`YYYY-MM-DD`, salon's calendar).
-    #[param(value_type = Option<String>)]
     pub date_from: Option<Ymd>,
     /// Clients with a completed visit on or before this date.
-    #[param(value_type = Option<String>)]
     pub date_to: Option<Ymd>,
     /// Default `name`.
     #[param(inline)]
     pub sort_by: Option<SortBy>,
     #[param(inline)]
     pub sort_order: Option<SortOrder>,
-    /// Sent by the clients page, which slices pages itself: every match is answered anyway
-    /// (contract §10, decision 2).
-    pub page: Option<i64>,
-    /// See `page`.
-    pub per_page: Option<i64>,
-    /// Extension: real server-side paging (at most 10,000 per page).
-    pub limit: Option<i64>,
-    pub offset: Option<i64>,
     /// Administrators only: list the deleted clients instead of the live ones.
     pub deleted: Option<bool>,
 }

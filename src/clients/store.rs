@@ -4,44 +4,57 @@
 use sqlx::Acquire;
 
 use super::{
+    Deleted,
     input::ClientValues,
-    model::{Category, Client, ClientFilter, ClientStatistics, Gender, Segment, SortBy, SortOrder},
+    model::{Category, Client, ClientFilter, ClientStatistics, Gender, Percent, Segment, SortBy, SortOrder},
 };
 use crate::{
     catalog::contains_pattern,
-    http::error::{AppError, constraint_of},
-    tenancy::TenantTx,
+    clock::Ymd,
+    error::{AppError, constraint_of},
+    http::page::Rows,
+    ids::{ClientId, UserId},
+    money::Money,
+    tenancy::{Lock, TenantTx},
 };
 
-/// The read-time segment: the stored `new`/`repeat` (kept by the appointments trigger), or
-/// `lost` once the last visit (or the day the client was added) is older than the salon's
-/// `lost_after_days`. Needs `clients c` joined with `salons s`.
-macro_rules! segment_expr {
-    () => {
-        "(case when c.segment <> 'subscription-ending'
-                and coalesce(c.last_visit_at, c.created_at) < now() - make_interval(days => s.lost_after_days)
-               then 'lost' else c.segment end)"
+/// `query_as!` into [`Client`]: `$head` (`select`), the columns of [`Client`] over
+/// `clients c join salon_facts s on s.salon_id = c.salon_id` (or a data-changing CTE `c` instead of the
+/// table), then `$tail` and more literals joined by `+`. `counted:` fills `total_count` with the
+/// number of matches before `limit`/`offset`; otherwise it is 0.
+///
+/// `segment` is the read-time segment: the stored `new`/`repeat` (kept by the appointments
+/// trigger), or `lost` once the last visit (or the day the client was added) is older than the
+/// salon's `lost_after_days`. The list's segment filter repeats the expression.
+macro_rules! query_client {
+    (counted: $head:literal, $tail:literal $(+ $more:literal)* $(, $arg:expr)* $(,)?) => {
+        query_client!(@ $head, r#", count(*) over () as "total_count!" "#, $tail $(+ $more)* $(, $arg)*)
     };
-}
-
-pub(super) use segment_expr;
-
-/// The columns of [`Client`] over `clients c join salons s on s.id = c.salon_id`.
-macro_rules! client_columns {
-    () => {
-        concat!(
-            "c.id, c.first_name, c.middle_name, c.last_name, c.name, coalesce(c.phone, '') as phone, c.email,
-             c.birth_date, c.card_number, ",
-            segment_expr!(),
-            " as segment, c.gender, c.source, c.notes, c.discount_bp as discount,
-             c.bonus_balance_minor as bonus_balance, c.completed_visits as total_visits,
-             c.total_spent_minor as total_spent, c.last_visit_at as last_visit, c.first_visit_at as first_visit,
-             c.created_at, c.updated_at, c.deleted_at"
+    ($head:literal, $tail:literal $(+ $more:literal)* $(, $arg:expr)* $(,)?) => {
+        query_client!(@ $head, r#", 0::bigint as "total_count!" "#, $tail $(+ $more)* $(, $arg)*)
+    };
+    (@ $head:literal, $count:literal, $tail:literal $(+ $more:literal)* $(, $arg:expr)*) => {
+        sqlx::query_as!(
+            Client,
+            $head
+                + r#" c.id as "id!", c.first_name as "first_name!", c.middle_name as "middle_name!",
+                 c.last_name as "last_name!", c.name as "name!", coalesce(c.phone, '') as "phone!",
+                 c.email as "email?", c.birth_date as "birth_date?: Ymd", c.card_number as "card_number?",
+                 (case when c.segment <> 'subscription-ending'
+                            and coalesce(c.last_visit_at, c.created_at) < now() - make_interval(days => s.lost_after_days)
+                       then 'lost' else c.segment end) as "segment!: Segment",
+                 c.gender as "gender?: Gender", c.source as "source?: Category", c.notes as "notes!",
+                 c.discount_bp as "discount!: Percent", c.bonus_balance_minor as "bonus_balance!: Money",
+                 c.completed_visits as "total_visits!", c.total_spent_minor as "total_spent!: Money",
+                 c.last_visit_at as "last_visit?", c.first_visit_at as "first_visit?",
+                 c.created_at as "created_at!", c.updated_at as "updated_at!", c.deleted_at as "deleted_at?" "#
+                + $count
+                + $tail
+                $(+ $more)*
+            $(, $arg)*
         )
     };
 }
-
-pub(super) use client_columns;
 
 /// The list's filter, sort and window as bind values; shared with the export.
 pub(super) struct ListArgs {
@@ -56,14 +69,14 @@ pub(super) struct ListArgs {
     pub sort_by: &'static str,
     pub desc: bool,
     /// Only clients this user has served (`clients.show` = `own`).
-    pub own_user: Option<i64>,
+    pub own_user: Option<UserId>,
     /// Whether the search may match phones and e-mails: only for a user who sees them in the
     /// list, or a search would tell who has a number the user cannot see.
     pub by_contacts: bool,
 }
 
 impl ListArgs {
-    pub fn new(f: &ClientFilter, own_user: Option<i64>, by_contacts: bool) -> Self {
+    pub fn new(f: &ClientFilter, own_user: Option<UserId>, by_contacts: bool) -> Self {
         let search = f.search.as_deref().map(str::trim).filter(|s| !s.is_empty());
         let digits: Option<String> = search
             .map(|s| s.chars().filter(char::is_ascii_digit).collect::<String>())
@@ -92,28 +105,30 @@ impl ListArgs {
     }
 }
 
-/// `from ... where ... order by ...` of the list and the export: `$1`..`$12` are the
-/// [`ListArgs`] in field order.
-macro_rules! list_body {
-    () => {
-        concat!(
-            " from clients c join salons s on s.id = c.salon_id
+/// A query over the list's filter and order (the list, its count and the export):
+/// `$($mac)::+!($($before)* "from ... where ... order by ..." $($after)*, <ListArgs $a as $1..$12> $(, $arg)*)`.
+macro_rules! list_query {
+    ($($mac:ident)::+ [$($before:tt)*] [$($after:tt)*] $a:expr $(, $arg:expr)* $(,)?) => {
+        $($mac)::+!(
+            $($before)*
+            "from clients c join salon_facts s on s.salon_id = c.salon_id
              where (case when $1 then c.deleted_at is not null else c.deleted_at is null end)
                and ($2::text is null or c.name ilike $2 or ($12 and c.email ilike $2) or c.card_number ilike $2
                     or ($3::text is not null and c.phone like $3))
-               and ($4::text is null or ",
-            segment_expr!(),
-            " = $4)
+               and ($4::text is null or (case when c.segment <> 'subscription-ending'
+                                                   and coalesce(c.last_visit_at, c.created_at)
+                                                       < now() - make_interval(days => s.lost_after_days)
+                                              then 'lost' else c.segment end) = $4)
                and ($5::text is null or c.gender = $5)
                and ($6::text is null or c.source = $6)
                and (($7::date is null and $8::date is null) or exists (
-                    select 1 from appointments a
+                    select 1 from calendar_appointments a
                     where a.salon_id = c.salon_id and a.client_id = c.id and a.status = 'completed'
                       and a.deleted_at is null
                       and ($7::date is null or a.date >= $7) and ($8::date is null or a.date <= $8)))
                and ($11::bigint is null or exists (
-                    select 1 from appointments a
-                    join staff st on st.salon_id = a.salon_id and st.id = a.staff_id
+                    select 1 from calendar_appointments a
+                    join staff_names st on st.salon_id = a.salon_id and st.id = a.staff_id
                     where a.salon_id = c.salon_id and a.client_id = c.id and a.deleted_at is null
                       and st.user_id = $11))
              order by
@@ -127,96 +142,91 @@ macro_rules! list_body {
                case when $9 = 'totalVisits' and $10 then c.completed_visits end desc,
                case when $9 = 'totalSpent' and not $10 then c.total_spent_minor end asc,
                case when $9 = 'totalSpent' and $10 then c.total_spent_minor end desc,
-               c.id"
+               c.id "
+            $($after)*,
+            $a.deleted,
+            $a.search,
+            $a.phone_digits,
+            $a.segment,
+            $a.gender,
+            $a.source,
+            $a.date_from,
+            $a.date_to,
+            $a.sort_by,
+            $a.desc,
+            $a.own_user as Option<crate::ids::UserId>,
+            $a.by_contacts
+            $(, $arg)*
         )
     };
 }
 
-pub(super) use list_body;
+pub(super) use {list_query, query_client};
 
-/// Binds [`ListArgs`] as `$1`..`$12`.
-macro_rules! bind_list_args {
-    ($query:expr, $a:expr) => {
-        $query
-            .bind($a.deleted)
-            .bind(&$a.search)
-            .bind(&$a.phone_digits)
-            .bind($a.segment)
-            .bind($a.gender)
-            .bind($a.source)
-            .bind($a.date_from)
-            .bind($a.date_to)
-            .bind($a.sort_by)
-            .bind($a.desc)
-            .bind($a.own_user)
-            .bind($a.by_contacts)
-    };
-}
-
-pub(super) use bind_list_args;
-
-/// Every match (or the `limit`/`offset` window), each with the total before the window.
-pub async fn list(tx: &mut TenantTx, filter: &ClientFilter, args: ListArgs) -> Result<Vec<Client>, AppError> {
-    let query = sqlx::query_as(concat!(
-        "select ", client_columns!(), ", count(*) over () as total_count", list_body!(), " limit $13 offset $14"
-    ));
-    Ok(bind_list_args!(query, args)
-        .bind(filter.limit.map(|l| l.clamp(1, 10_000)))
-        .bind(filter.offset.unwrap_or(0).max(0))
-        .fetch_all(tx.conn())
-        .await?)
+/// Every match (or the `rows` asked for), each with the total before the window.
+pub async fn list(tx: &mut TenantTx, args: ListArgs, rows: Rows) -> Result<Vec<Client>, AppError> {
+    Ok(list_query!(
+        query_client [counted: "select",] [+ "limit $13 offset $14"] args,
+        rows.limit,
+        rows.offset,
+    )
+    .fetch_all(tx.conn())
+    .await?)
 }
 
 /// The number of matches of the list's filter.
 pub async fn count(tx: &mut TenantTx, args: ListArgs) -> Result<i64, AppError> {
-    let query = sqlx::query_scalar(concat!("select count(*) from (select c.id", list_body!(), ") m"));
-    Ok(bind_list_args!(query, args).fetch_one(tx.conn()).await?)
+    Ok(list_query!(sqlx::query_scalar [r#"select count(*) as "count!" from (select c.id "# +] [+ ") m"] args)
+        .fetch_one(tx.conn())
+        .await?)
 }
 
 /// Whether the user's staff profile has (had) an appointment with the client.
-pub async fn served_by(tx: &mut TenantTx, client_id: i64, user_id: i64) -> Result<bool, AppError> {
-    Ok(sqlx::query_scalar(
-        "select exists (select 1 from appointments a
-                        join staff st on st.salon_id = a.salon_id and st.id = a.staff_id
-                        where a.client_id = $1 and a.deleted_at is null and st.user_id = $2)",
-    )
-    .bind(client_id)
-    .bind(user_id)
-    .fetch_one(tx.conn())
-    .await?)
+pub async fn served_by(tx: &mut TenantTx, client_id: ClientId, user_id: UserId) -> Result<bool, AppError> {
+    crate::calendar::facts::client_served_by(tx, client_id.get(), user_id.get()).await
 }
 
-/// Today in the salon's time zone.
-pub async fn salon_today(tx: &mut TenantTx) -> Result<chrono::NaiveDate, AppError> {
-    let zone: String = sqlx::query_scalar("select timezone from salons").fetch_one(tx.conn()).await?;
-    Ok(chrono::Utc::now().with_timezone(&crate::clock::zone(&zone)).date_naive())
-}
-
-/// A client; `with_deleted` also finds a soft-deleted one. `lock` takes the row for a change.
-pub async fn find(tx: &mut TenantTx, id: i64, with_deleted: bool, lock: bool) -> Result<Option<Client>, AppError> {
-    let sql = if lock {
-        concat!("select ", client_columns!(), " from clients c join salons s on s.id = c.salon_id
-                 where c.id = $1 and ($2 or c.deleted_at is null) for no key update of c")
+/// A client; `Deleted::Included` also finds a soft-deleted one. `Lock::ForUpdate` takes the row
+/// for a change.
+pub async fn find(tx: &mut TenantTx, id: ClientId, deleted: Deleted, lock: Lock) -> Result<Option<Client>, AppError> {
+    let with_deleted = deleted == Deleted::Included;
+    // Each macro call has its own row-mapping type, so each branch fetches.
+    Ok(if lock == Lock::ForUpdate {
+        query_client!(
+            "select",
+            "from clients c join salon_facts s on s.salon_id = c.salon_id
+             where c.id = $1 and ($2 or c.deleted_at is null) for no key update of c",
+            id as ClientId,
+            with_deleted,
+        )
+        .fetch_optional(tx.conn())
+        .await?
     } else {
-        concat!("select ", client_columns!(), " from clients c join salons s on s.id = c.salon_id
-                 where c.id = $1 and ($2 or c.deleted_at is null)")
-    };
-    Ok(sqlx::query_as(sql).bind(id).bind(with_deleted).fetch_optional(tx.conn()).await?)
+        query_client!(
+            "select",
+            "from clients c join salon_facts s on s.salon_id = c.salon_id where c.id = $1 and ($2 or c.deleted_at is null)",
+            id as ClientId,
+            with_deleted,
+        )
+        .fetch_optional(tx.conn())
+        .await?
+    })
 }
 
 /// The live client holding `phone`, other than `except`.
-pub async fn phone_owner(tx: &mut TenantTx, phone: &str, except: Option<i64>) -> Result<Option<i64>, AppError> {
-    Ok(sqlx::query_scalar(
-        "select id from clients where phone = $1 and deleted_at is null and ($2::bigint is null or id <> $2)",
+pub async fn phone_owner(tx: &mut TenantTx, phone: &str, except: Option<ClientId>) -> Result<Option<ClientId>, AppError> {
+    Ok(sqlx::query_scalar!(
+        r#"select id as "id: ClientId" from clients
+         where phone = $1 and deleted_at is null and ($2::bigint is null or id <> $2)"#,
+        phone,
+        except as Option<ClientId>,
     )
-    .bind(phone)
-    .bind(except)
     .fetch_optional(tx.conn())
     .await?)
 }
 
 /// 409 naming the client that already has the phone.
-pub fn phone_taken(id: i64) -> AppError {
+pub fn phone_taken(id: ClientId) -> AppError {
     AppError::ConflictWith {
         code: "client_phone_taken",
         message: "Клієнт з таким номером телефону вже існує".to_owned(),
@@ -226,7 +236,7 @@ pub fn phone_taken(id: i64) -> AppError {
 
 /// Inserts a client; a live client with the same phone is a 409 naming it.
 pub async fn insert(tx: &mut TenantTx, v: &ClientValues) -> Result<Client, AppError> {
-    let created: Option<Client> = sqlx::query_as(concat!(
+    let created: Option<Client> = query_client!(
         "with c as (
              insert into clients (first_name, middle_name, last_name, phone, email, card_number, birth_date,
                                   gender, source, notes, discount_bp, bonus_balance_minor)
@@ -236,20 +246,21 @@ pub async fn insert(tx: &mut TenantTx, v: &ClientValues) -> Result<Client, AppEr
              on conflict (salon_id, phone) where deleted_at is null do nothing
              returning *
          )
-         select ", client_columns!(), " from c join salons s on s.id = c.salon_id"
-    ))
-    .bind(&v.first_name)
-    .bind(&v.middle_name)
-    .bind(&v.last_name)
-    .bind(&v.phone)
-    .bind(&v.email)
-    .bind(&v.card_number)
-    .bind(&v.birth_date)
-    .bind(&v.gender)
-    .bind(&v.source)
-    .bind(&v.notes)
-    .bind(v.discount)
-    .bind(v.bonus_balance)
+         select",
+        "from c join salon_facts s on s.salon_id = c.salon_id",
+        v.first_name,
+        v.middle_name,
+        v.last_name,
+        v.phone,
+        v.email,
+        v.card_number,
+        v.birth_date,
+        v.gender,
+        v.source,
+        v.notes,
+        v.discount as Option<Percent>,
+        v.bonus_balance as Option<Money>,
+    )
     .fetch_optional(tx.conn())
     .await?;
     match created {
@@ -264,14 +275,14 @@ pub async fn insert(tx: &mut TenantTx, v: &ClientValues) -> Result<Client, AppEr
 
 /// Changes the given fields of a live client. A phone another live client holds is a 409
 /// naming it, also when a concurrent change takes it first (the update runs in a savepoint).
-pub async fn update(tx: &mut TenantTx, id: i64, v: &ClientValues) -> Result<Option<Client>, AppError> {
+pub async fn update(tx: &mut TenantTx, id: ClientId, v: &ClientValues) -> Result<Option<Client>, AppError> {
     if let Some(phone) = &v.phone
         && let Some(owner) = phone_owner(tx, phone, Some(id)).await?
     {
         return Err(phone_taken(owner));
     }
     let mut savepoint = tx.conn().begin().await?;
-    let result = sqlx::query_as(concat!(
+    let result = query_client!(
         "with c as (
              update clients set
                  first_name          = coalesce($2, first_name),
@@ -290,21 +301,22 @@ pub async fn update(tx: &mut TenantTx, id: i64, v: &ClientValues) -> Result<Opti
              where id = $1 and deleted_at is null
              returning *
          )
-         select ", client_columns!(), " from c join salons s on s.id = c.salon_id"
-    ))
-    .bind(id)
-    .bind(&v.first_name)
-    .bind(&v.middle_name)
-    .bind(&v.last_name)
-    .bind(&v.phone)
-    .bind(&v.email)
-    .bind(&v.card_number)
-    .bind(&v.birth_date)
-    .bind(&v.gender)
-    .bind(&v.source)
-    .bind(&v.notes)
-    .bind(v.discount)
-    .bind(v.bonus_balance)
+         select",
+        "from c join salon_facts s on s.salon_id = c.salon_id",
+        id as ClientId,
+        v.first_name,
+        v.middle_name,
+        v.last_name,
+        v.phone,
+        v.email,
+        v.card_number,
+        v.birth_date,
+        v.gender,
+        v.source,
+        v.notes,
+        v.discount as Option<Percent>,
+        v.bonus_balance as Option<Money>,
+    )
     .fetch_optional(&mut *savepoint)
     .await;
     match result {
@@ -325,37 +337,32 @@ pub async fn update(tx: &mut TenantTx, id: i64, v: &ClientValues) -> Result<Opti
 }
 
 /// Whether an appointment of the client is still to come.
-pub async fn has_upcoming_appointments(tx: &mut TenantTx, id: i64) -> Result<bool, AppError> {
-    Ok(sqlx::query_scalar(
-        "select exists (select 1 from appointments
-                        where client_id = $1 and deleted_at is null and starts_at > now()
-                          and status in ('scheduled', 'confirmed', 'arrived'))",
-    )
-    .bind(id)
-    .fetch_one(tx.conn())
-    .await?)
+pub async fn has_upcoming_appointments(tx: &mut TenantTx, id: ClientId) -> Result<bool, AppError> {
+    crate::calendar::facts::client_has_upcoming(tx, id.get()).await
 }
 
 /// Marks a live client deleted; their appointments and figures stay.
-pub async fn soft_delete(tx: &mut TenantTx, id: i64) -> Result<Option<Client>, AppError> {
-    Ok(sqlx::query_as(concat!(
+pub async fn soft_delete(tx: &mut TenantTx, id: ClientId) -> Result<Option<Client>, AppError> {
+    Ok(query_client!(
         "with c as (update clients set deleted_at = now(), updated_at = now()
                     where id = $1 and deleted_at is null returning *)
-         select ", client_columns!(), " from c join salons s on s.id = c.salon_id"
-    ))
-    .bind(id)
+         select",
+        "from c join salon_facts s on s.salon_id = c.salon_id",
+        id as ClientId,
+    )
     .fetch_optional(tx.conn())
     .await?)
 }
 
 /// Brings a deleted client back (the caller has checked that the phone is free).
-pub async fn restore(tx: &mut TenantTx, id: i64) -> Result<Option<Client>, AppError> {
-    sqlx::query_as(concat!(
+pub async fn restore(tx: &mut TenantTx, id: ClientId) -> Result<Option<Client>, AppError> {
+    query_client!(
         "with c as (update clients set deleted_at = null, updated_at = now()
                     where id = $1 and deleted_at is not null returning *)
-         select ", client_columns!(), " from c join salons s on s.id = c.salon_id"
-    ))
-    .bind(id)
+         select",
+        "from c join salon_facts s on s.salon_id = c.salon_id",
+        id as ClientId,
+    )
     .fetch_optional(tx.conn())
     .await
     .map_err(|e| match constraint_of(&e) {
@@ -366,26 +373,27 @@ pub async fn restore(tx: &mut TenantTx, id: i64) -> Result<Option<Client>, AppEr
     })
 }
 
-pub async fn statistics(tx: &mut TenantTx, id: i64) -> Result<ClientStatistics, AppError> {
-    Ok(sqlx::query_as(
-        "with a as (select * from appointments where client_id = $1 and deleted_at is null),
+pub async fn statistics(tx: &mut TenantTx, id: ClientId) -> Result<ClientStatistics, AppError> {
+    Ok(sqlx::query_as!(
+        ClientStatistics,
+        r#"with a as (select * from calendar_appointments where client_id = $1 and deleted_at is null),
               done as (select * from a where status = 'completed')
-         select (select count(*) from done) as total_visits,
-                (select coalesce(sum(price_minor), 0) from done)::bigint as total_spent,
-                (select coalesce(round(avg(price_minor)), 0) from done)::bigint as average_check,
-                (select min(starts_at) from done) as first_visit,
-                (select max(starts_at) from done) as last_visit,
+         select (select count(*) from done) as "total_visits!",
+                (select coalesce(sum(price_minor), 0) from done)::bigint as "total_spent!: Money",
+                (select coalesce(round(avg(price_minor)), 0) from done)::bigint as "average_check!: Money",
+                (select min(starts_at) from done) as "first_visit?",
+                (select max(starts_at) from done) as "last_visit?",
                 (select min(starts_at) from a
-                 where status in ('scheduled', 'confirmed', 'arrived') and starts_at > now()) as next_visit,
+                 where status in ('scheduled', 'confirmed', 'arrived') and starts_at > now()) as "next_visit?",
                 (select count(*) from a
-                 where status in ('scheduled', 'confirmed', 'arrived') and starts_at > now()) as upcoming,
-                (select count(*) from a where status = 'no-show') as no_shows,
-                (select count(*) from a where status = 'cancelled') as cancelled,
+                 where status in ('scheduled', 'confirmed', 'arrived') and starts_at > now()) as "upcoming!",
+                (select count(*) from a where status = 'no-show') as "no_shows!",
+                (select count(*) from a where status = 'cancelled') as "cancelled!",
                 (select service_name from done where service_name <> ''
-                 group by service_name order by count(*) desc, max(starts_at) desc limit 1) as favorite_service,
-                (select bonus_balance_minor from clients where id = $1) as bonus_balance",
+                 group by service_name order by count(*) desc, max(starts_at) desc limit 1) as "favorite_service?",
+                (select bonus_balance_minor from clients where id = $1) as "bonus_balance!: Money""#,
+        id as ClientId,
     )
-    .bind(id)
     .fetch_one(tx.conn())
     .await?)
 }

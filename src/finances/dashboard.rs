@@ -6,16 +6,16 @@
 //! withdrawals and transfers move money without earning or spending it. A reversal carries its
 //! original's type with the opposite direction, so it cancels the original here too.
 
-use axum::Json;
-use chrono::{Datelike, Duration, NaiveDate, Utc};
+use chrono::{Datelike, Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{
-    MovementsView,
-    common::{local_today, salon_zone},
+use crate::{
+    clock::Ymd,
+    error::AppError,
+    money::Money,
+    tenancy::{SalonClock, TenantTx},
 };
-use crate::{auth::Can, clock::Ymd, http::{AppQuery, error::AppError}, money::Money, tenancy::TenantTx};
 
 /// A period of salon-local dates; absent ends default to the current month.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -23,17 +23,15 @@ use crate::{auth::Can, clock::Ymd, http::{AppQuery, error::AppError}, money::Mon
 #[into_params(parameter_in = Query, rename_all = "camelCase")]
 pub struct Period {
     /// Inclusive; default the first day of this month.
-    #[param(value_type = Option<String>)]
     pub date_from: Option<Ymd>,
     /// Inclusive; default the last day of this month.
-    #[param(value_type = Option<String>)]
     pub date_to: Option<Ymd>,
 }
 
 impl Period {
     /// The inclusive range, at most 366 days long (422 otherwise).
     pub async fn resolve(&self, tx: &mut TenantTx) -> Result<(NaiveDate, NaiveDate), AppError> {
-        let today = local_today(salon_zone(tx).await?, Utc::now());
+        let today = SalonClock::read(tx).await?.today();
         let first = today.with_day(1).unwrap_or(today);
         let next_month = if first.month() == 12 {
             NaiveDate::from_ymd_opt(first.year() + 1, 1, 1)
@@ -53,19 +51,19 @@ impl Period {
     }
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DayAmount {
     pub date: Ymd,
     pub amount: Money,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CategoryAmount {
     pub category: String,
     pub amount: Money,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TopService {
     pub name: String,
     pub revenue: Money,
@@ -87,51 +85,54 @@ pub struct Dashboard {
     pub top_services: Vec<TopService>,
 }
 
-/// Signed revenue of an operation row `o` (0 for types that are not revenue).
-macro_rules! revenue {
-    () => {
-        "case when o.type in ('payment', 'income', 'refund')
-              then case o.direction when 'in' then o.amount_minor else -o.amount_minor end else 0 end"
-    };
-}
-
-/// Signed expense of an operation row `o`.
-macro_rules! expense {
-    () => {
-        "case when o.type = 'expense' then case o.direction when 'out' then o.amount_minor else -o.amount_minor end
-              else 0 end"
-    };
-}
-
+/// The figures of completed operations `o` dated in the period. An operation's signed revenue
+/// is `case when o.type in ('payment', 'income', 'refund') then ±amount else 0 end` and its
+/// signed expense `case when o.type = 'expense' then ±amount else 0 end` (`+` for the
+/// direction that earns or spends); the queries below spell them out.
 pub async fn compute(tx: &mut TenantTx, from: NaiveDate, to: NaiveDate) -> Result<Dashboard, AppError> {
-    let (revenue, expenses): (Money, Money) = sqlx::query_as(concat!(
-        "select coalesce(sum(", revenue!(), "), 0)::bigint, coalesce(sum(", expense!(), "), 0)::bigint
-         from finance_operations o where o.status = 'completed' and o.date between $1 and $2"
-    ))
-    .bind(from)
-    .bind(to)
+    let totals = sqlx::query!(
+        r#"select coalesce(sum(case when o.type in ('payment', 'income', 'refund')
+                                    then case o.direction when 'in' then o.amount_minor else -o.amount_minor end
+                                    else 0 end), 0)::bigint as "revenue!: Money",
+                  coalesce(sum(case when o.type = 'expense'
+                                    then case o.direction when 'out' then o.amount_minor else -o.amount_minor end
+                                    else 0 end), 0)::bigint as "expenses!: Money"
+         from finance_operations o where o.status = 'completed' and o.date between $1 and $2"#,
+        from,
+        to,
+    )
     .fetch_one(tx.conn())
     .await?;
-    let revenue_by_day: Vec<DayAmount> = sqlx::query_as(concat!(
-        "select d::date as date, coalesce(sum(", revenue!(), "), 0)::bigint as amount
+    let (revenue, expenses) = (totals.revenue, totals.expenses);
+    let revenue_by_day = sqlx::query_as!(
+        DayAmount,
+        r#"select d::date as "date!: Ymd",
+                  coalesce(sum(case when o.type in ('payment', 'income', 'refund')
+                                    then case o.direction when 'in' then o.amount_minor else -o.amount_minor end
+                                    else 0 end), 0)::bigint as "amount!: Money"
          from generate_series($1::date, $2::date, interval '1 day') d
          left join finance_operations o on o.date = d::date and o.status = 'completed'
-         group by d order by d"
-    ))
-    .bind(from)
-    .bind(to)
+         group by d order by d"#,
+        from,
+        to,
+    )
     .fetch_all(tx.conn())
     .await?;
-    let expenses_by_category: Vec<CategoryAmount> = sqlx::query_as(concat!(
-        "select coalesce(nullif(btrim(o.category), ''), 'Без категорії') as category,
-                sum(", expense!(), ")::bigint as amount
+    let expenses_by_category = sqlx::query_as!(
+        CategoryAmount,
+        r#"select coalesce(nullif(btrim(o.category), ''), 'Без категорії') as "category!",
+                sum(case when o.type = 'expense'
+                         then case o.direction when 'out' then o.amount_minor else -o.amount_minor end
+                         else 0 end)::bigint as "amount!: Money"
          from finance_operations o
          where o.status = 'completed' and o.type = 'expense' and o.date between $1 and $2
-         group by 1 having sum(", expense!(), ") <> 0
-         order by amount desc, category"
-    ))
-    .bind(from)
-    .bind(to)
+         group by 1 having sum(case when o.type = 'expense'
+                                    then case o.direction when 'out' then o.amount_minor else -o.amount_minor end
+                                    else 0 end) <> 0
+         order by 2 desc, 1"#,
+        from,
+        to,
+    )
     .fetch_all(tx.conn())
     .await?;
     let top_services = top_services(tx, from, to).await?;
@@ -150,8 +151,9 @@ pub async fn compute(tx: &mut TenantTx, from: NaiveDate, to: NaiveDate) -> Resul
 /// Services by revenue: service lines of live receipts, plus paid visits (not reversed) whose
 /// receipt has no service lines, named by the appointment's service text.
 async fn top_services(tx: &mut TenantTx, from: NaiveDate, to: NaiveDate) -> Result<Vec<TopService>, AppError> {
-    Ok(sqlx::query_as(
-        "with sold as (
+    Ok(sqlx::query_as!(
+        TopService,
+        r#"with sold as (
              select i.name, i.total_minor as revenue, i.quantity_milli as quantity
              from finance_document_items i
              join finance_receipts r on r.salon_id = i.salon_id and r.document_id = i.document_id
@@ -160,34 +162,21 @@ async fn top_services(tx: &mut TenantTx, from: NaiveDate, to: NaiveDate) -> Resu
              union all
              select a.service_name, o.amount_minor, 1000
              from finance_operations o
-             join appointments a on a.salon_id = o.salon_id and a.id = o.appointment_id
+             join calendar_appointments a on a.salon_id = o.salon_id and a.id = o.appointment_id
              where o.status = 'completed' and o.date between $1 and $2 and btrim(a.service_name) <> ''
                and not exists (select 1 from finance_operations x where x.salon_id = o.salon_id and x.reversal_of = o.id)
                and not exists (select 1 from finance_receipts r
                                join finance_document_items i on i.salon_id = r.salon_id and i.document_id = r.document_id
                                where r.salon_id = o.salon_id and r.operation_id = o.id and i.kind = 'service')
          )
-         select min(btrim(name)) as name, sum(revenue)::bigint as revenue, (sum(quantity) / 1000)::bigint as count
+         select min(btrim(name)) as "name!", sum(revenue)::bigint as "revenue!: Money",
+                (sum(quantity) / 1000)::bigint as "count!"
          from sold group by lower(btrim(name))
-         order by revenue desc, count desc, name
-         limit 10",
+         order by 2 desc, 3 desc, 1
+         limit 10"#,
+        from,
+        to,
     )
-    .bind(from)
-    .bind(to)
     .fetch_all(tx.conn())
     .await?)
-}
-
-/// The period's figures (default: this month, salon time).
-#[utoipa::path(get, path = "/finances/dashboard", tag = "finances", security(("bearer" = [])),
-    params(Period), responses((status = 200, body = Dashboard), (status = 403), (status = 422)))]
-pub async fn get_dashboard(
-    _: Can<MovementsView>,
-    mut tx: TenantTx,
-    AppQuery(period): AppQuery<Period>,
-) -> Result<Json<Dashboard>, AppError> {
-    let (from, to) = period.resolve(&mut tx).await?;
-    let dashboard = compute(&mut tx, from, to).await?;
-    tx.commit().await?;
-    Ok(Json(dashboard))
 }

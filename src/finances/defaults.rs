@@ -5,17 +5,17 @@
 //! time a salon touches finances, by [`ensure_defaults`]. Each default carries a `code` unique
 //! per salon; archiving a default keeps its code, so a deleted default is not re-created.
 
-use crate::{http::error::AppError, tenancy::TenantTx};
+use crate::{error::AppError, tenancy::TenantTx};
 
 /// Creates whichever defaults the salon has never had. Idempotent and safe under concurrency:
 /// the `not exists` filter skips the common case without consuming identity values, and two
 /// first requests racing meet on the `(salon_id, code)` key, where `on conflict do nothing`
 /// lets the second pass.
 pub async fn ensure_defaults(tx: &mut TenantTx) -> Result<(), AppError> {
-    sqlx::query(
+    sqlx::query!(
         "with register as (
              insert into cash_registers (code, name, type, currency)
-             select 'main', 'Основна каса', 'cash', (select currency from salons)
+             select 'main', 'Основна каса', 'cash', (select currency from salon_facts)
              where not exists (select 1 from cash_registers where code = 'main')
              on conflict do nothing
              returning id
@@ -32,9 +32,9 @@ pub async fn ensure_defaults(tx: &mut TenantTx) -> Result<(), AppError> {
              on conflict do nothing
              returning id
          )
-         select (select count(*) from register) + (select count(*) from methods)",
+         select (select count(*) from register) + (select count(*) from methods) as created"
     )
-    .execute(tx.conn())
+    .fetch_one(tx.conn())
     .await?;
     Ok(())
 }

@@ -3,12 +3,15 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// Declares a lower-case text enum shared by JSON, SQL and OpenAPI.
+/// Declares a lower-case text enum shared by JSON, SQL and OpenAPI. Each text is its variant's
+/// name in lower case: utoipa does not see the per-variant `rename` through the macro's
+/// `$text`, so the document takes the names from `rename_all`.
 macro_rules! text_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, sqlx::Type)]
         #[sqlx(type_name = "text")]
+        #[serde(rename_all = "lowercase")]
         pub enum $name {
             $(#[serde(rename = $text)] #[sqlx(rename = $text)] $variant,)+
         }

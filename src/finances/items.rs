@@ -11,13 +11,30 @@ use super::{
     common::Problems,
     enums::{ContentType, ItemKind},
 };
-use crate::money::Money;
+use crate::{ids::ServiceId, money::Money};
 
 /// A quantity with up to three decimals (ml, g), in thousandths; positive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, sqlx::Type, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, sqlx::Type)]
 #[sqlx(transparent)]
-#[schema(value_type = f64, example = 1.5)]
 pub struct Quantity(pub i64);
+
+/// Named `ItemQuantity` in the document: the inventory has a `Quantity` of its own.
+impl utoipa::PartialSchema for Quantity {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crate::money::decimal_schema(
+            "A line's quantity: a positive number with at most three decimals.",
+            0.001,
+            (0.001, 1_000_000.0),
+            1.5,
+        )
+    }
+}
+
+impl ToSchema for Quantity {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("ItemQuantity")
+    }
+}
 
 impl Quantity {
     pub const ONE: Quantity = Quantity(1000);
@@ -88,7 +105,8 @@ pub struct NewItem {
     pub kind: Option<ItemKind>,
     pub name: String,
     /// A service of the salon's catalogue (422 when it is not one).
-    pub service_id: Option<i64>,
+    #[serde(default, deserialize_with = "crate::http::whole::number")]
+    pub service_id: Option<ServiceId>,
     /// Default 1; whole for services.
     pub quantity: Option<Quantity>,
     /// Unit price.
@@ -100,21 +118,16 @@ pub struct NewItem {
 }
 
 /// A stored line.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Item {
     #[serde(rename = "type")]
-    #[sqlx(rename = "kind")]
     pub kind: ItemKind,
     pub name: String,
-    pub service_id: Option<i64>,
-    #[sqlx(rename = "quantity_milli")]
+    pub service_id: Option<ServiceId>,
     pub quantity: Quantity,
-    #[sqlx(rename = "price_minor")]
     pub price: Money,
-    #[sqlx(rename = "discount_minor")]
     pub discount: Money,
-    #[sqlx(rename = "total_minor")]
     pub total: Money,
 }
 
@@ -219,7 +232,7 @@ mod tests {
             item(r#"{"type": "product", "name": "Маска", "price": 399.99, "total": 399.99}"#),
         ];
         let (lines, totals) = lines(&items, &mut p);
-        assert!(p.0.is_empty(), "{:?}", p.0);
+        assert!(p.is_empty(), "{p:?}");
         // 0.99 × 0.333 = 0.32967 → 0.33
         assert_eq!(lines.iter().map(|l| l.total.minor()).collect::<Vec<_>>(), [85_100, 33, 39_999]);
         assert_eq!(totals.amount, Money(85_100 + 33 + 39_999));
@@ -234,7 +247,7 @@ mod tests {
             item(r#"{"name": "Фарба", "price": 10, "discount": 11, "total": 5}"#),
         ];
         lines(&items, &mut p);
-        let fields: Vec<&str> = p.0.keys().map(String::as_str).collect();
+        let fields: Vec<&str> = p.fields().collect();
         assert_eq!(fields, ["items[0].name", "items[0].price", "items[0].quantity", "items[1].discount", "items[1].total"]);
     }
 }

@@ -2,7 +2,7 @@
 //! Deleting archives: operations keep pointing at the method and still show its name.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{
@@ -11,23 +11,23 @@ use super::{
     registers,
 };
 use crate::{
-    http::error::{AppError, constraint_of},
+    error::{AppError, constraint_of},
+    ids::CashRegisterId,
     money::Money,
-    tenancy::TenantTx,
+    tenancy::{Lock, TenantTx},
 };
 
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentMethod {
     pub id: i64,
     pub name: String,
     #[serde(rename = "type")]
-    #[sqlx(rename = "type")]
     pub kind: PaymentMethodType,
     /// `cash` / `card` for the salon's defaults, `null` for methods made by hand.
     pub code: Option<String>,
     /// The register money taken this way goes to when an operation names none.
-    pub cash_register_id: Option<i64>,
+    pub cash_register_id: Option<CashRegisterId>,
     /// That register's name.
     pub cash_register: Option<String>,
     pub commission_type: CommissionType,
@@ -43,19 +43,16 @@ pub struct PaymentMethod {
     pub updated_at: DateTime<Utc>,
 }
 
-/// `null` and absent differ for a nullable id on update: absent keeps, null clears.
-pub fn some_or_null<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
 /// `POST /finances/payment-methods`: every field of the object but `id`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NewPaymentMethod {
+    #[schema(pattern = r"\S", max_length = 100)]
     pub name: String,
     #[serde(rename = "type")]
     pub kind: PaymentMethodType,
-    pub cash_register_id: Option<i64>,
+    #[serde(default, deserialize_with = "crate::http::whole::number")]
+    pub cash_register_id: Option<CashRegisterId>,
     /// A register by name (case-insensitive), when no id is given; `""` means none.
     pub cash_register: Option<String>,
     pub commission_type: Option<CommissionType>,
@@ -64,6 +61,7 @@ pub struct NewPaymentMethod {
     pub available_online: Option<bool>,
     pub allow_partial_payment: Option<bool>,
     pub allow_tips: Option<bool>,
+    #[serde(default, deserialize_with = "crate::http::whole::number")]
     pub sort_order: Option<i32>,
     pub is_active: Option<bool>,
 }
@@ -72,12 +70,14 @@ pub struct NewPaymentMethod {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentMethodChanges {
+    #[schema(pattern = r"\S", max_length = 100)]
     pub name: Option<String>,
     #[serde(rename = "type")]
     pub kind: Option<PaymentMethodType>,
-    #[serde(default, deserialize_with = "some_or_null")]
+    /// Absent keeps the register, `null` clears it.
+    #[serde(default, deserialize_with = "crate::http::whole::number_or_null")]
     #[schema(value_type = Option<i64>)]
-    pub cash_register_id: Option<Option<i64>>,
+    pub cash_register_id: Option<Option<CashRegisterId>>,
     pub cash_register: Option<String>,
     pub commission_type: Option<CommissionType>,
     pub commission_value: Option<Money>,
@@ -85,6 +85,7 @@ pub struct PaymentMethodChanges {
     pub available_online: Option<bool>,
     pub allow_partial_payment: Option<bool>,
     pub allow_tips: Option<bool>,
+    #[serde(default, deserialize_with = "crate::http::whole::number")]
     pub sort_order: Option<i32>,
     pub is_active: Option<bool>,
 }
@@ -102,7 +103,7 @@ pub struct MethodFilter {
 pub struct MethodValues {
     pub name: String,
     pub kind: PaymentMethodType,
-    pub cash_register_id: Option<i64>,
+    pub cash_register_id: Option<CashRegisterId>,
     pub commission_type: CommissionType,
     pub commission_value: Money,
     pub commission_payer: CommissionPayer,
@@ -214,13 +215,22 @@ pub async fn merge(
     Ok(v)
 }
 
-macro_rules! method_columns {
-    () => {
-        "m.id, m.name, m.type, m.code, m.cash_register_id, r.name as cash_register, m.commission_type,
-         m.commission_value, m.commission_payer, m.available_online, m.allow_partial_payment, m.allow_tips,
-         m.sort_order, m.is_active, m.created_at, m.updated_at
-         from payment_methods m
-         left join cash_registers r on r.salon_id = m.salon_id and r.id = m.cash_register_id"
+/// `query_as!` into [`PaymentMethod`]: its columns from `payment_methods m` with its register
+/// `r`, then `$tail`.
+macro_rules! query_method {
+    ($tail:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            PaymentMethod,
+            r#"select m.id, m.name, m.type as "kind: PaymentMethodType", m.code,
+                 m.cash_register_id as "cash_register_id: CashRegisterId",
+                 r.name as "cash_register?", m.commission_type as "commission_type: CommissionType",
+                 m.commission_value as "commission_value: Money", m.commission_payer as "commission_payer: CommissionPayer",
+                 m.available_online, m.allow_partial_payment, m.allow_tips, m.sort_order, m.is_active, m.created_at,
+                 m.updated_at
+             from payment_methods m
+             left join cash_registers r on r.salon_id = m.salon_id and r.id = m.cash_register_id "# + $tail
+            $(, $arg)*
+        )
     };
 }
 
@@ -234,90 +244,109 @@ fn name_taken(e: sqlx::Error) -> AppError {
 }
 
 pub async fn list(tx: &mut TenantTx, f: &MethodFilter) -> Result<Vec<PaymentMethod>, AppError> {
-    Ok(sqlx::query_as(concat!(
-        "select ", method_columns!(), "
-         where m.archived_at is null and ($1::boolean is null or m.is_active = $1)
-         order by m.sort_order, lower(m.name), m.id"
-    ))
-    .bind(f.is_active)
+    Ok(query_method!(
+        "where m.archived_at is null and ($1::boolean is null or m.is_active = $1)
+         order by m.sort_order, lower(m.name), m.id",
+        f.is_active,
+    )
     .fetch_all(tx.conn())
     .await?)
 }
 
 /// A live method; `lock` holds its row for a change.
-pub async fn find(tx: &mut TenantTx, id: i64, lock: bool) -> Result<Option<PaymentMethod>, AppError> {
-    let sql = if lock {
-        concat!("select ", method_columns!(), " where m.id = $1 and m.archived_at is null for no key update of m")
+pub async fn find(tx: &mut TenantTx, id: i64, lock: Lock) -> Result<Option<PaymentMethod>, AppError> {
+    // Each macro call has its own row-mapping type, so each branch fetches.
+    Ok(if lock == Lock::ForUpdate {
+        query_method!("where m.id = $1 and m.archived_at is null for no key update of m", id)
+            .fetch_optional(tx.conn())
+            .await?
     } else {
-        concat!("select ", method_columns!(), " where m.id = $1 and m.archived_at is null")
-    };
-    Ok(sqlx::query_as(sql).bind(id).fetch_optional(tx.conn()).await?)
+        query_method!("where m.id = $1 and m.archived_at is null", id).fetch_optional(tx.conn()).await?
+    })
 }
 
 /// Inserts (`id` none) or rewrites a method; answers its id.
 pub async fn save(tx: &mut TenantTx, id: Option<i64>, v: &MethodValues) -> Result<i64, AppError> {
-    let sql = match id {
+    let saved = match id {
         None => {
-            "insert into payment_methods (name, type, cash_register_id, commission_type, commission_value,
-                 commission_payer, available_online, allow_partial_payment, allow_tips, sort_order, is_active)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning id"
+            sqlx::query_scalar!(
+                "insert into payment_methods (name, type, cash_register_id, commission_type, commission_value,
+                     commission_payer, available_online, allow_partial_payment, allow_tips, sort_order, is_active)
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning id",
+                v.name,
+                v.kind as PaymentMethodType,
+                v.cash_register_id as Option<CashRegisterId>,
+                v.commission_type as CommissionType,
+                v.commission_value as Money,
+                v.commission_payer as CommissionPayer,
+                v.available_online,
+                v.allow_partial_payment,
+                v.allow_tips,
+                v.sort_order,
+                v.is_active,
+            )
+            .fetch_one(tx.conn())
+            .await
         }
-        Some(_) => {
-            "update payment_methods set name = $1, type = $2, cash_register_id = $3, commission_type = $4,
-                 commission_value = $5, commission_payer = $6, available_online = $7, allow_partial_payment = $8,
-                 allow_tips = $9, sort_order = $10, is_active = $11, updated_at = now()
-             where id = $12 and archived_at is null returning id"
+        Some(id) => {
+            sqlx::query_scalar!(
+                "update payment_methods set name = $1, type = $2, cash_register_id = $3, commission_type = $4,
+                     commission_value = $5, commission_payer = $6, available_online = $7, allow_partial_payment = $8,
+                     allow_tips = $9, sort_order = $10, is_active = $11, updated_at = now()
+                 where id = $12 and archived_at is null returning id",
+                v.name,
+                v.kind as PaymentMethodType,
+                v.cash_register_id as Option<CashRegisterId>,
+                v.commission_type as CommissionType,
+                v.commission_value as Money,
+                v.commission_payer as CommissionPayer,
+                v.available_online,
+                v.allow_partial_payment,
+                v.allow_tips,
+                v.sort_order,
+                v.is_active,
+                id,
+            )
+            .fetch_one(tx.conn())
+            .await
         }
     };
-    sqlx::query_scalar(sql)
-        .bind(&v.name)
-        .bind(v.kind)
-        .bind(v.cash_register_id)
-        .bind(v.commission_type)
-        .bind(v.commission_value)
-        .bind(v.commission_payer)
-        .bind(v.available_online)
-        .bind(v.allow_partial_payment)
-        .bind(v.allow_tips)
-        .bind(v.sort_order)
-        .bind(v.is_active)
-        .bind(id)
-        .fetch_one(tx.conn())
-        .await
-        .map_err(name_taken)
+    saved.map_err(name_taken)
 }
 
 pub async fn archive(tx: &mut TenantTx, id: i64) -> Result<(), AppError> {
-    sqlx::query("update payment_methods set archived_at = now(), is_active = false, updated_at = now() where id = $1")
-        .bind(id)
+    sqlx::query!("update payment_methods set archived_at = now(), is_active = false, updated_at = now() where id = $1", id)
         .execute(tx.conn())
         .await?;
     Ok(())
 }
 
 /// What an operation needs of a live method.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct MethodRef {
     pub id: i64,
     pub is_active: bool,
-    pub cash_register_id: Option<i64>,
+    pub cash_register_id: Option<CashRegisterId>,
 }
 
 pub async fn ref_by_id(tx: &mut TenantTx, id: i64) -> Result<Option<MethodRef>, AppError> {
-    Ok(sqlx::query_as(
-        "select id, is_active, cash_register_id from payment_methods where id = $1 and archived_at is null",
+    Ok(sqlx::query_as!(
+        MethodRef,
+        r#"select id, is_active, cash_register_id as "cash_register_id: CashRegisterId" from payment_methods
+         where id = $1 and archived_at is null"#,
+        id,
     )
-    .bind(id)
     .fetch_optional(tx.conn())
     .await?)
 }
 
 pub async fn ref_by_name(tx: &mut TenantTx, name: &str) -> Result<Option<MethodRef>, AppError> {
-    Ok(sqlx::query_as(
-        "select id, is_active, cash_register_id from payment_methods
-         where lower(name) = lower($1) and archived_at is null",
+    Ok(sqlx::query_as!(
+        MethodRef,
+        r#"select id, is_active, cash_register_id as "cash_register_id: CashRegisterId" from payment_methods
+         where lower(name) = lower($1) and archived_at is null"#,
+        name.trim(),
     )
-    .bind(name.trim())
     .fetch_optional(tx.conn())
     .await?)
 }

@@ -29,17 +29,16 @@ mod defaults;
 pub mod documents;
 pub mod enums;
 mod export;
+mod http;
 mod items;
 mod methods;
-mod pdf;
 pub mod operations;
+mod pdf;
 pub mod receipts;
 mod registers;
-mod setup_http;
+pub mod router;
 
-use utoipa_axum::{router::OpenApiRouter, routes};
-
-use crate::{AppState, http::error::AppError, money::Money, tenancy::TenantTx};
+use crate::{error::AppError, ids::{AppointmentId, ClientId, UserId}, money::Money, tenancy::TenantTx};
 
 pub use defaults::ensure_defaults;
 pub use documents::model::Document;
@@ -57,25 +56,6 @@ crate::permission!(AccountsCashboxes = "finances.accounts_cashboxes.access");
 pub const TAKE_PAYMENT: &str = "appointments.process_payment";
 crate::permission!(ReportsPeriod = "finances.reports.period");
 
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(setup_http::list_payment_methods, setup_http::create_payment_method))
-        .routes(routes!(setup_http::update_payment_method, setup_http::delete_payment_method))
-        .routes(routes!(setup_http::list_cash_registers, setup_http::create_cash_register))
-        .routes(routes!(setup_http::update_cash_register, setup_http::delete_cash_register))
-        .routes(routes!(operations::http::list_operations, operations::http::create_operation))
-        .routes(routes!(operations::http::get_operation, operations::http::update_operation))
-        .routes(routes!(operations::http::reverse_operation))
-        .routes(routes!(documents::http::list_documents, documents::http::create_document))
-        .routes(routes!(documents::http::get_document))
-        .routes(routes!(documents::http::change_document_status))
-        .routes(routes!(receipts::http::list_receipts, receipts::http::create_receipt))
-        .routes(routes!(receipts::http::get_receipt))
-        .routes(routes!(receipts::http::receipt_pdf))
-        .routes(routes!(dashboard::get_dashboard))
-        .routes(routes!(export::export_finances))
-}
-
 /// Records the payment of a visit that has just been completed and paid, in the caller's
 /// transaction: a completed `payment` of `amount` into the salon's main register, linked to
 /// the appointment and the client, dated now on the salon's clock.
@@ -85,11 +65,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// creates nothing. A non-positive amount records nothing.
 pub async fn record_visit_income(
     tx: &mut TenantTx,
-    appointment_id: i64,
-    client_id: Option<i64>,
+    appointment_id: AppointmentId,
+    client_id: Option<ClientId>,
     amount: Money,
     description: &str,
-    user_id: i64,
+    user_id: UserId,
 ) -> Result<(), AppError> {
     operations::record_visit_income(tx, appointment_id, client_id, amount, description, user_id).await
 }

@@ -7,18 +7,18 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{common::Problems, enums::RegisterType};
 use crate::{
-    http::error::{AppError, constraint_of},
+    error::{AppError, constraint_of},
+    ids::CashRegisterId,
     money::Money,
-    tenancy::TenantTx,
+    tenancy::{Lock, TenantTx},
 };
 
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CashRegister {
-    pub id: i64,
+    pub id: CashRegisterId,
     pub name: String,
     #[serde(rename = "type")]
-    #[sqlx(rename = "type")]
     pub kind: RegisterType,
     /// Completed incoming minus outgoing operations, to the kopiyka.
     pub balance: Money,
@@ -37,6 +37,7 @@ pub struct CashRegister {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NewCashRegister {
+    #[schema(pattern = r"\S", max_length = 100)]
     pub name: String,
     #[serde(rename = "type")]
     pub kind: Option<RegisterType>,
@@ -44,6 +45,7 @@ pub struct NewCashRegister {
     /// Defaults to the salon's currency, the only one accepted.
     pub currency: Option<String>,
     /// Opening balance (≥ 0).
+    #[schema(schema_with = crate::money::non_negative_or_null)]
     pub balance: Option<Money>,
     pub is_active: Option<bool>,
 }
@@ -54,6 +56,7 @@ pub struct NewCashRegister {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CashRegisterChanges {
+    #[schema(pattern = r"\S", max_length = 100)]
     pub name: Option<String>,
     #[serde(rename = "type")]
     pub kind: Option<RegisterType>,
@@ -85,7 +88,7 @@ pub async fn merge(
     current: Option<&CashRegister>,
     c: CashRegisterChanges,
 ) -> Result<RegisterValues, AppError> {
-    let salon_currency: String = sqlx::query_scalar("select currency::text from salons").fetch_one(tx.conn()).await?;
+    let salon_currency = crate::tenancy::salon::currency(tx).await?;
     let mut p = Problems::default();
     let name = p.name("name", c.name.as_deref(), 100, "Вкажіть назву каси");
     let location = p.text("location", c.location.as_deref(), 300);
@@ -128,14 +131,21 @@ pub async fn merge(
     Ok(v)
 }
 
-macro_rules! register_columns {
-    () => {
-        "r.id, r.name, r.type, r.currency::text as currency, r.location, r.code, r.is_active, r.created_at,
-         r.updated_at,
-         (select coalesce(sum(case when o.direction = 'in' then o.amount_minor else -o.amount_minor end), 0)::bigint
-          from finance_operations o
-          where o.salon_id = r.salon_id and o.cash_register_id = r.id and o.status = 'completed') as balance
-         from cash_registers r"
+/// `query_as!` into [`CashRegister`]: its columns (the balance summed from its completed
+/// operations) from `cash_registers r`, then `$tail`.
+macro_rules! query_register {
+    ($tail:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            CashRegister,
+            r#"select r.id, r.name, r.type as "kind: RegisterType", r.currency::text as "currency!", r.location, r.code,
+                 r.is_active, r.created_at, r.updated_at,
+                 (select coalesce(sum(case when o.direction = 'in' then o.amount_minor else -o.amount_minor end), 0)::bigint
+                  from finance_operations o
+                  where o.salon_id = r.salon_id and o.cash_register_id = r.id and o.status = 'completed')
+                   as "balance!: Money"
+             from cash_registers r "# + $tail
+            $(, $arg)*
+        )
     };
 }
 
@@ -149,23 +159,21 @@ fn name_taken(e: sqlx::Error) -> AppError {
 }
 
 pub async fn list(tx: &mut TenantTx, f: &RegisterFilter) -> Result<Vec<CashRegister>, AppError> {
-    Ok(sqlx::query_as(concat!(
-        "select ", register_columns!(), "
-         where r.archived_at is null and ($1::boolean is null or r.is_active = $1)
-         order by r.code is distinct from 'main', lower(r.name), r.id"
-    ))
-    .bind(f.is_active)
+    Ok(query_register!(
+        "where r.archived_at is null and ($1::boolean is null or r.is_active = $1)
+         order by r.code is distinct from 'main', lower(r.name), r.id",
+        f.is_active,
+    )
     .fetch_all(tx.conn())
     .await?)
 }
 
 /// A live register; `lock` holds its row, which also serialises operations on it.
-pub async fn find(tx: &mut TenantTx, id: i64, lock: bool) -> Result<Option<CashRegister>, AppError> {
-    if lock {
+pub async fn find(tx: &mut TenantTx, id: CashRegisterId, lock: Lock) -> Result<Option<CashRegister>, AppError> {
+    if lock == Lock::ForUpdate {
         lock_row(tx, id).await?;
     }
-    Ok(sqlx::query_as(concat!("select ", register_columns!(), " where r.id = $1 and r.archived_at is null"))
-        .bind(id)
+    Ok(query_register!("where r.id = $1 and r.archived_at is null", id as CashRegisterId)
         .fetch_optional(tx.conn())
         .await?)
 }
@@ -173,91 +181,105 @@ pub async fn find(tx: &mut TenantTx, id: i64, lock: bool) -> Result<Option<CashR
 /// Takes the register's row lock. Every operation on a register takes it first, so balances
 /// read under it (a receipt's `balanceAfter`) see every earlier operation. `no key update`
 /// leaves foreign-key checks of other inserts unblocked.
-pub async fn lock_row(tx: &mut TenantTx, id: i64) -> Result<(), AppError> {
-    sqlx::query("select 1 from cash_registers where id = $1 for no key update")
-        .bind(id)
-        .execute(tx.conn())
+pub async fn lock_row(tx: &mut TenantTx, id: CashRegisterId) -> Result<(), AppError> {
+    sqlx::query!("select 1 as locked from cash_registers where id = $1 for no key update", id as CashRegisterId)
+        .fetch_optional(tx.conn())
         .await?;
     Ok(())
 }
 
-pub async fn balance(tx: &mut TenantTx, id: i64) -> Result<Money, AppError> {
-    Ok(sqlx::query_scalar(
-        "select coalesce(sum(case when direction = 'in' then amount_minor else -amount_minor end), 0)::bigint
-         from finance_operations where cash_register_id = $1 and status = 'completed'",
+pub async fn balance(tx: &mut TenantTx, id: CashRegisterId) -> Result<Money, AppError> {
+    Ok(sqlx::query_scalar!(
+        r#"select coalesce(sum(case when direction = 'in' then amount_minor else -amount_minor end), 0)::bigint
+                    as "balance!: Money"
+         from finance_operations where cash_register_id = $1 and status = 'completed'"#,
+        id as CashRegisterId,
     )
-    .bind(id)
     .fetch_one(tx.conn())
     .await?)
 }
 
-pub async fn save(tx: &mut TenantTx, id: Option<i64>, v: &RegisterValues) -> Result<i64, AppError> {
-    let sql = match id {
-        None => "insert into cash_registers (name, type, location, currency, is_active)
-                 values ($1, $2, $3, $4, $5) returning id",
-        Some(_) => "update cash_registers set name = $1, type = $2, location = $3, currency = $4, is_active = $5,
+pub async fn save(tx: &mut TenantTx, id: Option<CashRegisterId>, v: &RegisterValues) -> Result<CashRegisterId, AppError> {
+    let saved = match id {
+        None => {
+            sqlx::query_scalar!(
+                r#"insert into cash_registers (name, type, location, currency, is_active)
+                 values ($1, $2, $3, $4, $5) returning id as "id: CashRegisterId""#,
+                v.name,
+                v.kind as RegisterType,
+                v.location,
+                v.currency,
+                v.is_active,
+            )
+            .fetch_one(tx.conn())
+            .await
+        }
+        Some(id) => {
+            sqlx::query_scalar!(
+                r#"update cash_registers set name = $1, type = $2, location = $3, currency = $4, is_active = $5,
                         updated_at = now()
-                    where id = $6 and archived_at is null returning id",
+                 where id = $6 and archived_at is null returning id as "id: CashRegisterId""#,
+                v.name,
+                v.kind as RegisterType,
+                v.location,
+                v.currency,
+                v.is_active,
+                id as CashRegisterId,
+            )
+            .fetch_one(tx.conn())
+            .await
+        }
     };
-    sqlx::query_scalar(sql)
-        .bind(&v.name)
-        .bind(v.kind)
-        .bind(&v.location)
-        .bind(&v.currency)
-        .bind(v.is_active)
-        .bind(id)
-        .fetch_one(tx.conn())
-        .await
-        .map_err(name_taken)
+    saved.map_err(name_taken)
 }
 
 /// Archives a register; payment methods that pointed at it point nowhere.
-pub async fn archive(tx: &mut TenantTx, id: i64) -> Result<(), AppError> {
-    sqlx::query("update payment_methods set cash_register_id = null, updated_at = now() where cash_register_id = $1")
-        .bind(id)
+pub async fn archive(tx: &mut TenantTx, id: CashRegisterId) -> Result<(), AppError> {
+    sqlx::query!("update payment_methods set cash_register_id = null, updated_at = now() where cash_register_id = $1", id as CashRegisterId)
         .execute(tx.conn())
         .await?;
-    sqlx::query("update cash_registers set archived_at = now(), is_active = false, updated_at = now() where id = $1")
-        .bind(id)
+    sqlx::query!("update cash_registers set archived_at = now(), is_active = false, updated_at = now() where id = $1", id as CashRegisterId)
         .execute(tx.conn())
         .await?;
     Ok(())
 }
 
 /// What an operation needs of a live register.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct RegisterRef {
-    pub id: i64,
+    pub id: CashRegisterId,
     pub is_active: bool,
 }
 
-pub async fn ref_by_id(tx: &mut TenantTx, id: i64) -> Result<Option<RegisterRef>, AppError> {
-    Ok(sqlx::query_as("select id, is_active from cash_registers where id = $1 and archived_at is null")
-        .bind(id)
+pub async fn ref_by_id(tx: &mut TenantTx, id: CashRegisterId) -> Result<Option<RegisterRef>, AppError> {
+    Ok(sqlx::query_as!(RegisterRef, "select id, is_active from cash_registers where id = $1 and archived_at is null", id as CashRegisterId)
         .fetch_optional(tx.conn())
         .await?)
 }
 
 pub async fn ref_by_name(tx: &mut TenantTx, name: &str) -> Result<Option<RegisterRef>, AppError> {
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as!(
+        RegisterRef,
         "select id, is_active from cash_registers where lower(name) = lower($1) and archived_at is null",
+        name.trim(),
     )
-    .bind(name.trim())
     .fetch_optional(tx.conn())
     .await?)
 }
 
 /// The salon's main register, while it is live and active.
-pub async fn main_id(tx: &mut TenantTx) -> Result<Option<i64>, AppError> {
-    Ok(sqlx::query_scalar("select id from cash_registers where code = 'main' and archived_at is null and is_active")
+pub async fn main_id(tx: &mut TenantTx) -> Result<Option<CashRegisterId>, AppError> {
+    Ok(sqlx::query_scalar!(
+        r#"select id as "id: CashRegisterId" from cash_registers where code = 'main' and archived_at is null and is_active"#
+    )
         .fetch_optional(tx.conn())
         .await?)
 }
 
-pub async fn live_id(tx: &mut TenantTx, id: i64) -> Result<Option<i64>, AppError> {
+pub async fn live_id(tx: &mut TenantTx, id: CashRegisterId) -> Result<Option<CashRegisterId>, AppError> {
     Ok(ref_by_id(tx, id).await?.map(|r| r.id))
 }
 
-pub async fn id_by_name(tx: &mut TenantTx, name: &str) -> Result<Option<i64>, AppError> {
+pub async fn id_by_name(tx: &mut TenantTx, name: &str) -> Result<Option<CashRegisterId>, AppError> {
     Ok(ref_by_name(tx, name).await?.map(|r| r.id))
 }

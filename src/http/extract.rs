@@ -11,7 +11,7 @@ use axum::{
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
-use super::error::{AppError, FieldErrors};
+use crate::error::{AppError, FieldErrors};
 
 /// JSON body. An absent or empty body reads as `{}` only for types that allow it.
 pub struct AppJson<T>(pub T);

@@ -17,24 +17,38 @@ use std::{
 
 use axum::{
     body::{Body, HttpBody},
-    extract::{FromRequestParts, Request, State},
-    http::{StatusCode, header, request::Parts},
+    extract::{Request, State},
+    http::{StatusCode, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
 use futures_util::StreamExt;
 
-use super::error::{AppError, error_response};
-use crate::{AppState, auth::CurrentUser, tenancy::SalonId};
+use crate::error::{AppError, error_response};
+use crate::{config::Config, tenancy::SalonId};
+
+/// How much of a request body is read, and for how long (`BODY_LIMIT_MB`,
+/// `BODY_READ_TIMEOUT_SECONDS`).
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimits {
+    pub max_bytes: usize,
+    pub read_timeout: std::time::Duration,
+}
+
+impl BodyLimits {
+    pub fn of(config: &Config) -> Self {
+        Self { max_bytes: config.body_limit_bytes, read_timeout: config.body_read_timeout }
+    }
+}
 
 /// Reads the request body whole, at most `BODY_LIMIT_MB` and within `BODY_READ_TIMEOUT_SECONDS`,
 /// and hands the handler a request whose body is already in memory. 413 when too large (also
 /// at once from `Content-Length`), 408 when the client is too slow.
-pub async fn read_body_first(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn read_body_first(State(limits): State<BodyLimits>, req: Request, next: Next) -> Response {
     if req.body().is_end_stream() {
         return next.run(req).await;
     }
-    let limit = state.config.body_limit_bytes;
+    let limit = limits.max_bytes;
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -56,7 +70,7 @@ pub async fn read_body_first(State(state): State<AppState>, req: Request, next: 
         }
         Ok(bytes)
     };
-    match tokio::time::timeout(state.config.body_read_timeout, read).await {
+    match tokio::time::timeout(limits.read_timeout, read).await {
         Ok(Ok(bytes)) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
         Ok(Err(BodyError::TooLarge)) => AppError::PayloadTooLarge.into_response(),
         Ok(Err(BodyError::Broken)) => {
@@ -131,27 +145,8 @@ impl Drop for SlotGuard {
     }
 }
 
-/// A slot among the signed-in salon's `HEAVY_REQUESTS_PER_SALON` for an import, export or PDF,
-/// held until the handler returns. When the salon's slots are all taken the answer is 429
-/// with `Retry-After` at once rather than a wait: a waiting request would still hold its
-/// socket, its buffered upload and possibly a pooled connection, and the queue behind one busy
-/// salon would grow without bound; the web client retries after the given delay.
-///
-/// List it after `Can`/`CurrentUser` and before `TenantTx`, so a refused request never takes a
-/// connection.
-pub struct HeavySlot(#[allow(dead_code)] SlotGuard);
-
-impl FromRequestParts<AppState> for HeavySlot {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let user = CurrentUser::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
-        state.heavy.try_acquire(user.salon).map(HeavySlot).ok_or_else(salon_busy)
-    }
-}
-
-/// 429 `salon_busy` with `Retry-After`.
-fn salon_busy() -> Response {
+/// 429 `salon_busy` with `Retry-After`: the salon's heavy slots are all taken.
+pub fn salon_busy() -> Response {
     let mut res = error_response(
         StatusCode::TOO_MANY_REQUESTS,
         "salon_busy",
@@ -161,7 +156,7 @@ fn salon_busy() -> Response {
     res
 }
 
-/// The routes that take a [`HeavySlot`], as the OpenAPI document names them.
+/// The routes that take a `HeavySlot` (`crate::auth::HeavySlot`), as the OpenAPI document names them.
 const HEAVY_ROUTES: [(&str, &str); 6] = [
     ("post", "/api/v1/clients/import"),
     ("get", "/api/v1/clients/export"),

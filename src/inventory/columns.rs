@@ -7,7 +7,7 @@ use super::{
     model::{DEFAULT_CATEGORIES, Unit},
     quantity::Quantity,
 };
-use crate::{http::error::AppError, money::Money, spreadsheet::Cell};
+use crate::{error::AppError, money::Money, spreadsheet::Cell};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Column {

@@ -4,23 +4,19 @@
 //! Headers are Ukrainian; quantities and money are number cells; units, default categories and
 //! stock statuses are written as Ukrainian labels, which the import reads back.
 
-use axum::{
-    http::{HeaderValue, header},
-    response::{IntoResponse, Response},
-};
-use rust_xlsxwriter::{Format, Workbook, XlsxError};
+use rust_xlsxwriter::{Workbook, XlsxError};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::{
     columns::{Column, category_label},
-    http::{COST_VIEW, InventoryExport},
     model::{Product, ProductFilter, StockStatus},
-    store,
 };
-use crate::{auth::Can, http::{AppQuery, error::AppError}, money::Money, tenancy::TenantTx, text};
-
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+use crate::{
+    error::AppError,
+    money::Money,
+    xlsx::{self, Cells, Formats},
+};
 
 /// Column groups (contract §3.8) and the list's filters.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -42,13 +38,12 @@ pub struct ExportQuery {
     #[serde(rename = "type")]
     #[param(rename = "type")]
     pub kind: Option<String>,
-    #[param(value_type = Option<String>)]
     pub stock_status: Option<StockStatus>,
     pub is_active: Option<bool>,
 }
 
 impl ExportQuery {
-    fn columns(&self, cost_visible: bool) -> Vec<Column> {
+    pub(super) fn columns(&self, cost_visible: bool) -> Vec<Column> {
         let mut columns = Vec::new();
         if self.include_basic_info.unwrap_or(true) {
             columns.extend([Column::Name, Column::Sku, Column::Category, Column::Kind]);
@@ -71,41 +66,25 @@ impl ExportQuery {
         columns
     }
 
-    fn filter(&self) -> ProductFilter {
+    pub(super) fn filter(&self) -> ProductFilter {
         ProductFilter {
             search: self.search.clone(),
             category: self.category.clone(),
             kind: self.kind.clone(),
             stock_status: self.stock_status,
             is_active: self.is_active,
-            ..ProductFilter::default()
         }
     }
 }
 
-/// The products matching the filters as `inventory.xlsx`.
-#[utoipa::path(get, path = "/inventory/export", tag = "inventory", security(("bearer" = [])),
-    params(ExportQuery),
-    responses((status = 200, description = "the .xlsx file", content_type = XLSX), (status = 403), (status = 422)))]
-pub async fn export_products(
-    Can(user, ..): Can<InventoryExport>,
-    _slot: crate::http::limits::HeavySlot,
-    mut tx: TenantTx,
-    AppQuery(q): AppQuery<ExportQuery>,
-) -> Result<Response, AppError> {
-    let products = store::list(&mut tx, &q.filter()).await?;
-    tx.commit().await?;
-    let columns = q.columns(user.may(COST_VIEW));
+/// The workbook of `products` with `columns`, built on the blocking pool.
+pub(super) async fn workbook_off_thread(columns: Vec<Column>, products: Vec<Product>) -> Result<Vec<u8>, AppError> {
     let span = tracing::Span::current();
     let bytes = tokio::task::spawn_blocking(move || span.in_scope(|| workbook(&columns, &products)))
         .await
         .map_err(anyhow::Error::from)?
         .map_err(anyhow::Error::from)?;
-    let headers = [
-        (header::CONTENT_TYPE, HeaderValue::from_static(XLSX)),
-        (header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"inventory.xlsx\"")),
-    ];
-    Ok((headers, bytes).into_response())
+    Ok(bytes)
 }
 
 /// Stock value at cost, rounded to the kopiyka.
@@ -115,50 +94,43 @@ fn total_value(p: &Product) -> Money {
     Money(i64::try_from(rounded).unwrap_or(i64::MAX))
 }
 
-fn money(m: Money) -> f64 {
-    m.minor() as f64 / 100.0
-}
-
 fn workbook(columns: &[Column], products: &[Product]) -> Result<Vec<u8>, XlsxError> {
-    let mut book = Workbook::new();
-    let bold = Format::new().set_bold();
-    let hryvnias = Format::new().set_num_format("#,##0.00");
-    let sheet = book.add_worksheet();
-    sheet.set_name("Товари")?;
-    for (c, column) in columns.iter().enumerate() {
-        let c = c as u16;
-        sheet.write_string_with_format(0, c, column.header(), &bold)?;
-        let width = match column {
-            Column::Name | Column::Description => 36.0,
-            Column::Category | Column::MinQuantity | Column::TotalValue => 20.0,
-            _ => 14.0,
-        };
-        sheet.set_column_width(c, width)?;
-    }
-    sheet.set_freeze_panes(1, 0)?;
+    let f = Formats::default();
+    let headers: Vec<(&str, f64)> = columns.iter().map(|c| (c.header(), width(c))).collect();
+    let mut sheet = xlsx::sheet("Товари", &headers, &f)?;
     for (r, p) in products.iter().enumerate() {
         let r = r as u32 + 1;
         for (c, column) in columns.iter().enumerate() {
             let c = c as u16;
             match column {
-                Column::Name => sheet.write_string(r, c, text::for_cell(&p.name)),
-                Column::Sku => sheet.write_string(r, c, &p.sku),
-                Column::Category => sheet.write_string(r, c, category_label(&p.category)),
-                Column::Kind => sheet.write_string(r, c, p.kind.as_deref().unwrap_or("")),
+                Column::Name => sheet.text(r, c, &p.name),
+                Column::Sku => sheet.text(r, c, &p.sku),
+                Column::Category => sheet.text(r, c, category_label(&p.category)),
+                Column::Kind => sheet.text(r, c, p.kind.as_deref().unwrap_or("")),
                 Column::Quantity => sheet.write_number(r, c, p.quantity.to_f64()),
-                Column::Unit => sheet.write_string(r, c, p.unit.label()),
+                Column::Unit => sheet.text(r, c, p.unit.label()),
                 Column::MinQuantity => sheet.write_number(r, c, p.min_quantity.to_f64()),
-                Column::Status => sheet.write_string(r, c, p.stock_status.label()),
-                Column::CostPrice => sheet.write_number_with_format(r, c, money(p.cost_price), &hryvnias),
-                Column::Price => sheet.write_number_with_format(r, c, money(p.price), &hryvnias),
-                Column::TotalValue => sheet.write_number_with_format(r, c, money(total_value(p)), &hryvnias),
+                Column::Status => sheet.text(r, c, p.stock_status.label()),
+                Column::CostPrice => sheet.money(r, c, p.cost_price, &f),
+                Column::Price => sheet.money(r, c, p.price, &f),
+                Column::TotalValue => sheet.money(r, c, total_value(p), &f),
                 Column::PackageVolume => match p.package_volume {
                     Some(v) => sheet.write_number(r, c, v.to_f64()),
                     None => continue,
                 },
-                Column::Description => sheet.write_string(r, c, text::for_cell(&p.description)),
+                Column::Description => sheet.text(r, c, &p.description),
             }?;
         }
     }
+    let mut book = Workbook::new();
+    book.push_worksheet(sheet);
     book.save_to_buffer()
+}
+
+fn width(column: &Column) -> f64 {
+    match column {
+        Column::Name | Column::Description => 36.0,
+        Column::Category | Column::MinQuantity | Column::TotalValue => 20.0,
+        _ => 14.0,
+    }
 }

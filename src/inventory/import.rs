@@ -9,26 +9,22 @@
 //! cannot be read at all (not a spreadsheet, too large, a zip bomb, required columns missing)
 //! is refused with a 4xx and nothing is written.
 
-use axum::{
-    Json,
-    extract::{Multipart, State, multipart::MultipartRejection},
-};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{
     columns::{Layout, row_values},
-    http::{COST_VIEW, InventoryManage, json},
+    COST_VIEW,
     input::ProductValues,
     model::Product,
-    products,
-    stock::{self, LowStock},
+    products::{self, json},
+    stock::LowStock,
     store,
 };
 use crate::{
-    AppState, audit,
-    auth::{Can, ClientIp, CurrentUser},
-    http::{AppQuery, error::AppError},
+    audit,
+    auth::CurrentUser,
+    error::AppError,
     spreadsheet::{self, Rows},
     tenancy::TenantTx,
 };
@@ -54,7 +50,6 @@ pub enum OnDuplicate {
 #[into_params(parameter_in = Query, rename_all = "camelCase")]
 pub struct ImportQuery {
     /// What to do with a row whose SKU a live product already has: `skip` (default) or `update`.
-    #[param(value_type = Option<String>)]
     pub on_duplicate: Option<OnDuplicate>,
 }
 
@@ -87,64 +82,9 @@ pub struct ImportReport {
     pub errors: Vec<RowError>,
 }
 
-/// Imports products. New products' quantities are recorded as `in` movements "Імпорт".
-#[utoipa::path(post, path = "/inventory/import", tag = "inventory", security(("bearer" = [])),
-    params(ImportQuery), request_body(content = ImportUpload, content_type = "multipart/form-data"),
-    responses((status = 200, body = ImportReport), (status = 400, description = "not a multipart upload"),
-              (status = 403), (status = 413, description = "file over 10 MB"),
-              (status = 422, description = "not an .xlsx or .csv (an .xls too), a zip that unpacks too far, a sheet beyond the row, column or cell bounds, missing columns")))]
-pub async fn import_products(
-    State(state): State<AppState>,
-    Can(user, ..): Can<InventoryManage>,
-    _slot: crate::http::limits::HeavySlot,
-    mut tx: TenantTx,
-    ClientIp(ip): ClientIp,
-    AppQuery(q): AppQuery<ImportQuery>,
-    upload: Result<Multipart, MultipartRejection>,
-) -> Result<Json<ImportReport>, AppError> {
-    let upload = upload.map_err(|_| AppError::bad_request("not_multipart", "Надішліть файл як multipart/form-data"))?;
-    let (file_name, bytes) = read_file(upload).await?;
-    let rows = spreadsheet::read_off_thread(move || spreadsheet::read(&bytes, file_name.as_deref())).await??;
-    if rows.len() > MAX_ROWS + 1 {
-        return Err(AppError::unprocessable("too_many_rows", format!("Не більше {MAX_ROWS} рядків у файлі")));
-    }
-    let (report, alerts) = apply(&mut tx, &user, ip.as_deref(), rows, q.on_duplicate.unwrap_or_default()).await?;
-    tx.commit().await?;
-    for low in &alerts {
-        stock::announce(&state, user.salon, low).await;
-    }
-    Ok(Json(report))
-}
-
-/// The part named `file`: its name and bytes, at most [`MAX_FILE_BYTES`].
-async fn read_file(mut upload: Multipart) -> Result<(Option<String>, Vec<u8>), AppError> {
-    let broken = |e: axum::extract::multipart::MultipartError| {
-        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            AppError::PayloadTooLarge
-        } else {
-            AppError::bad_request("malformed_multipart", "Не вдалося прочитати завантажений файл")
-        }
-    };
-    while let Some(mut field) = upload.next_field().await.map_err(broken)? {
-        if field.name() != Some("file") {
-            continue;
-        }
-        let name = field.file_name().map(str::to_owned);
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field.chunk().await.map_err(broken)? {
-            if bytes.len() + chunk.len() > MAX_FILE_BYTES {
-                return Err(AppError::PayloadTooLarge);
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        return Ok((name, bytes));
-    }
-    Err(AppError::field("file", "Додайте файл у полі file"))
-}
-
 /// Writes the rows in the caller's transaction; returns the report and the low-stock alerts to
 /// announce after commit.
-async fn apply(
+pub(super) async fn apply(
     tx: &mut TenantTx,
     user: &CurrentUser,
     ip: Option<&str>,
@@ -189,7 +129,7 @@ async fn apply(
         values.sku = None;
         let edited = products::update(tx, existing.id, &values, user.id, "Імпорт").await?.ok_or(AppError::NotFound)?;
         audit::record(tx, audit::Change {
-            user_id: Some(user.id), entity: "product", entity_id: Some(existing.id), action: "updated",
+            user_id: Some(user.id), entity: "product", entity_id: Some(existing.id.get()), action: "updated",
             before: Some(json(&edited.before)?), after: Some(json(&edited.after)?), ip,
         })
         .await?;
@@ -210,7 +150,7 @@ async fn create(
     values.is_active.get_or_insert(true);
     let product = products::create(tx, &values, user.id, "Імпорт").await?;
     audit::record(tx, audit::Change {
-        user_id: Some(user.id), entity: "product", entity_id: Some(product.id), action: "created",
+        user_id: Some(user.id), entity: "product", entity_id: Some(product.id.get()), action: "created",
         before: None, after: Some(json(&product)?), ip,
     })
     .await?;

@@ -5,7 +5,7 @@ use utoipa::ToSchema;
 
 use super::{model::Unit, quantity::Quantity};
 use crate::{
-    http::error::{AppError, FieldErrors},
+    error::{AppError, Problems},
     money::Money,
 };
 
@@ -13,22 +13,28 @@ use crate::{
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NewProduct {
+    #[schema(pattern = r"\S", max_length = 200)]
     pub name: String,
+    #[schema(pattern = r"\S", max_length = 100)]
     pub sku: String,
     /// Default `uncategorized`.
     pub category: Option<String>,
     #[serde(rename = "type")]
     pub kind: Option<String>,
     /// Initial stock, recorded as an `in` movement. Default 0.
+    #[schema(schema_with = super::quantity::non_negative_or_null)]
     pub quantity: Option<Quantity>,
     /// Default `pcs`.
     pub unit: Option<Unit>,
+    #[schema(schema_with = crate::money::non_negative_or_null)]
     pub price: Option<Money>,
+    #[schema(schema_with = crate::money::non_negative_or_null)]
     pub cost_price: Option<Money>,
+    #[schema(schema_with = super::quantity::non_negative_or_null)]
     pub min_quantity: Option<Quantity>,
     /// `null`, `""` or 0 mean none.
     #[serde(default, deserialize_with = "optional_volume")]
-    #[schema(value_type = Option<f64>)]
+    #[schema(schema_with = super::quantity::non_negative_or_null)]
     pub package_volume: Option<Option<Quantity>>,
     pub description: Option<String>,
     /// Default true.
@@ -40,21 +46,27 @@ pub struct NewProduct {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ProductChanges {
+    #[schema(pattern = r"\S", max_length = 200)]
     pub name: Option<String>,
+    #[schema(pattern = r"\S", max_length = 100)]
     pub sku: Option<String>,
     pub category: Option<String>,
     /// `""` clears it.
     #[serde(rename = "type")]
     pub kind: Option<String>,
+    #[schema(schema_with = super::quantity::non_negative_or_null)]
     pub quantity: Option<Quantity>,
     pub unit: Option<Unit>,
+    #[schema(schema_with = crate::money::non_negative_or_null)]
     pub price: Option<Money>,
     /// Ignored for users without `inventory.cost.view` (their form holds the 0 they were shown).
+    #[schema(schema_with = crate::money::non_negative_or_null)]
     pub cost_price: Option<Money>,
+    #[schema(schema_with = super::quantity::non_negative_or_null)]
     pub min_quantity: Option<Quantity>,
     /// `null`, `""` or 0 clear it.
     #[serde(default, deserialize_with = "optional_volume")]
-    #[schema(value_type = Option<f64>)]
+    #[schema(schema_with = super::quantity::non_negative_or_null)]
     pub package_volume: Option<Option<Quantity>>,
     pub description: Option<String>,
     pub is_active: Option<bool>,
@@ -117,10 +129,8 @@ impl NewProduct {
 
 impl ProductChanges {
     pub fn validate(self) -> Result<ProductValues, AppError> {
-        let mut errors = FieldErrors::new();
-        let mut fail = |field: &str, problem: &str| {
-            errors.entry(field.to_owned()).or_default().push(problem.to_owned());
-        };
+        let mut problems = Problems::default();
+        let mut fail = |field: &str, problem: &str| problems.add(field, problem);
         let name = self.name.map(|n| n.trim().to_owned());
         match &name {
             Some(n) if n.is_empty() => fail("name", "Вкажіть назву товару"),
@@ -158,9 +168,7 @@ impl ProductChanges {
         if description.as_ref().is_some_and(|d| d.chars().count() > 5000) {
             fail("description", "Не більше 5000 символів");
         }
-        if !errors.is_empty() {
-            return Err(AppError::Invalid(errors));
-        }
+        problems.finish()?;
         Ok(ProductValues {
             name,
             sku,
@@ -189,6 +197,7 @@ pub fn normalise_category(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::FieldErrors;
 
     fn details(err: AppError) -> FieldErrors {
         match err {

@@ -24,24 +24,19 @@ mod products;
 pub mod quantity;
 pub mod stock;
 mod store;
+pub mod router;
 
-use utoipa_axum::{router::OpenApiRouter, routes};
+crate::permission!(InventoryView = "inventory");
+crate::permission!(InventoryManage = "inventory.management");
+crate::permission!(StockCreate = "inventory.transactions.create");
+crate::permission!(MovementsView = "inventory.movements.view");
+crate::permission!(InventoryExport = "inventory.movements.export");
 
-use crate::AppState;
+/// The permission that reveals cost prices.
+pub const COST_VIEW: &str = "inventory.cost.view";
 
 pub use model::{Product, StockStatus, Unit};
 pub use quantity::Quantity;
 pub use stock::{
     LowStock, Movement, MovementKind, Moved, StockChange, announce as announce_low_stock, record as record_movement,
 };
-
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(http::list_products, http::create_product))
-        .routes(routes!(http::get_product, http::update_product, http::delete_product))
-        .routes(routes!(http::list_categories))
-        .routes(routes!(movements::create_movement))
-        .routes(routes!(movements::product_history))
-        .routes(routes!(export::export_products))
-        .routes(routes!(import::import_products))
-}

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::quantity::Quantity;
-use crate::{clock::Ymd, money::Money};
+use crate::{clock::Ymd, ids::ProductId, money::Money};
 
 /// The browser's default categories, in its order; always listed by `GET /inventory/categories`.
 pub const DEFAULT_CATEGORIES: [&str; 5] = ["professional", "retail", "consumables", "equipment", "uncategorized"];
@@ -78,10 +78,10 @@ impl StockStatus {
 }
 
 /// A product the salon keeps in stock.
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Product {
-    pub id: i64,
+    pub id: ProductId,
     pub name: String,
     pub sku: String,
     /// A default category or any slug the browser made up.
@@ -130,32 +130,14 @@ pub struct ProductFilter {
     #[serde(rename = "type")]
     #[param(rename = "type")]
     pub kind: Option<String>,
-    #[param(value_type = Option<String>)]
     pub stock_status: Option<StockStatus>,
     pub is_active: Option<bool>,
-    /// Page size (extension; every match when absent).
-    pub limit: Option<i64>,
-    /// Rows to skip (extension).
-    pub offset: Option<i64>,
-    /// 1-based page of `limit` rows, as the frontend library names it; ignored without `limit`.
-    pub page: Option<i64>,
 }
 
 impl ProductFilter {
     /// The category to filter by, if any (`all` and blanks mean none).
     pub fn category(&self) -> Option<String> {
         self.category.as_deref().map(|c| c.trim().to_lowercase()).filter(|c| !c.is_empty() && c != "all")
-    }
-
-    /// `(limit, offset)` for SQL: `limit` null means every row.
-    pub fn window(&self) -> (Option<i64>, i64) {
-        let limit = self.limit.map(|l| l.clamp(1, 10_000));
-        let offset = match (self.offset, self.page, limit) {
-            (Some(o), _, _) => o,
-            (None, Some(p), Some(l)) => (p.max(1) - 1).saturating_mul(l),
-            _ => 0,
-        };
-        (limit, offset.max(0))
     }
 }
 
@@ -171,11 +153,7 @@ mod tests {
     }
 
     #[test]
-    fn page_and_limit_become_an_offset() {
-        let f = ProductFilter { limit: Some(20), page: Some(3), ..Default::default() };
-        assert_eq!(f.window(), (Some(20), 40));
-        let f = ProductFilter { page: Some(3), ..Default::default() };
-        assert_eq!(f.window(), (None, 0));
+    fn all_is_no_category() {
         let f = ProductFilter { category: Some("ALL".into()), ..Default::default() };
         assert_eq!(f.category(), None);
     }

@@ -2,6 +2,8 @@
 //! one whose quantity changed both go through stock movements, so a product's quantity is
 //! always the sum of its movements. Used by the handlers and the import.
 
+use serde::Serialize;
+
 use super::{
     input::ProductValues,
     model::Product,
@@ -9,13 +11,17 @@ use super::{
     stock::{self, LowStock, MovementKind, StockChange},
     store,
 };
-use crate::{http::error::AppError, tenancy::TenantTx};
+use crate::{
+    error::AppError,
+    ids::{ProductId, UserId},
+    tenancy::{Lock, TenantTx},
+};
 
 /// Inserts a product; a positive initial quantity becomes an `in` movement with `reason`.
 pub async fn create(
     tx: &mut TenantTx,
     values: &ProductValues,
-    user_id: i64,
+    user_id: UserId,
     reason: &str,
 ) -> Result<Product, AppError> {
     let id = store::insert(tx, values).await?;
@@ -27,7 +33,7 @@ pub async fn create(
         })
         .await?;
     }
-    store::find(tx, id, false).await?.ok_or(AppError::NotFound)
+    store::find(tx, id, Lock::No).await?.ok_or(AppError::NotFound)
 }
 
 /// A product before and after an edit, and the low-stock alert the edit may have raised.
@@ -42,12 +48,12 @@ pub struct Edited {
 /// new minimum counts when deciding whether stock just fell to it.
 pub async fn update(
     tx: &mut TenantTx,
-    id: i64,
+    id: ProductId,
     values: &ProductValues,
-    user_id: i64,
+    user_id: UserId,
     reason: &str,
 ) -> Result<Option<Edited>, AppError> {
-    let Some(before) = store::find(tx, id, true).await? else { return Ok(None) };
+    let Some(before) = store::find(tx, id, Lock::ForUpdate).await? else { return Ok(None) };
     if !store::update(tx, id, values).await? {
         return Ok(None);
     }
@@ -60,6 +66,11 @@ pub async fn update(
         .await?;
         low_stock = moved.low_stock;
     }
-    let after = store::find(tx, id, false).await?.ok_or(AppError::NotFound)?;
+    let after = store::find(tx, id, Lock::No).await?.ok_or(AppError::NotFound)?;
     Ok(Some(Edited { before, after, low_stock }))
+}
+
+/// A value as JSON for the audit trail.
+pub(super) fn json<T: Serialize>(value: &T) -> Result<serde_json::Value, AppError> {
+    Ok(serde_json::to_value(value).map_err(anyhow::Error::from)?)
 }

@@ -11,10 +11,35 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
 use utoipa::ToSchema;
 
 /// A quantity in thousandths of the product's unit (`12.5` l is `Quantity(12_500)`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, sqlx::Type, ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, sqlx::Type)]
 #[sqlx(transparent)]
-#[schema(value_type = f64, example = 12.5)]
 pub struct Quantity(pub i64);
+
+impl utoipa::PartialSchema for Quantity {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crate::money::decimal_schema(
+            "A stock quantity in the product's unit: a number with at most three decimals.",
+            0.001,
+            (-1_000_000_000.0, 1_000_000_000.0),
+            12.5,
+        )
+    }
+}
+
+impl ToSchema for Quantity {}
+
+/// `schema_with` helper for a quantity that may not be negative, or `null` (keep / none).
+pub fn non_negative_or_null() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    crate::money::nullable_if(
+        true,
+        crate::money::decimal_schema(
+            "A non-negative quantity with at most three decimals.",
+            0.001,
+            (0.0, 1_000_000_000.0),
+            12.5,
+        ),
+    )
+}
 
 /// Largest quantity accepted from a client: one billion units.
 const MAX_MILLI: i64 = 1_000_000_000_000;

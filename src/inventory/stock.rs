@@ -12,11 +12,12 @@ use utoipa::ToSchema;
 
 use super::{model::Product, quantity::Quantity, store};
 use crate::{
-    AppState,
-    http::error::AppError,
+    error::AppError,
+    http::page::Rows,
+    ids::{ProductId, UserId},
     notifications::{self, NewNotification, Notification},
-    realtime::Event,
-    tenancy::{SalonId, TenantTx},
+    realtime::{Event, Hub},
+    tenancy::{Lock, SalonId, TenantTx},
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, sqlx::Type)]
@@ -32,11 +33,11 @@ pub enum MovementKind {
 }
 
 /// A stock movement as the history answers it.
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Movement {
     pub id: i64,
-    pub product_id: i64,
+    pub product_id: ProductId,
     #[serde(rename = "type")]
     pub kind: MovementKind,
     /// `in`/`out`: the amount moved (positive); `adjustment`: the signed difference it made.
@@ -44,7 +45,7 @@ pub struct Movement {
     pub reason: Option<String>,
     pub document_number: Option<String>,
     /// The user who recorded it.
-    pub created_by: Option<i64>,
+    pub created_by: Option<UserId>,
     pub created_at: DateTime<Utc>,
     /// Extension: the product's quantity right after this movement.
     pub balance_after: Quantity,
@@ -53,13 +54,13 @@ pub struct Movement {
 /// What a caller asks to move.
 #[derive(Debug, Clone, Copy)]
 pub struct StockChange<'a> {
-    pub product_id: i64,
+    pub product_id: ProductId,
     pub kind: MovementKind,
     /// `in`/`out`: the amount (> 0); `adjustment`: the counted quantity (>= 0).
     pub quantity: Quantity,
     pub reason: Option<&'a str>,
     pub document_number: Option<&'a str>,
-    pub created_by: Option<i64>,
+    pub created_by: Option<UserId>,
 }
 
 /// The outcome of [`record`].
@@ -77,14 +78,6 @@ pub struct Moved {
 pub struct LowStock {
     pub product: Product,
     pub notes: Vec<Notification>,
-}
-
-#[derive(sqlx::FromRow)]
-struct Locked {
-    quantity_milli: i64,
-    min_quantity_milli: i64,
-    is_active: bool,
-    allow_negative_stock: bool,
 }
 
 /// Records one movement in the caller's transaction.
@@ -106,13 +99,13 @@ pub async fn record(tx: &mut TenantTx, change: StockChange<'_>) -> Result<Moved,
     }
     // The row lock serialises every movement of this product: the check below sees the
     // quantity the previous movement committed, never a stale one.
-    let locked: Locked = sqlx::query_as(
-        "select p.quantity_milli, p.min_quantity_milli, p.is_active, s.allow_negative_stock
-         from products p cross join salons s
+    let locked = sqlx::query!(
+        r#"select p.quantity_milli, p.min_quantity_milli, p.is_active, s.allow_negative_stock as "allow_negative_stock!"
+         from products p cross join salon_facts s
          where p.id = $1 and p.archived_at is null
-         for update of p",
+         for update of p"#,
+        change.product_id as ProductId,
     )
-    .bind(change.product_id)
     .fetch_optional(tx.conn())
     .await?
     .ok_or_else(|| AppError::field("productId", "Товар не знайдено"))?;
@@ -129,30 +122,32 @@ pub async fn record(tx: &mut TenantTx, change: StockChange<'_>) -> Result<Moved,
             format!("Недостатньо товару на складі: залишок {before}, потрібно {q}"),
         ));
     }
-    let movement: Movement = sqlx::query_as(
-        "insert into stock_movements (product_id, kind, delta_milli, reason, document_number, created_by)
+    let movement = sqlx::query_as!(
+        Movement,
+        r#"insert into stock_movements (product_id, kind, delta_milli, reason, document_number, created_by)
          values ($1, $2, $3, $4, $5, $6)
-         returning id, product_id, kind,
-                   case when kind = 'adjustment' then delta_milli else abs(delta_milli) end as quantity,
-                   reason, document_number, created_by, created_at, $7::bigint as balance_after",
+         returning id, product_id, kind as "kind: MovementKind",
+                   case when kind = 'adjustment' then delta_milli else abs(delta_milli) end as "quantity!: Quantity",
+                   reason, document_number, created_by as "created_by: UserId", created_at,
+                   $7::bigint as "balance_after!: Quantity""#,
+        change.product_id as ProductId,
+        change.kind as MovementKind,
+        delta as Quantity,
+        change.reason,
+        change.document_number,
+        change.created_by as Option<UserId>,
+        after as Quantity,
     )
-    .bind(change.product_id)
-    .bind(change.kind)
-    .bind(delta)
-    .bind(change.reason)
-    .bind(change.document_number)
-    .bind(change.created_by)
-    .bind(after)
     .fetch_one(tx.conn())
     .await?;
-    sqlx::query(
+    sqlx::query!(
         "update products set quantity_milli = $2, updated_at = now(),
                 last_restock_at = case when $3 then now() else last_restock_at end
          where id = $1",
+        change.product_id as ProductId,
+        after as Quantity,
+        change.kind == MovementKind::In,
     )
-    .bind(change.product_id)
-    .bind(after)
-    .bind(change.kind == MovementKind::In)
     .execute(tx.conn())
     .await?;
     let min = locked.min_quantity_milli;
@@ -161,14 +156,10 @@ pub async fn record(tx: &mut TenantTx, change: StockChange<'_>) -> Result<Moved,
     Ok(Moved { movement, before, after, low_stock })
 }
 
-/// Writes a warning for every active admin and manager of the salon. Reads `users` directly:
-/// the users module exports no "who manages this salon" function yet.
-async fn notify_low_stock(tx: &mut TenantTx, product_id: i64) -> Result<LowStock, AppError> {
-    let product = store::find(tx, product_id, false).await?.ok_or(AppError::NotFound)?;
-    let recipients: Vec<i64> =
-        sqlx::query_scalar("select id from users where role in ('admin', 'manager') and is_active order by id")
-            .fetch_all(tx.conn())
-            .await?;
+/// Writes a warning for every active admin and manager of the salon.
+async fn notify_low_stock(tx: &mut TenantTx, product_id: ProductId) -> Result<LowStock, AppError> {
+    let product = store::find(tx, product_id, Lock::No).await?.ok_or(AppError::NotFound)?;
+    let recipients = crate::auth::active_users_with_roles(tx, &[crate::auth::Role::Admin, crate::auth::Role::Manager]).await?;
     let unit = product.unit.label();
     let title = if product.quantity.milli() <= 0 { "Товар закінчився" } else { "Товар закінчується" };
     let message = format!(
@@ -178,7 +169,7 @@ async fn notify_low_stock(tx: &mut TenantTx, product_id: i64) -> Result<LowStock
     let mut notes = Vec::with_capacity(recipients.len());
     for user_id in recipients {
         let note = notifications::create(tx, NewNotification {
-            user_id, kind: "warning", title, message: &message, link: Some("/inventory"),
+            user_id: UserId::from(user_id), kind: "warning", title, message: &message, link: Some("/inventory"),
         })
         .await?;
         notes.push(note);
@@ -189,18 +180,23 @@ async fn notify_low_stock(tx: &mut TenantTx, product_id: i64) -> Result<LowStock
 /// After commit: `inventory:low-stock` to the salon's sockets whose users may see the
 /// inventory (the product as someone without `inventory.cost.view` sees it) and each
 /// notification to its user. Never fails.
-pub async fn announce(state: &AppState, salon: SalonId, low: &LowStock) {
-    let event = Event::new("inventory:low-stock", &low.product.clone().without_cost()).requires::<super::http::InventoryView>();
-    state.realtime.publish(salon, &event).await;
+pub async fn announce(hub: &Hub, salon: SalonId, low: &LowStock) {
+    let event = Event::new("inventory:low-stock", &low.product.clone().without_cost()).requires::<super::InventoryView>();
+    hub.publish(salon, &event).await;
     for note in &low.notes {
-        notifications::announce(state, salon, note).await;
+        notifications::announce(hub, salon, note).await;
     }
 }
 
 /// The product's movements, newest first, each with the stock right after it.
-pub async fn history(tx: &mut TenantTx, product_id: i64, limit: Option<i64>, offset: i64) -> Result<Vec<Movement>, AppError> {
-    Ok(sqlx::query_as(
-        "select * from (
+pub async fn history(tx: &mut TenantTx, product_id: ProductId, rows: Rows) -> Result<Vec<Movement>, AppError> {
+    Ok(sqlx::query_as!(
+        Movement,
+        r#"select h.id as "id!", h.product_id as "product_id!", h.kind as "kind!: MovementKind",
+                  h.quantity as "quantity!: Quantity", h.reason, h.document_number,
+                  h.created_by as "created_by: UserId",
+                  h.created_at as "created_at!", h.balance_after as "balance_after!: Quantity"
+         from (
              select m.id, m.product_id, m.kind,
                     case when m.kind = 'adjustment' then m.delta_milli else abs(m.delta_milli) end as quantity,
                     m.reason, m.document_number, m.created_by, m.created_at,
@@ -209,18 +205,17 @@ pub async fn history(tx: &mut TenantTx, product_id: i64, limit: Option<i64>, off
              where m.product_id = $1
          ) h
          order by h.id desc
-         limit $2 offset $3",
+         limit $2 offset $3"#,
+        product_id as ProductId,
+        rows.limit,
+        rows.offset,
     )
-    .bind(product_id)
-    .bind(limit)
-    .bind(offset)
     .fetch_all(tx.conn())
     .await?)
 }
 
-pub async fn history_len(tx: &mut TenantTx, product_id: i64) -> Result<i64, AppError> {
-    Ok(sqlx::query_scalar("select count(*) from stock_movements where product_id = $1")
-        .bind(product_id)
+pub async fn history_len(tx: &mut TenantTx, product_id: ProductId) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar!(r#"select count(*) as "count!" from stock_movements where product_id = $1"#, product_id as ProductId)
         .fetch_one(tx.conn())
         .await?)
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::AppState;
+use crate::{clients::ImportParts, tenancy::PlatformDb};
 
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(600);
 /// How often client imports of the salons this process serves are checked: stale jobs are
@@ -14,16 +14,16 @@ const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(600);
 const IMPORT_SWEEP_EVERY: Duration = Duration::from_secs(30);
 
 /// Runs until `shutdown` turns true.
-pub async fn run_worker(state: AppState, mut shutdown: watch::Receiver<bool>) {
+pub async fn run_worker(platform: PlatformDb, imports: ImportParts, mut shutdown: watch::Receiver<bool>) {
     tracing::info!("worker started");
     let mut tick = tokio::time::interval(HOUSEKEEPING_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut imports = tokio::time::interval(IMPORT_SWEEP_EVERY);
-    imports.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut sweep = tokio::time::interval(IMPORT_SWEEP_EVERY);
+    sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            _ = tick.tick() => housekeeping(&state).await,
-            _ = imports.tick() => crate::clients::sweep_imports(&state).await,
+            _ = tick.tick() => housekeeping(&platform).await,
+            _ = sweep.tick() => crate::clients::sweep_imports(&imports).await,
             _ = shutdown.changed() => break,
         }
         if *shutdown.borrow() {
@@ -33,8 +33,8 @@ pub async fn run_worker(state: AppState, mut shutdown: watch::Receiver<bool>) {
     tracing::info!("worker stopped");
 }
 
-async fn housekeeping(state: &AppState) {
-    match state.platform.purge_expired().await {
+async fn housekeeping(platform: &PlatformDb) {
+    match platform.purge_expired().await {
         Ok(0) => {}
         Ok(purged) => tracing::info!(purged, "expired sessions and reset links removed"),
         Err(error) => tracing::error!(?error, "housekeeping failed"),

@@ -5,16 +5,16 @@
 //! notification, in this salon or another, is a 404. Bodies are camelCase; a notification
 //! carries both `read` and `isRead` (contract §10, decision 8) and its id as a numeric string.
 
-mod routes;
+mod http;
+pub mod router;
 mod store;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::{AppState, http::error::AppError, realtime::Event, tenancy::{SalonId, TenantTx}};
+use crate::{error::AppError, ids::UserId, realtime::{Event, Hub}, tenancy::{SalonId, TenantTx}};
 
-pub use routes::router;
 
 /// The kinds a notification may have (checked by the table too).
 pub const KINDS: [&str; 4] = ["info", "success", "warning", "error"];
@@ -29,7 +29,7 @@ pub struct Notification {
     pub id: i64,
     /// Whose notification it is; not sent (only its owner ever sees it).
     #[serde(skip)]
-    pub user_id: i64,
+    pub user_id: UserId,
     /// `info`, `success`, `warning` or `error`.
     #[serde(rename = "type")]
     #[schema(example = "info")]
@@ -50,7 +50,7 @@ pub struct Notification {
 /// What another module asks to tell a user.
 #[derive(Debug, Clone, Copy)]
 pub struct NewNotification<'a> {
-    pub user_id: i64,
+    pub user_id: UserId,
     /// One of [`KINDS`].
     pub kind: &'a str,
     pub title: &'a str,
@@ -72,9 +72,9 @@ pub async fn create(tx: &mut TenantTx, n: NewNotification<'_>) -> Result<Notific
 
 /// Pushes `notification:new` to that user's sockets only. Never fails (see
 /// [`crate::realtime::Hub::publish`]).
-pub async fn announce(state: &AppState, salon: SalonId, n: &Notification) {
+pub async fn announce(hub: &Hub, salon: SalonId, n: &Notification) {
     let event = Event::new("notification:new", n).for_user(n.user_id);
-    state.realtime.publish(salon, &event).await;
+    hub.publish(salon, &event).await;
 }
 
 #[cfg(test)]
@@ -86,7 +86,7 @@ mod tests {
     fn serialises_as_the_contract_says() {
         let at = DateTime::parse_from_rfc3339("2026-05-13T10:30:00Z").unwrap().with_timezone(&Utc);
         let n = Notification {
-            id: 42, user_id: 7, kind: "success".into(), title: "Запис".into(), message: "Новий запис".into(),
+            id: 42, user_id: UserId(7), kind: "success".into(), title: "Запис".into(), message: "Новий запис".into(),
             read: false, is_read: false, link: None, created_at: at,
         };
         assert_eq!(serde_json::to_value(&n).unwrap(), json!({

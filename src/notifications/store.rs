@@ -5,21 +5,25 @@ use chrono::{DateTime, Utc};
 
 use super::{NewNotification, Notification};
 use crate::{
-    http::error::{AppError, constraint_of},
+    error::{AppError, constraint_of},
+    ids::UserId,
     tenancy::TenantTx,
 };
 
-macro_rules! columns {
-    () => {
-        "id, user_id, type, title, message, link, read_at is not null as read, created_at"
+/// `sqlx::query_as!(Row, ..)` with the columns of [`Row`] between `$head` and `$tail`.
+macro_rules! query_rows {
+    ($head:literal, $tail:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            Row,
+            $head + r#"id, user_id as "user_id: UserId", type as kind, title, message, link, read_at is not null as "read!", created_at"# + $tail
+            $(, $arg)*
+        )
     };
 }
 
-#[derive(sqlx::FromRow)]
 struct Row {
     id: i64,
-    user_id: i64,
-    #[sqlx(rename = "type")]
+    user_id: UserId,
     kind: String,
     title: String,
     message: String,
@@ -53,16 +57,16 @@ pub struct Filter {
 }
 
 pub async fn insert(tx: &mut TenantTx, n: &NewNotification<'_>) -> Result<Notification, AppError> {
-    let row: Row = sqlx::query_as(concat!(
+    let row: Row = query_rows!(
         "insert into notifications (user_id, type, title, message, link) values ($1, $2, $3, $4, $5)
          returning ",
-        columns!()
-    ))
-    .bind(n.user_id)
-    .bind(n.kind)
-    .bind(n.title)
-    .bind(n.message)
-    .bind(n.link)
+        "",
+        n.user_id as UserId,
+        n.kind,
+        n.title,
+        n.message,
+        n.link,
+    )
     .fetch_one(tx.conn())
     .await
     .map_err(|e| match constraint_of(&e) {
@@ -76,70 +80,71 @@ pub async fn insert(tx: &mut TenantTx, n: &NewNotification<'_>) -> Result<Notifi
 /// One page of the user's notifications: unread first, then newest first.
 pub async fn list(
     tx: &mut TenantTx,
-    user_id: i64,
+    user_id: UserId,
     filter: Filter,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<Notification>, AppError> {
-    let rows: Vec<Row> = sqlx::query_as(concat!(
-        "select ", columns!(), " from notifications
+    let rows: Vec<Row> = query_rows!(
+        "select ",
+        " from notifications
          where user_id = $1 and ($2 = false or read_at is null)
            and ($3::boolean is null or (read_at is not null) = $3)
          order by read_at is not null, created_at desc, id desc
-         limit $4 offset $5"
-    ))
-    .bind(user_id)
-    .bind(filter.unread_only)
-    .bind(filter.read)
-    .bind(limit)
-    .bind(offset)
+         limit $4 offset $5",
+        user_id as UserId,
+        filter.unread_only,
+        filter.read,
+        limit,
+        offset,
+    )
     .fetch_all(tx.conn())
     .await?;
     Ok(rows.into_iter().map(Into::into).collect())
 }
 
-pub async fn count(tx: &mut TenantTx, user_id: i64, filter: Filter) -> Result<i64, AppError> {
-    Ok(sqlx::query_scalar(
-        "select count(*) from notifications
+pub async fn count(tx: &mut TenantTx, user_id: UserId, filter: Filter) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar!(
+        r#"select count(*) as "count!" from notifications
          where user_id = $1 and ($2 = false or read_at is null)
-           and ($3::boolean is null or (read_at is not null) = $3)",
+           and ($3::boolean is null or (read_at is not null) = $3)"#,
+        user_id as UserId,
+        filter.unread_only,
+        filter.read,
     )
-    .bind(user_id)
-    .bind(filter.unread_only)
-    .bind(filter.read)
     .fetch_one(tx.conn())
     .await?)
 }
 
 /// Marks one notification read (keeping the first read time); `None` when it is not the user's.
-pub async fn mark_read(tx: &mut TenantTx, user_id: i64, id: i64) -> Result<Option<Notification>, AppError> {
-    let row: Option<Row> = sqlx::query_as(concat!(
+pub async fn mark_read(tx: &mut TenantTx, user_id: UserId, id: i64) -> Result<Option<Notification>, AppError> {
+    let row: Option<Row> = query_rows!(
         "update notifications set read_at = coalesce(read_at, now())
          where id = $1 and user_id = $2
          returning ",
-        columns!()
-    ))
-    .bind(id)
-    .bind(user_id)
+        "",
+        id,
+        user_id as UserId,
+    )
     .fetch_optional(tx.conn())
     .await?;
     Ok(row.map(Into::into))
 }
 
 /// Marks every unread notification of the user read; how many changed.
-pub async fn mark_all_read(tx: &mut TenantTx, user_id: i64) -> Result<u64, AppError> {
-    let done = sqlx::query("update notifications set read_at = now() where user_id = $1 and read_at is null")
-        .bind(user_id)
-        .execute(tx.conn())
-        .await?;
+pub async fn mark_all_read(tx: &mut TenantTx, user_id: UserId) -> Result<u64, AppError> {
+    let done = sqlx::query!(
+        "update notifications set read_at = now() where user_id = $1 and read_at is null",
+        user_id as UserId,
+    )
+    .execute(tx.conn())
+    .await?;
     Ok(done.rows_affected())
 }
 
 /// Deletes one notification; `false` when it is not the user's.
-pub async fn delete(tx: &mut TenantTx, user_id: i64, id: i64) -> Result<bool, AppError> {
-    let done = sqlx::query("delete from notifications where id = $1 and user_id = $2")
-        .bind(id)
-        .bind(user_id)
+pub async fn delete(tx: &mut TenantTx, user_id: UserId, id: i64) -> Result<bool, AppError> {
+    let done = sqlx::query!("delete from notifications where id = $1 and user_id = $2", id, user_id as UserId)
         .execute(tx.conn())
         .await?;
     Ok(done.rows_affected() == 1)

@@ -1,17 +1,17 @@
 //! `GET /overview/changes`: the salon's audit trail (`changes`), newest first, with names and
 //! summaries for people.
 
-use axum::Json;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{ChangesView, Window, check_range, describe};
+use super::describe;
 use crate::{
-    auth::Can,
     clock::Ymd,
-    http::{AppQuery, error::AppError},
+    error::AppError,
+    http::page::{Page, PageMeta},
+    ids::UserId,
     tenancy::TenantTx,
 };
 
@@ -39,7 +39,7 @@ pub enum Entity {
 }
 
 impl Entity {
-    fn stored(self) -> &'static str {
+    pub(super) fn stored(self) -> &'static str {
         match self {
             Entity::Client => "client",
             Entity::Record => "record",
@@ -88,7 +88,7 @@ pub struct Change {
     pub author: String,
     #[serde(serialize_with = "crate::http::ids::opt_as_string")]
     #[schema(value_type = Option<String>)]
-    pub author_id: Option<i64>,
+    pub author_id: Option<UserId>,
     /// `created`, `updated` or `deleted`.
     pub action: &'static str,
     /// The verb as stored (`updated`, `password_changed`, ...).
@@ -108,109 +108,68 @@ pub struct Change {
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query, rename_all = "camelCase")]
 pub struct ChangesQuery {
-    pub page: Option<u32>,
-    pub per_page: Option<u32>,
-    pub limit: Option<u32>,
-    pub offset: Option<u32>,
     /// Made on or after this salon-local date.
-    #[param(value_type = Option<String>)]
     pub date_from: Option<Ymd>,
-    #[param(value_type = Option<String>)]
     pub date_to: Option<Ymd>,
-    #[param(value_type = Option<String>, example = "client")]
+    #[param(inline, example = "client")]
     pub entity: Option<Entity>,
     pub entity_id: Option<i64>,
     /// The author's user id.
-    pub author: Option<i64>,
-    #[param(value_type = Option<String>, example = "updated")]
+    pub author: Option<UserId>,
+    #[param(inline, example = "updated")]
     pub action: Option<Action>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ChangesMeta {
-    pub page: u32,
-    pub per_page: u32,
-    pub total: i64,
-    pub total_pages: i64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ChangePage {
     pub data: Vec<Change>,
-    pub meta: ChangesMeta,
+    pub meta: PageMeta,
 }
 
-/// The salon's audit trail, newest first.
-#[utoipa::path(get, path = "/overview/changes", tag = "overview", security(("bearer" = [])),
-    params(ChangesQuery),
-    responses((status = 200, body = ChangePage), (status = 401), (status = 403),
-              (status = 422, description = "a malformed date, an unknown entity or action, or a bad page")))]
-pub async fn list_changes(
-    _: Can<ChangesView>,
-    mut tx: TenantTx,
-    AppQuery(q): AppQuery<ChangesQuery>,
-) -> Result<Json<ChangePage>, AppError> {
-    let window = Window::of(q.page, q.per_page, q.limit, q.offset)?;
-    check_range(q.date_from, q.date_to, "dateTo")?;
-    let filter = Filter {
-        date_from: q.date_from.map(|d| d.0),
-        date_to: q.date_to.map(|d| d.0),
-        entity: q.entity.map(Entity::stored),
-        entity_id: q.entity_id,
-        author: q.author,
-        action: q.action.map(|a| match a {
-            Action::Created => "created",
-            Action::Updated => "updated",
-            Action::Deleted => "deleted",
-        }),
-    };
-    let total = count(&mut tx, &filter).await?;
-    let rows = list(&mut tx, &filter, window).await?;
-    tx.commit().await?;
-    let data = rows.into_iter().map(Change::from).collect();
-    Ok(Json(ChangePage {
-        data,
-        meta: ChangesMeta {
-            page: window.page,
-            per_page: window.per_page,
-            total,
-            total_pages: window.total_pages(total),
-        },
-    }))
+pub(super) struct Filter {
+    pub(super) date_from: Option<NaiveDate>,
+    pub(super) date_to: Option<NaiveDate>,
+    pub(super) entity: Option<&'static str>,
+    pub(super) entity_id: Option<i64>,
+    pub(super) author: Option<UserId>,
+    pub(super) action: Option<&'static str>,
 }
 
-struct Filter {
-    date_from: Option<NaiveDate>,
-    date_to: Option<NaiveDate>,
-    entity: Option<&'static str>,
-    entity_id: Option<i64>,
-    author: Option<i64>,
-    action: Option<&'static str>,
-}
-
-/// Dates are salon-local days turned into instants in the salon's zone; `updated` matches
-/// every verb but `created` and `deleted`.
-macro_rules! filters {
-    () => {
-        " where ($1::date is null or c.created_at >= ($1::date::timestamp at time zone (select timezone from salons)))
-            and ($2::date is null or c.created_at < (($2::date + 1)::timestamp at time zone (select timezone from salons)))
-            and ($3::text is null or c.entity = $3)
-            and ($4::bigint is null or c.entity_id = $4)
-            and ($5::bigint is null or c.user_id = $5)
-            and ($6::text is null
-                 or ($6 = 'updated' and c.action not in ('created', 'deleted'))
-                 or c.action = $6)"
+/// `sqlx::$query!($lead.., $head + filter + $tail, args..)`: one of sqlx's query macros over
+/// audit entries `c` (the `audit_trail` the audit module exports) that pass `$f` ($1..$6); further arguments are $7 on. Dates are salon-local
+/// days turned into instants in the salon's zone; `updated` matches every verb but `created`
+/// and `deleted`.
+macro_rules! filtered {
+    ($query:ident!($($lead:ty,)?) $f:expr, $head:literal, $tail:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::$query!(
+            $($lead,)?
+            $head
+                + " where ($1::date is null or c.created_at >= ($1::date::timestamp at time zone (select timezone from salon_facts)))
+                    and ($2::date is null or c.created_at < (($2::date + 1)::timestamp at time zone (select timezone from salon_facts)))
+                    and ($3::text is null or c.entity = $3)
+                    and ($4::bigint is null or c.entity_id = $4)
+                    and ($5::bigint is null or c.user_id = $5)
+                    and ($6::text is null
+                         or ($6 = 'updated' and c.action not in ('created', 'deleted'))
+                         or c.action = $6)"
+                + $tail,
+            $f.date_from,
+            $f.date_to,
+            $f.entity,
+            $f.entity_id,
+            $f.author as Option<UserId>,
+            $f.action,
+            $($arg,)*
+        )
     };
 }
 
-#[derive(sqlx::FromRow)]
-struct Row {
+pub(super) struct Row {
     id: i64,
     created_at: DateTime<Utc>,
     entity: String,
     entity_id: Option<i64>,
-    user_id: Option<i64>,
+    user_id: Option<UserId>,
     action: String,
     before: Option<Value>,
     after: Option<Value>,
@@ -238,37 +197,21 @@ impl From<Row> for Change {
     }
 }
 
-async fn list(tx: &mut TenantTx, f: &Filter, w: Window) -> Result<Vec<Row>, AppError> {
-    Ok(sqlx::query_as(concat!(
-        "select c.id, c.created_at, c.entity, c.entity_id, c.user_id, c.action, c.before, c.after,
-                coalesce(nullif(btrim(u.first_name || ' ' || u.last_name), ''), u.email, '') as author
-         from changes c
-         left join users u on u.salon_id = c.salon_id and u.id = c.user_id",
-        filters!(),
-        " order by c.created_at desc, c.id desc limit $7 offset $8"
-    ))
-    .bind(f.date_from)
-    .bind(f.date_to)
-    .bind(f.entity)
-    .bind(f.entity_id)
-    .bind(f.author)
-    .bind(f.action)
-    .bind(w.limit)
-    .bind(w.offset)
+pub(super) async fn list(tx: &mut TenantTx, f: &Filter, w: Page) -> Result<Vec<Row>, AppError> {
+    Ok(filtered!(
+        query_as!(Row,) f,
+        r#"select c.id as "id!", c.created_at as "created_at!", c.entity as "entity!", c.entity_id,
+                c.user_id as "user_id: UserId", c.action as "action!", c.before, c.after, coalesce(u.name, '') as "author!"
+         from audit_trail c
+         left join user_names u on u.salon_id = c.salon_id and u.id = c.user_id"#,
+        " order by c.created_at desc, c.id desc limit $7 offset $8",
+        w.limit,
+        w.offset,
+    )
     .fetch_all(tx.conn())
     .await?)
 }
 
-async fn count(tx: &mut TenantTx, f: &Filter) -> Result<i64, AppError> {
-    Ok(
-        sqlx::query_scalar(concat!("select count(*) from changes c", filters!()))
-            .bind(f.date_from)
-            .bind(f.date_to)
-            .bind(f.entity)
-            .bind(f.entity_id)
-            .bind(f.author)
-            .bind(f.action)
-            .fetch_one(tx.conn())
-            .await?,
-    )
+pub(super) async fn count(tx: &mut TenantTx, f: &Filter) -> Result<i64, AppError> {
+    Ok(filtered!(query_scalar!() f, r#"select count(*) as "count!" from audit_trail c"#, "").fetch_one(tx.conn()).await?)
 }

@@ -5,15 +5,33 @@
 //! and the library's names beside them. Every id in an overview body is a numeric string
 //! (`"42"`); ids sent to the overview may be numbers or numeric strings.
 //!
-//! Records and changes are read models: their SQL reads the calendar's, staff's, catalogue's,
-//! finances' and the audit trail's tables directly (one query per page instead of one call per
-//! row). Only reviews are stored by this module.
+//! # The read model
 //!
-//! Paging: `limit`/`offset` (the library) or `page`/`perPage` (the specs); when `limit` or
-//! `offset` is given they win. 20 rows by default, at most 100 (larger sizes are served as 100).
+//! Only reviews are stored by this module. Records, reviews' names and changes are one read
+//! model over views that the owning domains export (migrations/0010_domain_exports.sql), joined
+//! in one query per page instead of one call per row; the overview names no other domain's
+//! table (scripts/check-table-owners.py):
+//!
+//! | view | owner | what the overview reads from it |
+//! |---|---|---|
+//! | `calendar_appointments` | calendar | the records themselves (live appointments) |
+//! | `client_contacts` | clients | a record's phone when the booking has none; a review's client |
+//! | `staff_names` | staff | the member's name; `clients.show` = `own` by account |
+//! | `catalog_services` | catalog | a record's service category |
+//! | `user_names` | auth | who created a record, who made a change |
+//! | `finance_visit_payments` | finances | what a visit was paid, and how |
+//! | `audit_trail` | audit | the changes list and a record's history |
+//! | `salon_facts` | tenancy | the salon's time zone for date filters |
+//!
+//! Every view runs with the caller's rights (`security_invoker`), so row-level security keeps
+//! each salon's rows to itself exactly as on the tables. Names are `person_name()`: first and
+//! last name, else the e-mail.
+//!
+//! Paging: `limit`/`offset` (the library) or `page`/`perPage` (the specs), read by
+//! [`crate::http::page::Paged`]: `limit`/`offset` win, 20 rows by default, at most 100.
 //!
 //! Date filters (`dateFrom`, `dateTo`, `createdFrom`, ...) are calendar dates on the salon's
-//! wall clock (`salons.timezone`), both ends inclusive: a change made at 23:30 Kyiv time belongs
+//! wall clock (the salon's time zone), both ends inclusive: a change made at 23:30 Kyiv time belongs
 //! to that Kyiv day, not to the UTC one.
 //!
 //! Permissions (ids of `policies/permissions.txt`):
@@ -26,89 +44,18 @@
 
 mod changes;
 mod describe;
+mod http;
 mod records;
 mod records_store;
 mod reviews;
 mod reviews_store;
+pub mod router;
 
-use utoipa_axum::{router::OpenApiRouter, routes};
-
-use crate::{AppState, http::error::AppError, permission};
+use crate::{error::AppError, permission};
 
 permission!(RecordsView = "overview.appointments.view");
 permission!(ReviewsView = "overview.reviews.view");
 permission!(ChangesView = "overview.summary");
-
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(records::list_records))
-        .routes(routes!(reviews::list_reviews, reviews::create_review))
-        .routes(routes!(changes::list_changes))
-}
-
-const DEFAULT_PER_PAGE: u32 = 20;
-const MAX_PER_PAGE: u32 = 100;
-
-/// The window of rows one list request asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Window {
-    pub page: u32,
-    pub per_page: u32,
-    pub limit: i64,
-    pub offset: i64,
-}
-
-impl Window {
-    /// From the four paging parameters; `limit`/`offset` win over `page`/`perPage`.
-    pub fn of(
-        page: Option<u32>,
-        per_page: Option<u32>,
-        limit: Option<u32>,
-        offset: Option<u32>,
-    ) -> Result<Self, AppError> {
-        if limit.is_some() || offset.is_some() {
-            let limit = limit.unwrap_or(DEFAULT_PER_PAGE);
-            if limit == 0 {
-                return Err(AppError::field(
-                    "limit",
-                    "Кількість рядків має бути від 1 до 100",
-                ));
-            }
-            let limit = limit.min(MAX_PER_PAGE);
-            let offset = offset.unwrap_or(0);
-            return Ok(Window {
-                page: offset / limit + 1,
-                per_page: limit,
-                limit: limit.into(),
-                offset: offset.into(),
-            });
-        }
-        let page = page.unwrap_or(1);
-        if page == 0 {
-            return Err(AppError::field("page", "Номер сторінки починається з 1"));
-        }
-        let per_page = per_page.unwrap_or(DEFAULT_PER_PAGE);
-        if per_page == 0 {
-            return Err(AppError::field(
-                "perPage",
-                "Розмір сторінки має бути від 1 до 100",
-            ));
-        }
-        let per_page = per_page.min(MAX_PER_PAGE);
-        Ok(Window {
-            page,
-            per_page,
-            limit: per_page.into(),
-            offset: i64::from(page - 1) * i64::from(per_page),
-        })
-    }
-
-    /// Pages needed for `total` rows.
-    pub fn total_pages(self, total: i64) -> i64 {
-        let per = i64::from(self.per_page);
-        (total + per - 1) / per
-    }
-}
 
 /// Checks that a date range is not reversed.
 pub(crate) fn check_range<T: PartialOrd>(
@@ -121,52 +68,5 @@ pub(crate) fn check_range<T: PartialOrd>(
             Err(AppError::field(field, "Кінець періоду раніше за початок"))
         }
         _ => Ok(()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn limit_and_offset_win_over_pages() {
-        assert_eq!(
-            Window::of(None, None, None, None).unwrap(),
-            Window {
-                page: 1,
-                per_page: 20,
-                limit: 20,
-                offset: 0
-            }
-        );
-        assert_eq!(
-            Window::of(Some(3), Some(10), None, None).unwrap(),
-            Window {
-                page: 3,
-                per_page: 10,
-                limit: 10,
-                offset: 20
-            }
-        );
-        assert_eq!(
-            Window::of(Some(3), Some(10), Some(5), Some(12)).unwrap(),
-            Window {
-                page: 3,
-                per_page: 5,
-                limit: 5,
-                offset: 12
-            }
-        );
-        assert_eq!(Window::of(None, Some(500), None, None).unwrap().limit, 100);
-        assert!(Window::of(Some(0), None, None, None).is_err());
-        assert!(Window::of(None, Some(0), None, None).is_err());
-        assert!(Window::of(None, None, Some(0), None).is_err());
-    }
-
-    #[test]
-    fn total_pages_round_up() {
-        let w = Window::of(None, Some(2), None, None).unwrap();
-        assert_eq!(w.total_pages(5), 3);
-        assert_eq!(w.total_pages(0), 0);
     }
 }

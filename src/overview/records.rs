@@ -1,21 +1,16 @@
 //! `GET /overview/records`: the salon's appointments as the overview's records table shows
 //! them, with payment state, closing details and each record's audit history.
 
-use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{
-    RecordsView, Window, check_range, describe, records_store as store,
-};
+use super::{describe, records_store as store};
 use crate::{
-    auth::Can,
     calendar::{Kind, Status},
     clock::{HhMm, Ymd},
-    http::{AppQuery, error::AppError},
+    ids::{ClientId, ServiceId, StaffId},
     money::Money,
-    tenancy::TenantTx,
 };
 
 /// The screen's record status. `scheduled` is `pending`, `arrived` is `confirmed`, `no-show`
@@ -171,13 +166,13 @@ pub struct Record {
     pub end_time: HhMm,
     #[serde(serialize_with = "crate::http::ids::opt_as_string")]
     #[schema(value_type = Option<String>)]
-    pub client_id: Option<i64>,
+    pub client_id: Option<ClientId>,
     #[serde(serialize_with = "crate::http::ids::opt_as_string")]
     #[schema(value_type = Option<String>)]
-    pub staff_id: Option<i64>,
+    pub staff_id: Option<StaffId>,
     #[serde(serialize_with = "crate::http::ids::opt_as_string")]
     #[schema(value_type = Option<String>)]
-    pub service_id: Option<i64>,
+    pub service_id: Option<ServiceId>,
     pub service_category: String,
 }
 
@@ -185,40 +180,28 @@ pub struct Record {
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query, rename_all = "camelCase")]
 pub struct RecordsQuery {
-    /// Page number from 1 (with `perPage`).
-    pub page: Option<u32>,
-    pub per_page: Option<u32>,
-    /// Rows to answer (with `offset`; wins over `page`/`perPage`).
-    pub limit: Option<u32>,
-    pub offset: Option<u32>,
     /// Visit date from (salon-local, inclusive).
-    #[param(value_type = Option<String>)]
     pub date_from: Option<Ymd>,
     /// Visit date to (inclusive).
-    #[param(value_type = Option<String>)]
     pub date_to: Option<Ymd>,
     /// The screen's name for `dateFrom`; both apply when both are sent.
-    #[param(value_type = Option<String>)]
     pub visit_from: Option<Ymd>,
-    #[param(value_type = Option<String>)]
     pub visit_to: Option<Ymd>,
     /// Booked on or after this salon-local date.
-    #[param(value_type = Option<String>)]
     pub created_from: Option<Ymd>,
-    #[param(value_type = Option<String>)]
     pub created_to: Option<Ymd>,
     /// A staff member's id.
-    pub employee: Option<i64>,
+    pub employee: Option<StaffId>,
     /// A client's id, or text found in the client's name, or five or more digits found in the
     /// phone.
     pub client: Option<String>,
     /// The linked service's category.
     pub service_category: Option<String>,
-    #[param(value_type = Option<String>, example = "completed")]
+    #[param(inline, example = "completed")]
     pub visit_status: Option<VisitStatus>,
-    #[param(value_type = Option<String>, example = "paid")]
+    #[param(example = "paid")]
     pub payment_status: Option<PaymentStatus>,
-    #[param(value_type = Option<String>, example = "admin")]
+    #[param(example = "admin")]
     pub source: Option<Source>,
 }
 
@@ -254,55 +237,9 @@ pub struct RecordPage {
     pub meta: RecordsMeta,
 }
 
-/// The salon's appointments (deleted ones excluded), newest visit first, with each record's
-/// payment state, who booked and closed it, and its history from the audit trail. A user with
-/// `clients.show` = `own` gets only the records of their staff profile and of the clients it
-/// has served; without `appointments.view_clients_data`, `phone` is `""`.
-#[utoipa::path(get, path = "/overview/records", tag = "overview", security(("bearer" = [])),
-    params(RecordsQuery),
-    responses((status = 200, body = RecordPage), (status = 401), (status = 403),
-              (status = 422, description = "a malformed date, an unknown status, a reversed range or a bad page")))]
-pub async fn list_records(
-    Can(user, ..): Can<RecordsView>,
-    mut tx: TenantTx,
-    AppQuery(q): AppQuery<RecordsQuery>,
-) -> Result<Json<RecordPage>, AppError> {
-    let window = Window::of(q.page, q.per_page, q.limit, q.offset)?;
-    check_range(q.date_from, q.date_to, "dateTo")?;
-    check_range(q.visit_from, q.visit_to, "visitTo")?;
-    check_range(q.created_from, q.created_to, "createdTo")?;
-    let filter = store::Filter::from(&q).own(crate::clients::own_scope(&user));
-    let statistics = store::statistics(&mut tx, &filter).await?;
-    let rows = store::list(&mut tx, &filter, window).await?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let mut entries = store::history(&mut tx, &ids).await?;
-    tx.commit().await?;
-    let phones = user.may("appointments.view_clients_data");
-    let data = rows
-        .into_iter()
-        .map(|mut row| {
-            if !phones {
-                row.phone = String::new();
-            }
-            let changes = entries.remove(&row.id).unwrap_or_default();
-            assemble(row, changes)
-        })
-        .collect();
-    Ok(Json(RecordPage {
-        data,
-        meta: RecordsMeta {
-            page: window.page,
-            per_page: window.per_page,
-            total: statistics.total,
-            total_pages: window.total_pages(statistics.total),
-            statistics,
-        },
-    }))
-}
-
 /// A record from its row and its audit entries (oldest first). The visit was started when it
 /// was last marked `arrived` and closed when it was last marked `completed`.
-fn assemble(r: store::RecordRow, changes: Vec<store::ChangeRow>) -> Record {
+pub(super) fn assemble(r: store::RecordRow, changes: Vec<store::ChangeRow>) -> Record {
     let mut started = None;
     let mut closed: Option<(DateTime<Utc>, String)> = None;
     let history = changes

@@ -1,22 +1,16 @@
 //! `/overview/reviews`: clients' ratings of their visits, listed with statistics and recorded
 //! by staff (audited as entity `review`).
 
-use axum::{Json, http::StatusCode};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{
-    ReviewsView, Window, check_range, reviews_store as store,
-};
+use super::reviews_store as store;
 use crate::{
     audit,
-    auth::{Can, ClientIp},
     clock::Ymd,
-    http::{
-        AppJson, AppQuery,
-        error::{AppError, FieldErrors},
-    },
+    error::{AppError, Problems},
+    ids::{AppointmentId, ClientId, StaffId, UserId},
     tenancy::TenantTx,
 };
 
@@ -46,13 +40,13 @@ pub struct Review {
     pub comment: String,
     #[serde(serialize_with = "crate::http::ids::opt_as_string")]
     #[schema(value_type = Option<String>)]
-    pub client_id: Option<i64>,
+    pub client_id: Option<ClientId>,
     #[serde(serialize_with = "crate::http::ids::opt_as_string")]
     #[schema(value_type = Option<String>)]
-    pub staff_id: Option<i64>,
+    pub staff_id: Option<StaffId>,
     #[serde(serialize_with = "crate::http::ids::opt_as_string")]
     #[schema(value_type = Option<String>)]
-    pub appointment_id: Option<i64>,
+    pub appointment_id: Option<AppointmentId>,
 }
 
 /// `POST /overview/reviews`. With `appointmentId` the client and the staff member are the
@@ -61,19 +55,19 @@ pub struct Review {
 #[serde(rename_all = "camelCase")]
 pub struct NewReview {
     /// 1 to 5 (required).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::http::whole::number")]
     pub rating: Option<i64>,
     #[serde(default)]
     pub text: Option<String>,
     #[serde(default, deserialize_with = "crate::http::ids::opt_from_number_or_string")]
-    #[schema(value_type = Option<String>, example = "12")]
-    pub client_id: Option<i64>,
+    #[schema(schema_with = crate::http::ids::opt_number_or_string_schema)]
+    pub client_id: Option<ClientId>,
     #[serde(default, deserialize_with = "crate::http::ids::opt_from_number_or_string")]
-    #[schema(value_type = Option<String>)]
-    pub staff_id: Option<i64>,
+    #[schema(schema_with = crate::http::ids::opt_number_or_string_schema)]
+    pub staff_id: Option<StaffId>,
     #[serde(default, deserialize_with = "crate::http::ids::opt_from_number_or_string")]
-    #[schema(value_type = Option<String>)]
-    pub appointment_id: Option<i64>,
+    #[schema(schema_with = crate::http::ids::opt_number_or_string_schema)]
+    pub appointment_id: Option<AppointmentId>,
 }
 
 /// The `type` filter: `positive` is 4–5, `neutral` 3, `negative` 1–2.
@@ -88,7 +82,7 @@ pub enum ReviewType {
 
 impl ReviewType {
     /// The inclusive rating range it stands for.
-    fn ratings(self) -> (i16, i16) {
+    pub(super) fn ratings(self) -> (i16, i16) {
         match self {
             ReviewType::Positive => (4, 5),
             ReviewType::Neutral => (3, 3),
@@ -102,22 +96,17 @@ impl ReviewType {
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query, rename_all = "camelCase")]
 pub struct ReviewsQuery {
-    pub page: Option<u32>,
-    pub per_page: Option<u32>,
-    pub limit: Option<u32>,
-    pub offset: Option<u32>,
     /// Recorded on or after this salon-local date.
-    #[param(value_type = Option<String>)]
     pub date_from: Option<Ymd>,
-    #[param(value_type = Option<String>)]
     pub date_to: Option<Ymd>,
     #[serde(rename = "type")]
-    #[param(rename = "type", value_type = Option<String>, example = "positive")]
+    #[param(rename = "type", inline, example = "positive")]
     pub kind: Option<ReviewType>,
     /// Exactly this rating (1–5).
+    #[param(minimum = 1, maximum = 5)]
     pub rating: Option<i16>,
-    pub staff_id: Option<i64>,
-    pub client_id: Option<i64>,
+    pub staff_id: Option<StaffId>,
+    pub client_id: Option<ClientId>,
 }
 
 /// Figures over every review matching the filters.
@@ -148,65 +137,22 @@ pub struct ReviewPage {
     pub meta: ReviewsMeta,
 }
 
-/// The salon's reviews, newest first, with statistics over every match.
-#[utoipa::path(get, path = "/overview/reviews", tag = "overview", security(("bearer" = [])),
-    params(ReviewsQuery),
-    responses((status = 200, body = ReviewPage), (status = 401), (status = 403),
-              (status = 422, description = "a malformed date, an unknown type, a rating outside 1–5 or a bad page")))]
-pub async fn list_reviews(
-    _: Can<ReviewsView>,
-    mut tx: TenantTx,
-    AppQuery(q): AppQuery<ReviewsQuery>,
-) -> Result<Json<ReviewPage>, AppError> {
-    let window = Window::of(q.page, q.per_page, q.limit, q.offset)?;
-    check_range(q.date_from, q.date_to, "dateTo")?;
-    if q.rating.is_some_and(|r| !(1..=5).contains(&r)) {
-        return Err(AppError::field("rating", "Оцінка — від 1 до 5"));
-    }
-    let (low, high) = q.kind.unwrap_or(ReviewType::All).ratings();
-    let filter = store::Filter {
-        date_from: q.date_from.map(|d| d.0),
-        date_to: q.date_to.map(|d| d.0),
-        low: q.rating.map_or(low, |r| r.max(low)),
-        high: q.rating.map_or(high, |r| r.min(high)),
-        staff_id: q.staff_id,
-        client_id: q.client_id,
-    };
-    let statistics = store::statistics(&mut tx, &filter).await?;
-    let data = store::list(&mut tx, &filter, window).await?;
-    tx.commit().await?;
-    let total = statistics.total_reviews;
-    Ok(Json(ReviewPage {
-        data,
-        meta: ReviewsMeta {
-            page: window.page,
-            per_page: window.per_page,
-            total,
-            total_pages: window.total_pages(total),
-            statistics,
-        },
-    }))
-}
-
-/// Records a review. Ids of another salon, unknown or deleted ones, and ids that disagree with
-/// the appointment's are refused with 422 naming the field; nothing is written then.
-#[utoipa::path(post, path = "/overview/reviews", tag = "overview", security(("bearer" = [])),
-    request_body = NewReview,
-    responses((status = 201, body = Review), (status = 401), (status = 403),
-              (status = 422, description = "rating outside 1–5, text too long, or an id not of this salon")))]
-pub async fn create_review(
-    Can(user, ..): Can<ReviewsView>,
-    mut tx: TenantTx,
-    ClientIp(ip): ClientIp,
-    AppJson(input): AppJson<NewReview>,
-) -> Result<(StatusCode, Json<Review>), AppError> {
-    let mut problems = FieldErrors::new();
+/// Records a review written by `user_id`. Ids of another salon, unknown or deleted ones, and
+/// ids that disagree with the appointment's are refused with 422 naming the field; nothing is
+/// written then. The caller commits.
+pub(super) async fn create(
+    tx: &mut TenantTx,
+    user_id: UserId,
+    ip: Option<&str>,
+    input: NewReview,
+) -> Result<Review, AppError> {
+    let mut problems = Problems::default();
     let rating = input
         .rating
         .and_then(|r| i16::try_from(r).ok())
         .filter(|r| (1..=5).contains(r));
     if rating.is_none() {
-        add(&mut problems, "rating", "Оцінка — ціле число від 1 до 5");
+        problems.add("rating", "Оцінка — ціле число від 1 до 5");
     }
     let text = input
         .text
@@ -215,26 +161,22 @@ pub async fn create_review(
         .unwrap_or("")
         .to_owned();
     if text.chars().count() > MAX_TEXT {
-        add(&mut problems, "text", "Відгук задовгий (до 5000 символів)");
+        problems.add("text", "Відгук задовгий (до 5000 символів)");
     }
     let (mut client_id, mut staff_id) = (input.client_id, input.staff_id);
     if let Some(id) = input.appointment_id {
-        match store::appointment_people(&mut tx, id).await? {
-            None => add(&mut problems, "appointmentId", "Запис не знайдено"),
+        // The calendar answers plain ids.
+        let people = crate::calendar::facts::appointment_people(tx, id.get())
+            .await?
+            .map(|(client, staff)| (client.map(ClientId), staff.map(StaffId)));
+        match people {
+            None => problems.add("appointmentId", "Запис не знайдено"),
             Some((client, staff)) => {
                 if client_id.is_some_and(|c| Some(c) != client) {
-                    add(
-                        &mut problems,
-                        "clientId",
-                        "Клієнт не збігається з клієнтом запису",
-                    );
+                    problems.add("clientId", "Клієнт не збігається з клієнтом запису");
                 }
                 if staff_id.is_some_and(|s| Some(s) != staff) {
-                    add(
-                        &mut problems,
-                        "staffId",
-                        "Майстер не збігається з майстром запису",
-                    );
+                    problems.add("staffId", "Майстер не збігається з майстром запису");
                 }
                 (client_id, staff_id) = (client, staff);
             }
@@ -244,49 +186,40 @@ pub async fn create_review(
     let derived = input.appointment_id.is_some();
     if let Some(id) = client_id
         && !derived
-        && !store::client_exists(&mut tx, id).await?
+        && !crate::clients::exists(tx, id.get()).await?
     {
-        add(&mut problems, "clientId", "Клієнта не знайдено");
+        problems.add("clientId", "Клієнта не знайдено");
     }
     if let Some(id) = staff_id
         && !derived
-        && !store::staff_exists(&mut tx, id).await?
+        && !crate::staff::exists(tx, id.get()).await?
     {
-        add(&mut problems, "staffId", "Співробітника не знайдено");
+        problems.add("staffId", "Співробітника не знайдено");
     }
-    let Some(rating) = rating.filter(|_| problems.is_empty()) else {
-        return Err(AppError::Invalid(problems));
-    };
+    problems.finish()?;
+    let rating = rating.expect("a missing rating is a problem above");
     let new = store::NewRow {
         rating,
         text,
         client_id,
         staff_id,
         appointment_id: input.appointment_id,
-        created_by: user.id,
+        created_by: user_id,
     };
-    let id = store::insert(&mut tx, &new).await?;
-    let review = store::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    let id = store::insert(tx, &new).await?;
+    let review = store::get(tx, id).await?.ok_or(AppError::NotFound)?;
     audit::record(
-        &mut tx,
+        tx,
         audit::Change {
-            user_id: Some(user.id),
+            user_id: Some(user_id),
             entity: "review",
             entity_id: Some(id),
             action: "created",
             before: None,
             after: Some(serde_json::to_value(&review).map_err(anyhow::Error::from)?),
-            ip: ip.as_deref(),
+            ip,
         },
     )
     .await?;
-    tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(review)))
-}
-
-fn add(problems: &mut FieldErrors, field: &str, text: &str) {
-    problems
-        .entry(field.to_owned())
-        .or_default()
-        .push(text.to_owned());
+    Ok(review)
 }

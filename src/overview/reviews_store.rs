@@ -1,38 +1,67 @@
-//! SQL of reviews. Names and phones are read from clients and staff at read time.
+//! SQL of reviews. Names and phones are read at read time from the views the clients and
+//! staff export (`client_contacts`, `staff_names`); see [`super`].
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{
-    Window,
     reviews::{Review, ReviewStatistics},
 };
 use crate::{
-    http::error::{AppError, constraint_of},
+    error::{AppError, constraint_of},
+    http::page::Page,
+    ids::{AppointmentId, ClientId, StaffId, UserId},
     tenancy::TenantTx,
 };
 
-macro_rules! columns {
-    () => {
-        "select rv.id, rv.rating, rv.text, rv.created_at, rv.client_id, rv.staff_id, rv.appointment_id,
-                coalesce(cl.name, '') as client_name, coalesce(cl.phone, '') as phone,
-                coalesce(btrim(st.first_name || ' ' || st.last_name), '') as employee
-         from reviews rv
-         left join clients cl on cl.salon_id = rv.salon_id and cl.id = rv.client_id
-         left join staff st on st.salon_id = rv.salon_id and st.id = rv.staff_id "
+/// `sqlx::query_as!(Row, <columns> + $sql.., $arg..)`: reviews `rv` with their client's name
+/// and phone and their member's name, then the `+`-joined `$sql` literals.
+macro_rules! query_review {
+    ($sql:literal $(+ $more:literal)* $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            Row,
+            r#"select rv.id, rv.rating, rv.text, rv.created_at, rv.client_id as "client_id: ClientId",
+                    rv.staff_id as "staff_id: StaffId", rv.appointment_id as "appointment_id: AppointmentId",
+                    coalesce(cl.name, '') as "client_name!", coalesce(cl.phone, '') as "phone!",
+                    coalesce(st.name, '') as "employee!"
+             from reviews rv
+             left join client_contacts cl on cl.salon_id = rv.salon_id and cl.id = rv.client_id
+             left join staff_names st on st.salon_id = rv.salon_id and st.id = rv.staff_id "#
+                + $sql $(+ $more)*
+            $(, $arg)*
+        )
     };
 }
 
-/// Created dates are salon-local days turned into instants in the salon's zone.
-macro_rules! filters {
-    () => {
-        " where rv.deleted_at is null
-            and ($1::date is null or rv.created_at >= ($1::date::timestamp at time zone (select timezone from salons)))
-            and ($2::date is null or rv.created_at < (($2::date + 1)::timestamp at time zone (select timezone from salons)))
-            and rv.rating between $3 and $4
-            and ($5::bigint is null or rv.staff_id = $5)
-            and ($6::bigint is null or rv.client_id = $6)"
+/// `sqlx::query!(<count per rating> + $sql.., $arg..)` over reviews `rv`.
+macro_rules! query_counts {
+    ($sql:literal $(+ $more:literal)* $(, $arg:expr)* $(,)?) => {
+        sqlx::query!(r#"select rv.rating, count(*) as "count!" from reviews rv "# + $sql $(+ $more)* $(, $arg)*)
+    };
+}
+
+/// `$query!(" where <filter>" + $tail, <filter> $(, $arg)*)`: `query_review!` or `query_counts!`
+/// over the live reviews that pass `$f` ($1..$6); further arguments are $7 on. Created dates are
+/// salon-local days turned into instants in the salon's zone.
+macro_rules! filtered {
+    ($query:ident! $f:expr, $tail:literal $(, $arg:expr)* $(,)?) => {
+        $query!(
+            "where rv.deleted_at is null
+               and ($1::date is null or rv.created_at >= ($1::date::timestamp at time zone (select timezone from salon_facts)))
+               and ($2::date is null or rv.created_at < (($2::date + 1)::timestamp at time zone (select timezone from salon_facts)))
+               and rv.rating between $3 and $4
+               and ($5::bigint is null or rv.staff_id = $5)
+               and ($6::bigint is null or rv.client_id = $6)"
+                + $tail,
+            $f.date_from,
+            $f.date_to,
+            $f.low,
+            $f.high,
+            $f.staff_id as Option<StaffId>,
+            $f.client_id as Option<ClientId>,
+            $($arg,)*
+        )
     };
 }
 
@@ -43,19 +72,18 @@ pub struct Filter {
     /// Inclusive rating bounds.
     pub low: i16,
     pub high: i16,
-    pub staff_id: Option<i64>,
-    pub client_id: Option<i64>,
+    pub staff_id: Option<StaffId>,
+    pub client_id: Option<ClientId>,
 }
 
-#[derive(sqlx::FromRow)]
 struct Row {
     id: i64,
     rating: i16,
     text: String,
     created_at: DateTime<Utc>,
-    client_id: Option<i64>,
-    staff_id: Option<i64>,
-    appointment_id: Option<i64>,
+    client_id: Option<ClientId>,
+    staff_id: Option<StaffId>,
+    appointment_id: Option<AppointmentId>,
     client_name: String,
     phone: String,
     employee: String,
@@ -80,39 +108,18 @@ impl From<Row> for Review {
     }
 }
 
-pub async fn list(tx: &mut TenantTx, f: &Filter, w: Window) -> Result<Vec<Review>, AppError> {
-    let rows: Vec<Row> = sqlx::query_as(concat!(
-        columns!(),
-        filters!(),
-        " order by rv.created_at desc, rv.id desc limit $7 offset $8"
-    ))
-    .bind(f.date_from)
-    .bind(f.date_to)
-    .bind(f.low)
-    .bind(f.high)
-    .bind(f.staff_id)
-    .bind(f.client_id)
-    .bind(w.limit)
-    .bind(w.offset)
-    .fetch_all(tx.conn())
-    .await?;
+pub async fn list(tx: &mut TenantTx, f: &Filter, w: Page) -> Result<Vec<Review>, AppError> {
+    let rows = filtered!(query_review! f, " order by rv.created_at desc, rv.id desc limit $7 offset $8", w.limit, w.offset)
+        .fetch_all(tx.conn())
+        .await?;
     Ok(rows.into_iter().map(Into::into).collect())
 }
 
 pub async fn statistics(tx: &mut TenantTx, f: &Filter) -> Result<ReviewStatistics, AppError> {
-    let counts: Vec<(i16, i64)> = sqlx::query_as(concat!(
-        "select rv.rating, count(*) from reviews rv",
-        filters!(),
-        " group by rv.rating"
-    ))
-    .bind(f.date_from)
-    .bind(f.date_to)
-    .bind(f.low)
-    .bind(f.high)
-    .bind(f.staff_id)
-    .bind(f.client_id)
-    .fetch_all(tx.conn())
-    .await?;
+    let counts: Vec<(i16, i64)> = filtered!(query_counts! f, " group by rv.rating")
+        .map(|r| (r.rating, r.count))
+        .fetch_all(tx.conn())
+        .await?;
     Ok(summarise(&counts))
 }
 
@@ -139,13 +146,7 @@ fn summarise(counts: &[(i16, i64)]) -> ReviewStatistics {
 }
 
 pub async fn get(tx: &mut TenantTx, id: i64) -> Result<Option<Review>, AppError> {
-    let row: Option<Row> = sqlx::query_as(concat!(
-        columns!(),
-        " where rv.id = $1 and rv.deleted_at is null"
-    ))
-    .bind(id)
-    .fetch_optional(tx.conn())
-    .await?;
+    let row = query_review!("where rv.id = $1 and rv.deleted_at is null", id).fetch_optional(tx.conn()).await?;
     Ok(row.map(Into::into))
 }
 
@@ -154,23 +155,23 @@ pub async fn get(tx: &mut TenantTx, id: i64) -> Result<Option<Review>, AppError>
 pub struct NewRow {
     pub rating: i16,
     pub text: String,
-    pub client_id: Option<i64>,
-    pub staff_id: Option<i64>,
-    pub appointment_id: Option<i64>,
-    pub created_by: i64,
+    pub client_id: Option<ClientId>,
+    pub staff_id: Option<StaffId>,
+    pub appointment_id: Option<AppointmentId>,
+    pub created_by: UserId,
 }
 
 pub async fn insert(tx: &mut TenantTx, r: &NewRow) -> Result<i64, AppError> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "insert into reviews (rating, text, client_id, staff_id, appointment_id, created_by)
          values ($1, $2, $3, $4, $5, $6) returning id",
+        r.rating,
+        r.text,
+        r.client_id as Option<ClientId>,
+        r.staff_id as Option<StaffId>,
+        r.appointment_id as Option<AppointmentId>,
+        r.created_by as UserId,
     )
-    .bind(r.rating)
-    .bind(&r.text)
-    .bind(r.client_id)
-    .bind(r.staff_id)
-    .bind(r.appointment_id)
-    .bind(r.created_by)
     .fetch_one(tx.conn())
     .await
     .map_err(|e| match constraint_of(&e) {
@@ -186,37 +187,6 @@ pub async fn insert(tx: &mut TenantTx, r: &NewRow) -> Result<i64, AppError> {
         }
         _ => e.into(),
     })
-}
-
-/// The client and staff member of a live appointment of this salon; `None` when there is none.
-pub async fn appointment_people(
-    tx: &mut TenantTx,
-    id: i64,
-) -> Result<Option<(Option<i64>, Option<i64>)>, AppError> {
-    Ok(sqlx::query_as(
-        "select client_id, staff_id from appointments where id = $1 and deleted_at is null",
-    )
-    .bind(id)
-    .fetch_optional(tx.conn())
-    .await?)
-}
-
-pub async fn client_exists(tx: &mut TenantTx, id: i64) -> Result<bool, AppError> {
-    Ok(sqlx::query_scalar(
-        "select exists(select 1 from clients where id = $1 and deleted_at is null)",
-    )
-    .bind(id)
-    .fetch_one(tx.conn())
-    .await?)
-}
-
-pub async fn staff_exists(tx: &mut TenantTx, id: i64) -> Result<bool, AppError> {
-    Ok(sqlx::query_scalar(
-        "select exists(select 1 from staff where id = $1 and deleted_at is null)",
-    )
-    .bind(id)
-    .fetch_one(tx.conn())
-    .await?)
 }
 
 #[cfg(test)]

@@ -3,7 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{AppState, auth::CurrentUser, http::error::AppError};
+use crate::{
+    auth::CurrentUser,
+    error::AppError,
+    ids::{ClientId, UserId},
+};
 
 /// The receivers an event is meant for, besides the salon (and `Event::user_id`) it is
 /// addressed to. Travels with the event between processes; never part of the frame.
@@ -17,13 +21,13 @@ pub struct Audience {
     /// gets the event only for a client the clients domain lets them see, or, when
     /// `client_fields` names the fields that show the client, without those fields.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<i64>,
+    pub client_id: Option<ClientId>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub client_fields: Vec<String>,
     /// Users whose own work the event is about (the member of an appointment): their client
     /// scope does not apply to it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub concerns: Vec<i64>,
+    pub concerns: Vec<UserId>,
     /// Fields of `data` that a receiver without a permission does not get (a phone without
     /// `clients.card.show_phone`), as REST leaves them out of its answers.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -51,7 +55,7 @@ enum Admission {
     Yes,
     No,
     /// Yes if this client is visible to the receiver (a database question).
-    IfClientVisible(i64),
+    IfClientVisible(ClientId),
 }
 
 impl Audience {
@@ -74,13 +78,17 @@ impl Audience {
     }
 
     /// Whether `user` (their principal as of now) may receive the event, and without which
-    /// fields.
-    pub(super) async fn admits(&self, state: &AppState, user: &CurrentUser) -> Result<Admitted<'_>, AppError> {
+    /// fields; `client_visible` asks the clients domain about a client the event shows.
+    pub(super) async fn admits(
+        &self,
+        user: &CurrentUser,
+        client_visible: impl AsyncFnOnce(ClientId) -> Result<bool, AppError>,
+    ) -> Result<Admitted<'_>, AppError> {
         let mut hidden: Vec<&str> = match self.admission(user) {
             Admission::No => return Ok(Admitted::No),
             Admission::Yes => Vec::new(),
             Admission::IfClientVisible(client) => {
-                if client_visible(state, user, client).await? {
+                if client_visible(client).await? {
                     Vec::new()
                 } else if self.client_fields.is_empty() {
                     return Ok(Admitted::No);
@@ -95,14 +103,3 @@ impl Audience {
     }
 }
 
-/// Asks the clients domain whether `client` is one `user` may see.
-async fn client_visible(state: &AppState, user: &CurrentUser, client: i64) -> Result<bool, AppError> {
-    let mut tx = state.db.begin(user.salon).await?;
-    let visible = match crate::clients::ensure_visible(&mut tx, user, client).await {
-        Ok(()) => true,
-        Err(AppError::NotFound) => false,
-        Err(err) => return Err(err),
-    };
-    tx.commit().await?;
-    Ok(visible)
-}

@@ -242,9 +242,9 @@ mod tests {
         let hub = Hub::in_process();
         let mut a = hub.subscribe(SalonId(1));
         let mut b = hub.subscribe(SalonId(2));
-        hub.publish(SalonId(1), &Event::new("x:y", &json!({"n": 1})).for_user(5)).await;
+        hub.publish(SalonId(1), &Event::new("x:y", &json!({"n": 1})).for_user(crate::ids::UserId(5))).await;
         let got = a.recv().await.unwrap();
-        assert_eq!(got.event.user_id, Some(5));
+        assert_eq!(got.event.user_id, Some(crate::ids::UserId(5)));
         assert_eq!(got.frame.as_str(), r#"{"type":"x:y","data":{"n":1}}"#);
         assert!(matches!(b.rx.as_mut().unwrap().try_recv(), Err(broadcast::error::TryRecvError::Empty)));
     }

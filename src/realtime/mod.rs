@@ -13,16 +13,18 @@
 //! being revoked (logout, password change, deactivation, suspended salon).
 
 mod audience;
-mod hub;
-mod socket;
+pub mod hub;
+pub mod socket;
 
 use serde::{Deserialize, Serialize};
 
-use crate::auth::Permission;
+use crate::{
+    auth::Permission,
+    ids::{ClientId, UserId},
+};
 
 pub use audience::{Audience, Mask};
 pub use hub::Hub;
-pub use socket::socket;
 
 /// Something that happened in a salon, for its open sockets.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -33,7 +35,7 @@ pub struct Event {
     pub data: serde_json::Value,
     /// Only this user's sockets receive the event; `None` means every socket of the salon.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<i64>,
+    pub user_id: Option<UserId>,
     /// Who else may receive it; the default is everyone addressed.
     #[serde(default, skip_serializing_if = "Audience::is_everyone")]
     pub audience: Audience,
@@ -53,7 +55,7 @@ impl Event {
     }
 
     /// The same event, for one user's sockets only.
-    pub fn for_user(mut self, user_id: i64) -> Self {
+    pub fn for_user(mut self, user_id: UserId) -> Self {
         self.user_id = Some(user_id);
         self
     }
@@ -67,14 +69,14 @@ impl Event {
     /// The event is about this client: a receiver limited to own clients (`clients.show =
     /// own`) gets it only for a client they have served, unless it
     /// [concerns](Self::concerning) them.
-    pub fn about_client(mut self, client_id: Option<i64>) -> Self {
+    pub fn about_client(mut self, client_id: Option<ClientId>) -> Self {
         self.audience.client_id = client_id;
         self
     }
 
     /// The event shows this client in `fields`: a receiver limited to own clients gets it
     /// without those fields when the client is not theirs (and it does not concern them).
-    pub fn showing_client(mut self, client_id: Option<i64>, fields: &[&str]) -> Self {
+    pub fn showing_client(mut self, client_id: Option<ClientId>, fields: &[&str]) -> Self {
         self.audience.client_id = client_id;
         self.audience.client_fields = fields.iter().map(|f| (*f).to_owned()).collect();
         self
@@ -82,7 +84,7 @@ impl Event {
 
     /// The event is about this user's own work (the member of an appointment): their client
     /// scope does not hold it back from them. Their permissions still apply.
-    pub fn concerning(mut self, user_id: Option<i64>) -> Self {
+    pub fn concerning(mut self, user_id: Option<UserId>) -> Self {
         self.audience.concerns.extend(user_id);
         self
     }
@@ -122,7 +124,7 @@ mod tests {
 
     #[test]
     fn frames_carry_only_type_and_data() {
-        let event = Event::new("appointment:deleted", &json!({"id": 7})).for_user(3);
+        let event = Event::new("appointment:deleted", &json!({"id": 7})).for_user(UserId(3));
         let frame: serde_json::Value = serde_json::from_str(&event.frame().unwrap()).unwrap();
         assert_eq!(frame, json!({"type": "appointment:deleted", "data": {"id": 7}}));
     }
@@ -135,7 +137,7 @@ mod tests {
 
     #[test]
     fn events_round_trip_through_the_wire_format() {
-        let event = Event::new("notification:new", &json!({"id": "5"})).for_user(9);
+        let event = Event::new("notification:new", &json!({"id": "5"})).for_user(UserId(9));
         let wire = serde_json::to_string(&event).unwrap();
         assert_eq!(serde_json::from_str::<Event>(&wire).unwrap(), event);
         let salon_wide = Event::new("appointment:created", &json!(null));
@@ -168,11 +170,11 @@ mod tests {
     fn the_audience_travels_with_the_event_but_not_in_the_frame() {
         let event = Event::new("client:updated", &json!({"id": 4}))
             .requires::<Ops>()
-            .about_client(Some(4))
-            .concerning(Some(8))
+            .about_client(Some(ClientId(4)))
+            .concerning(Some(UserId(8)))
             .concerning(None);
         assert_eq!(event.audience.permission.as_deref(), Some("finances.movements.view"));
-        assert_eq!(event.audience.concerns, [8]);
+        assert_eq!(event.audience.concerns, [UserId(8)]);
         let wire = serde_json::to_string(&event).unwrap();
         assert_eq!(serde_json::from_str::<Event>(&wire).unwrap(), event);
         let frame: serde_json::Value = serde_json::from_str(&event.frame().unwrap()).unwrap();

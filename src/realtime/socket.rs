@@ -1,7 +1,7 @@
 //! The WebSocket endpoint: authenticate at the handshake, then forward the salon's events that
 //! its user may see, for as long as its session lasts.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use axum::{
     extract::{
@@ -16,15 +16,15 @@ use tokio::{sync::broadcast::error::RecvError, time::MissedTickBehavior};
 
 use super::{
     audience::Admitted,
-    hub::{Delivery, Subscription},
+    hub::{Delivery, Hub, Subscription},
 };
 use crate::{
-    AppState,
     auth::{
-        self, CurrentUser,
+        CurrentUser, Gate, principal, sign_in_token,
         tokens::{Claims, now_secs},
     },
-    http::{AppQuery, error::AppError},
+    http::AppQuery, error::AppError,
+    ids::{ClientId, UserId},
     tenancy::HostSalon,
 };
 
@@ -48,11 +48,6 @@ const SESSION_ENDED: u16 = 4003;
 const CHECK_FAILED: u16 = 1011;
 const PONG: &str = r#"{"type":"pong","data":null}"#;
 
-const TENANT_MISMATCH: AppError = AppError::Denied {
-    code: "tenant_mismatch",
-    message: "Цей обліковий запис належить іншому салону",
-};
-
 #[derive(Debug, Deserialize)]
 pub struct SocketQuery {
     token: Option<String>,
@@ -72,31 +67,31 @@ pub struct SocketQuery {
 ///
 /// [`Audience`]: super::Audience
 pub async fn socket(
-    State(state): State<AppState>,
+    State(gate): State<Arc<Gate>>,
+    State(hub): State<Hub>,
     HostSalon(host): HostSalon,
     AppQuery(query): AppQuery<SocketQuery>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, AppError> {
-    let claims = query.token.as_deref().and_then(|t| state.keys.verify(t.trim())).ok_or(AppError::Unauthenticated)?;
-    let user_id = claims.user_id().ok_or(AppError::Unauthenticated)?;
-    if host.is_some_and(|h| h != claims.salon()) {
-        return Err(TENANT_MISMATCH);
-    }
-    match auth::principal(&state, &claims).await {
-        Ok(_) => {}
+    let token = query.token.as_deref().ok_or(AppError::Unauthenticated)?;
+    let (claims, user) = match sign_in_token(&gate, token, host).await {
+        Ok(signed_in) => signed_in,
         Err(err @ (AppError::Db(_) | AppError::Internal(_))) => return Err(err),
-        // The client cannot read a refused handshake's status: one answer for every refusal.
+        Err(err @ AppError::Denied { code: "tenant_mismatch", .. }) => return Err(err),
+        // The client cannot read a refused handshake's status: one answer for every other
+        // refusal.
         Err(_) => return Err(AppError::Unauthenticated),
-    }
+    };
+    let user_id = user.id;
     let span = tracing::Span::current();
     span.record("salon.id", claims.salon_id);
-    span.record("user.id", user_id);
+    span.record("user.id", user_id.get());
     let upgrade = upgrade
         .map_err(|_| AppError::bad_request("websocket_expected", "Очікується запит на WebSocket-з'єднання"))?;
     // Subscribed before answering, so an event published right after the handshake is kept.
-    let events = state.realtime.subscribe(claims.salon());
+    let events = hub.subscribe(claims.salon());
     let expires_in = Duration::from_secs(claims.exp.saturating_sub(now_secs()));
-    let connection = Connection { state, claims, user_id };
+    let connection = Connection { gate, claims, user_id };
     Ok(upgrade.on_upgrade(move |socket| serve(socket, events, connection, expires_in)))
 }
 
@@ -118,9 +113,9 @@ impl Drop for ConnectionGauge {
 
 /// Whose socket this is.
 struct Connection {
-    state: AppState,
+    gate: Arc<Gate>,
     claims: Claims,
-    user_id: i64,
+    user_id: UserId,
 }
 
 /// What the socket does after one turn of its loop.
@@ -140,7 +135,8 @@ impl Connection {
             return Ok(None);
         }
         let user = self.check().await?;
-        match event.audience.admits(&self.state, &user).await.map_err(|err| self.close_frame(err))? {
+        let client_visible = async |client| self.client_visible(&user, client).await;
+        match event.audience.admits(&user, client_visible).await.map_err(|err| self.close_frame(err))? {
             Admitted::No => Ok(None),
             Admitted::Yes { hidden } if hidden.is_empty() => Ok(Some(delivery.frame.clone())),
             Admitted::Yes { hidden } => match event.frame_without(&hidden) {
@@ -156,7 +152,19 @@ impl Connection {
     /// The session's principal as of now (served from the principal cache while the salon's
     /// data version is unchanged).
     async fn check(&self) -> Result<CurrentUser, CloseFrame> {
-        auth::principal(&self.state, &self.claims).await.map_err(|err| self.close_frame(err))
+        principal(&self.gate, &self.claims).await.map_err(|err| self.close_frame(err))
+    }
+
+    /// Asks the clients domain whether `client` is one `user` may see.
+    async fn client_visible(&self, user: &CurrentUser, client: ClientId) -> Result<bool, AppError> {
+        let mut tx = self.gate.db.begin(user.salon).await?;
+        let visible = match crate::clients::ensure_visible(&mut tx, user, client).await {
+            Ok(()) => true,
+            Err(AppError::NotFound) => false,
+            Err(err) => return Err(err),
+        };
+        tx.commit().await?;
+        Ok(visible)
     }
 
     fn close_frame(&self, err: AppError) -> CloseFrame {
@@ -164,11 +172,11 @@ impl Connection {
             AppError::Unauthenticated => "not_authenticated",
             AppError::Denied { code, .. } => code,
             err => {
-                tracing::error!(error = %err, user.id = self.user_id, "realtime: cannot check a socket's session; closing it");
+                tracing::error!(error = %err, user.id = self.user_id.get(), "realtime: cannot check a socket's session; closing it");
                 return CloseFrame { code: CHECK_FAILED, reason: Utf8Bytes::from_static("session check failed") };
             }
         };
-        tracing::info!(user.id = self.user_id, reason, "realtime: session ended; closing its socket");
+        tracing::info!(user.id = self.user_id.get(), reason, "realtime: session ended; closing its socket");
         CloseFrame { code: SESSION_ENDED, reason: Utf8Bytes::from_static(reason) }
     }
 }
@@ -190,7 +198,7 @@ async fn serve(mut socket: WebSocket, mut events: Subscription, conn: Connection
                     Err(close) => Next::Close(close),
                 },
                 Err(RecvError::Lagged(skipped)) => {
-                    tracing::warn!(skipped, user.id = conn.user_id, "a slow socket skipped realtime events");
+                    tracing::warn!(skipped, user.id = conn.user_id.get(), "a slow socket skipped realtime events");
                     Next::Continue
                 }
                 Err(RecvError::Closed) => Next::Stop,

@@ -3,7 +3,33 @@
 
 use chrono::NaiveDate;
 
-use crate::http::error::{AppError, FieldErrors};
+use crate::error::{AppError, FieldErrors};
+
+/// What a text field accepts: at most `max` characters, `""` unless required, newlines only
+/// where allowed. `TextRule::line(200).required()` reads as it checks.
+#[derive(Debug, Clone, Copy)]
+pub struct TextRule {
+    max: usize,
+    required: bool,
+    multiline: bool,
+}
+
+impl TextRule {
+    /// One line of at most `max` characters; `""` is a value ("no value").
+    pub const fn line(max: usize) -> Self {
+        TextRule { max, required: false, multiline: false }
+    }
+
+    /// Like [`TextRule::line`], with newlines (and tabs) allowed.
+    pub const fn lines(max: usize) -> Self {
+        TextRule { max, required: false, multiline: true }
+    }
+
+    /// `""` is refused.
+    pub const fn required(self) -> Self {
+        TextRule { required: true, ..self }
+    }
+}
 
 #[derive(Default)]
 pub struct Checks {
@@ -26,16 +52,10 @@ impl Checks {
         }
     }
 
-    /// Trimmed text of at most `max` characters without control characters (newlines allowed
-    /// when `multiline`). `""` is a valid value ("no value") unless `required`.
-    pub fn text(
-        &mut self,
-        field: &str,
-        raw: &str,
-        max: usize,
-        required: bool,
-        multiline: bool,
-    ) -> Option<String> {
+    /// Trimmed text within `rule`, without control characters (newlines only when the rule
+    /// allows them).
+    pub fn text(&mut self, field: &str, raw: &str, rule: TextRule) -> Option<String> {
+        let TextRule { max, required, multiline } = rule;
         let value = raw.trim();
         if required && value.is_empty() {
             self.fail(field, "Обов'язкове поле");
@@ -57,7 +77,7 @@ impl Checks {
 
     /// A phone as people type it: digits with `+ - ( )` and spaces, 7 to 15 digits; `""` clears.
     pub fn phone(&mut self, field: &str, raw: &str) -> Option<String> {
-        let value = self.text(field, raw, 32, false, false)?;
+        let value = self.text(field, raw, TextRule::line(32))?;
         if value.is_empty() {
             return Some(value);
         }
@@ -95,7 +115,7 @@ impl Checks {
 
     /// An http(s) address (`https://` is assumed when the scheme is missing); `""` clears.
     pub fn url(&mut self, field: &str, raw: &str) -> Option<String> {
-        let value = self.text(field, raw, 300, false, false)?;
+        let value = self.text(field, raw, TextRule::line(300))?;
         if value.is_empty() {
             return Some(value);
         }
@@ -120,7 +140,7 @@ impl Checks {
 
     /// A social profile: a web address or a handle such as `@kyiv_beauty`; `""` clears.
     pub fn social(&mut self, field: &str, raw: &str) -> Option<String> {
-        let value = self.text(field, raw, 300, false, false)?;
+        let value = self.text(field, raw, TextRule::line(300))?;
         let handle = value.strip_prefix('@').unwrap_or(&value);
         let is_handle = !handle.is_empty()
             && handle.len() <= 64
@@ -231,7 +251,7 @@ mod tests {
             Some("@kyiv_beauty")
         );
         assert!(c.social("facebook", "not a handle").is_none());
-        assert!(c.text("name", "x\u{0}y", 10, true, false).is_none());
+        assert!(c.text("name", "x\u{0}y", TextRule::line(10).required()).is_none());
         let Err(AppError::Invalid(errors)) = c.finish() else {
             panic!("expected errors")
         };

@@ -8,10 +8,10 @@ use utoipa::ToSchema;
 
 pub use super::hours::{DayChange, StoredDay, WeekHours};
 use super::{
-    check::{Checks, is_currency},
+    check::{Checks, TextRule, is_currency},
     hours::apply_hours,
 };
-use crate::http::error::AppError;
+use crate::error::AppError;
 
 /// The salon's settings (`GET`/`PUT /settings/salon`). Text fields are `""` when not set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -82,11 +82,16 @@ pub struct SalonChanges {
     pub social_urls: Option<SocialChanges>,
     /// Also accepted as `slotStepMinutes`.
     #[serde(alias = "slotStepMinutes")]
+    #[serde(default, deserialize_with = "crate::http::whole::number")]
     pub slot_step: Option<i64>,
+    #[serde(default, deserialize_with = "crate::http::whole::number")]
     pub reminder_hours_before: Option<i64>,
     pub online_booking_enabled: Option<bool>,
+    #[serde(default, deserialize_with = "crate::http::whole::number")]
     pub booking_min_lead_minutes: Option<i64>,
+    #[serde(default, deserialize_with = "crate::http::whole::number")]
     pub booking_horizon_days: Option<i64>,
+    #[serde(default, deserialize_with = "crate::http::whole::number")]
     pub cancellation_window_hours: Option<i64>,
 }
 
@@ -128,45 +133,38 @@ impl SalonChanges {
 
     /// The settings after these changes, or every problem with them (nothing applies then).
     pub fn apply(
-        self,
+        mut self,
         current: &SalonSettings,
         today: NaiveDate,
     ) -> Result<SalonSettings, AppError> {
         let mut c = Checks::default();
         let mut s = current.clone();
-        // (field, sent value, slot, max characters, required, multiline)
+        self.apply_names(&mut c, &mut s, current);
+        self.apply_contacts(&mut c, &mut s, today);
+        self.apply_rules(&mut c, &mut s);
+        c.finish()?;
+        Ok(s)
+    }
+
+    /// The texts: name, legal name, city, address, description, and the currency and time
+    /// zone, which must also be known codes when they change.
+    fn apply_names(&mut self, c: &mut Checks, s: &mut SalonSettings, current: &SalonSettings) {
         let texts = [
-            ("name", self.name, &mut s.name, 200, true, false),
-            (
-                "legalName",
-                self.legal_name,
-                &mut s.legal_name,
-                200,
-                false,
-                false,
-            ),
-            ("city", self.city, &mut s.city, 100, false, false),
-            ("address", self.address, &mut s.address, 300, false, false),
-            (
-                "description",
-                self.description,
-                &mut s.description,
-                2000,
-                false,
-                true,
-            ),
+            ("name", self.name.take(), &mut s.name, TextRule::line(200).required()),
+            ("legalName", self.legal_name.take(), &mut s.legal_name, TextRule::line(200)),
+            ("city", self.city.take(), &mut s.city, TextRule::line(100)),
+            ("address", self.address.take(), &mut s.address, TextRule::line(300)),
+            ("description", self.description.take(), &mut s.description, TextRule::lines(2000)),
             (
                 "currency",
-                self.currency.map(|v| v.trim().to_ascii_uppercase()),
+                self.currency.take().map(|v| v.trim().to_ascii_uppercase()),
                 &mut s.currency,
-                3,
-                true,
-                false,
+                TextRule::line(3).required(),
             ),
-            ("timezone", self.timezone, &mut s.timezone, 64, true, false),
+            ("timezone", self.timezone.take(), &mut s.timezone, TextRule::line(64).required()),
         ];
-        for (field, raw, slot, max, required, multiline) in texts {
-            if let Some(value) = raw.and_then(|raw| c.text(field, &raw, max, required, multiline)) {
+        for (field, raw, slot, rule) in texts {
+            if let Some(value) = raw.and_then(|raw| c.text(field, &raw, rule)) {
                 *slot = value;
             }
         }
@@ -179,24 +177,29 @@ impl SalonChanges {
                 "Невідомий часовий пояс IANA (наприклад, Europe/Kyiv)",
             );
         }
-        if let Some(v) = self.phone.and_then(|raw| c.phone("phone", &raw)) {
+    }
+
+    /// Phone, e-mail, website, opening date and social links.
+    fn apply_contacts(&mut self, c: &mut Checks, s: &mut SalonSettings, today: NaiveDate) {
+        if let Some(v) = self.phone.take().and_then(|raw| c.phone("phone", &raw)) {
             s.phone = v;
         }
-        if let Some(v) = self.email.and_then(|raw| c.email("email", &raw, false)) {
+        if let Some(v) = self.email.take().and_then(|raw| c.email("email", &raw, false)) {
             s.email = v;
         }
-        if let Some(v) = self.website.and_then(|raw| c.url("website", &raw)) {
+        if let Some(v) = self.website.take().and_then(|raw| c.url("website", &raw)) {
             s.website = v;
         }
         // A salon may enter the date it is about to open.
         let latest = today + chrono::Days::new(2 * 366);
         if let Some(v) = self
             .opening_date
+            .take()
             .and_then(|raw| c.date("openingDate", &raw, latest))
         {
             s.opening_date = v;
         }
-        if let Some(social) = self.social_urls {
+        if let Some(social) = self.social_urls.take() {
             for (field, raw, slot) in [
                 (
                     "socialUrls.instagram",
@@ -219,8 +222,12 @@ impl SalonChanges {
                 }
             }
         }
-        if let Some(days) = self.working_hours {
-            apply_hours(&mut c, &mut s.working_hours, days);
+    }
+
+    /// How the salon works: hours, slot step, reminder and booking windows, online booking.
+    fn apply_rules(&mut self, c: &mut Checks, s: &mut SalonSettings) {
+        if let Some(days) = self.working_hours.take() {
+            apply_hours(c, &mut s.working_hours, days);
         }
         if let Some(step) = self.slot_step {
             if step > 0 && (60 % step == 0 || step % 60 == 0) && (5..=240).contains(&step) {
@@ -263,8 +270,6 @@ impl SalonChanges {
         if let Some(on) = self.online_booking_enabled {
             s.online_booking_enabled = on;
         }
-        c.finish()?;
-        Ok(s)
     }
 }
 

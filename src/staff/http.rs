@@ -1,4 +1,4 @@
-//! Handlers of `/staff` and `/staff/{id}`. Reads are open to every signed-in user (the
+//! Handlers of `/staff`, `/staff/{id}` and `/staff/{id}/schedule`. Reads are open to every signed-in user (the
 //! calendar makes one column per member); writes need `settings.staff.access`.
 //!
 //! Pay terms (`salary`, `commission`) are shown only to users with a salary permission
@@ -6,24 +6,30 @@
 //! staff management (`settings.staff.access`); to others both are `0` (the contract wants
 //! non-null numbers). Writing them needs `finances.salary_schemes` (403 otherwise).
 
+use std::sync::Arc;
+
 use axum::{Json, extract::State, http::StatusCode};
-use serde::Serialize;
 
 use super::{
-    model::{NewStaff, Staff, StaffChanges, StaffDetail, StaffFilter, StaffValues, role_for},
-    store,
+    ScheduleEdit, StaffWrite,
+    members::{check_services, ensure_may_touch, invite, json},
+    model::{NewStaff, Staff, StaffChanges, StaffDetail, StaffFilter, StaffValues},
+    schedule::{self, MAX_DAYS, ScheduleQuery, ScheduleSaved, StaffSchedule, week_from},
+    schedule_input::ScheduleInput,
+    schedule_store, store,
 };
 use crate::{
-    AppState, audit,
-    auth::{Can, ClientIp, CurrentUser, NewAccount, Role, create_account, invitations},
+    audit,
+    auth::{Can, ClientIp, CurrentUser, invitations},
     calendar::{self, facts::Holder},
-    catalog,
-    http::{AppJson, AppPath, AppQuery, error::AppError},
-    permission,
-    tenancy::TenantTx,
+    clock::Ymd,
+    config::Config,
+    error::AppError,
+    http::{AppJson, AppPath, AppQuery},
+    ids::StaffId,
+    messaging::Mailer,
+    tenancy::{Lock, SalonClock, TenantTx},
 };
-
-permission!(StaffWrite = "settings.staff.access");
 
 /// The ids that show a member's pay terms.
 const PAY_VIEW: [&str; 4] =
@@ -48,10 +54,6 @@ fn check_pay(user: &CurrentUser, values: &StaffValues) -> Result<(), AppError> {
     Ok(())
 }
 
-pub(super) fn json<T: Serialize>(value: &T) -> Result<serde_json::Value, AppError> {
-    Ok(serde_json::to_value(value).map_err(anyhow::Error::from)?)
-}
-
 /// Members that are not deleted, by last then first name. Every match, no paging.
 #[utoipa::path(get, path = "/staff", tag = "staff", security(("bearer" = [])), params(StaffFilter),
     responses((status = 200, body = [Staff])))]
@@ -68,8 +70,8 @@ pub async fn list_staff(
 /// One member with appointment statistics.
 #[utoipa::path(get, path = "/staff/{id}", tag = "staff", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = StaffDetail), (status = 404)))]
-pub async fn get_staff(user: CurrentUser, mut tx: TenantTx, AppPath(id): AppPath<i64>) -> Result<Json<StaffDetail>, AppError> {
-    let staff = store::find(&mut tx, id, false).await?.ok_or(AppError::NotFound)?;
+pub async fn get_staff(user: CurrentUser, mut tx: TenantTx, AppPath(id): AppPath<StaffId>) -> Result<Json<StaffDetail>, AppError> {
+    let staff = store::find(&mut tx, id, Lock::No).await?.ok_or(AppError::NotFound)?;
     let statistics = store::statistics(&mut tx, id).await?;
     tx.commit().await?;
     Ok(Json(StaffDetail { staff: shown(&user, staff), statistics }))
@@ -81,7 +83,8 @@ pub async fn get_staff(user: CurrentUser, mut tx: TenantTx, AppPath(id): AppPath
     responses((status = 201, body = Staff), (status = 403),
               (status = 409, description = "e-mail already used by an account of this salon"), (status = 422)))]
 pub async fn create_staff(
-    State(state): State<AppState>,
+    State(config): State<Arc<Config>>,
+    State(mailer): State<Mailer>,
     Can(user, ..): Can<StaffWrite>,
     mut tx: TenantTx,
     ClientIp(ip): ClientIp,
@@ -91,20 +94,20 @@ pub async fn create_staff(
     check_pay(&user, &values)?;
     check_services(&mut tx, &values).await?;
     let position = values.position.clone().unwrap_or_else(|| "master".to_owned());
-    let invited = invite(&mut tx, &state, &user, ip.as_deref(), &values, &position).await?;
+    let invited = invite(&mut tx, &config, &user, ip.as_deref(), &values, &position).await?;
     let (user_id, mail) = invited.unzip();
     let id = store::insert(&mut tx, &values, user_id).await?;
     if let Some(ids) = &values.service_ids {
         store::replace_services(&mut tx, id, ids).await?;
     }
-    let staff = store::find(&mut tx, id, false).await?.ok_or(AppError::NotFound)?;
+    let staff = store::find(&mut tx, id, Lock::No).await?.ok_or(AppError::NotFound)?;
     audit::record(&mut tx, audit::Change {
-        user_id: Some(user.id), entity: "employee", entity_id: Some(id), action: "created",
+        user_id: Some(user.id), entity: "employee", entity_id: Some(id.get()), action: "created",
         before: None, after: Some(json(&staff)?), ip: ip.as_deref(),
     })
     .await?;
     tx.commit().await?;
-    invitations::send(&state, mail).await;
+    invitations::send(&mailer, mail).await;
     Ok((StatusCode::CREATED, Json(shown(&user, staff))))
 }
 
@@ -115,16 +118,17 @@ pub async fn create_staff(
     params(("id" = i64, Path)),
     responses((status = 200, body = Staff), (status = 403), (status = 404), (status = 409), (status = 422)))]
 pub async fn update_staff(
-    State(state): State<AppState>,
+    State(config): State<Arc<Config>>,
+    State(mailer): State<Mailer>,
     Can(user, ..): Can<StaffWrite>,
     mut tx: TenantTx,
     ClientIp(ip): ClientIp,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<StaffId>,
     AppJson(changes): AppJson<StaffChanges>,
 ) -> Result<Json<Staff>, AppError> {
     let values = changes.validate()?;
     check_pay(&user, &values)?;
-    let before = store::find(&mut tx, id, true).await?.ok_or(AppError::NotFound)?;
+    let before = store::find(&mut tx, id, Lock::ForUpdate).await?.ok_or(AppError::NotFound)?;
     ensure_may_touch(&mut tx, &user, before.user_id).await?;
     check_services(&mut tx, &values).await?;
     let new_user = match before.user_id {
@@ -138,7 +142,7 @@ pub async fn update_staff(
                 email: values.email.clone(),
                 ..Default::default()
             };
-            invite(&mut tx, &state, &user, ip.as_deref(), &names, &position).await?
+            invite(&mut tx, &config, &user, ip.as_deref(), &names, &position).await?
         }
     };
     let (new_user, mail) = new_user.unzip();
@@ -149,14 +153,14 @@ pub async fn update_staff(
     if let (true, Some(false), Some(user_id)) = (before.is_active, values.is_active, before.user_id) {
         crate::auth::deactivate_user(&mut tx, user_id).await?;
     }
-    let after = store::find(&mut tx, id, false).await?.ok_or(AppError::NotFound)?;
+    let after = store::find(&mut tx, id, Lock::No).await?.ok_or(AppError::NotFound)?;
     audit::record(&mut tx, audit::Change {
-        user_id: Some(user.id), entity: "employee", entity_id: Some(id), action: "updated",
+        user_id: Some(user.id), entity: "employee", entity_id: Some(id.get()), action: "updated",
         before: Some(json(&before)?), after: Some(json(&after)?), ip: ip.as_deref(),
     })
     .await?;
     tx.commit().await?;
-    invitations::send(&state, mail).await;
+    invitations::send(&mailer, mail).await;
     Ok(Json(shown(&user, after)))
 }
 
@@ -171,10 +175,10 @@ pub async fn delete_staff(
     Can(user, ..): Can<StaffWrite>,
     mut tx: TenantTx,
     ClientIp(ip): ClientIp,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<StaffId>,
 ) -> Result<StatusCode, AppError> {
     // The row lock orders this with bookings, which lock the member too (`active_member`).
-    let before = store::find(&mut tx, id, true).await?.ok_or(AppError::NotFound)?;
+    let before = store::find(&mut tx, id, Lock::ForUpdate).await?.ok_or(AppError::NotFound)?;
     ensure_may_touch(&mut tx, &user, before.user_id).await?;
     if calendar::facts::has_future_bookings(&mut tx, Holder::Member(id)).await? {
         return Err(AppError::conflict(
@@ -187,7 +191,7 @@ pub async fn delete_staff(
         crate::auth::deactivate_user(&mut tx, user_id).await?;
     }
     audit::record(&mut tx, audit::Change {
-        user_id: Some(user.id), entity: "employee", entity_id: Some(id), action: "deleted",
+        user_id: Some(user.id), entity: "employee", entity_id: Some(id.get()), action: "deleted",
         before: Some(json(&before)?), after: None, ip: ip.as_deref(),
     })
     .await?;
@@ -195,60 +199,82 @@ pub async fn delete_staff(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Only administrators change or deactivate a member whose account is an administrator's (403).
-async fn ensure_may_touch(tx: &mut TenantTx, by: &CurrentUser, account: Option<i64>) -> Result<(), AppError> {
-    let Some(account) = account else { return Ok(()) };
-    if by.role == Role::Admin {
-        return Ok(());
-    }
-    let role: Option<Role> =
-        sqlx::query_scalar("select role from users where id = $1").bind(account).fetch_optional(tx.conn()).await?;
-    if role == Some(Role::Admin) { Err(AppError::Forbidden) } else { Ok(()) }
-}
-
-/// Every id in `serviceIds` must be a live service of this salon (422, nothing written).
-async fn check_services(tx: &mut TenantTx, values: &StaffValues) -> Result<(), AppError> {
-    let Some(ids) = &values.service_ids else { return Ok(()) };
-    let live = catalog::live_ids(tx, ids).await?;
-    if live.len() != ids.len() {
-        let missing: Vec<String> = ids.iter().filter(|id| !live.contains(id)).map(i64::to_string).collect();
-        return Err(AppError::field("serviceIds", format!("Послуг не знайдено: {}", missing.join(", "))));
-    }
-    Ok(())
-}
-
-/// Creates the password-less account of a member when `values.email` is non-empty: its id,
-/// and the invitation e-mail to send once the transaction has committed.
-/// An administrator account can only be created by an administrator (as through `POST /users`),
-/// so neither `settings.staff.access` nor `settings.staff.manage_access` can mint an admin.
-async fn invite(
-    tx: &mut TenantTx,
-    state: &AppState,
-    by: &CurrentUser,
-    ip: Option<&str>,
-    values: &StaffValues,
-    position: &str,
-) -> Result<Option<(i64, crate::messaging::Email)>, AppError> {
-    let Some(email) = values.email.as_deref().filter(|e| !e.is_empty()) else { return Ok(None) };
-    let role = role_for(position);
-    if role == Role::Admin && by.role != Role::Admin {
-        return Err(AppError::Forbidden);
-    }
-    let phone = values.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned);
-    let account = NewAccount {
-        email: email.to_owned(),
-        password_hash: None,
-        first_name: values.first_name.clone().unwrap_or_default(),
-        last_name: values.last_name.clone().unwrap_or_default(),
-        phone,
-        role,
+/// The weekly pattern, exceptions and each date of the range after exceptions.
+#[utoipa::path(get, path = "/staff/{id}/schedule", tag = "staff", security(("bearer" = [])),
+    params(("id" = i64, Path), ScheduleQuery),
+    responses((status = 200, body = StaffSchedule), (status = 404), (status = 422)))]
+pub async fn get_schedule(
+    _: CurrentUser,
+    mut tx: TenantTx,
+    AppPath(id): AppPath<StaffId>,
+    AppQuery(q): AppQuery<ScheduleQuery>,
+) -> Result<Json<StaffSchedule>, AppError> {
+    store::find(&mut tx, id, Lock::No).await?.ok_or(AppError::NotFound)?;
+    let from = match q.date_from {
+        Some(d) => d.0,
+        None => SalonClock::read(&mut tx).await?.today(),
     };
-    let created = create_account(tx, &account).await?;
-    audit::record(tx, audit::Change {
-        user_id: Some(by.id), entity: "user", entity_id: Some(created.id), action: "created",
-        before: None, after: Some(json(&created)?), ip,
+    let to = q.date_to.map_or_else(|| week_from(from), |d| d.0);
+    if to < from {
+        return Err(AppError::field("dateTo", "dateTo не може бути раніше за dateFrom"));
+    }
+    if (to - from).num_days() as u64 >= MAX_DAYS {
+        return Err(AppError::field("dateTo", format!("Щонайбільше {MAX_DAYS} днів")));
+    }
+    let schedule = schedule::view(&mut tx, id, from, to).await?;
+    tx.commit().await?;
+    Ok(Json(schedule))
+}
+
+/// Replaces the weekly pattern and, when `exceptions` is present, the exceptions from today
+/// on. Answers the new schedule for the coming week.
+#[utoipa::path(post, path = "/staff/{id}/schedule", tag = "staff", security(("bearer" = [])),
+    request_body = ScheduleInput, params(("id" = i64, Path)),
+    responses((status = 200, body = ScheduleSaved), (status = 403), (status = 404), (status = 422)))]
+pub async fn save_schedule(
+    Can(user, ..): Can<ScheduleEdit>,
+    mut tx: TenantTx,
+    ClientIp(ip): ClientIp,
+    AppPath(id): AppPath<StaffId>,
+    AppJson(input): AppJson<ScheduleInput>,
+) -> Result<Json<ScheduleSaved>, AppError> {
+    // Locking the member serialises concurrent saves of one schedule (delete + insert).
+    store::find(&mut tx, id, Lock::ForUpdate).await?.ok_or(AppError::NotFound)?;
+    let today = SalonClock::read(&mut tx).await?.today();
+    let plan = input.validate(today)?;
+    let before = schedule::view(&mut tx, id, today, week_from(today)).await?;
+    schedule_store::replace(&mut tx, id, &plan, today).await?;
+    let after = schedule::view(&mut tx, id, today, week_from(today)).await?;
+    audit::record(&mut tx, audit::Change {
+        user_id: Some(user.id), entity: "employee", entity_id: Some(id.get()), action: "updated",
+        before: Some(json(&before)?), after: Some(json(&after)?), ip: ip.as_deref(),
     })
     .await?;
-    let mail = invitations::issue(tx, state, created.id, Some(by.id)).await?;
-    Ok(Some((created.id, mail)))
+    tx.commit().await?;
+    Ok(Json(ScheduleSaved { message: "Графік збережено".to_owned(), schedule: after }))
+}
+
+/// Removes one exception of the member.
+#[utoipa::path(delete, path = "/staff/{id}/schedule/exceptions/{exceptionId}", tag = "staff",
+    security(("bearer" = [])), params(("id" = i64, Path), ("exceptionId" = i64, Path)),
+    responses((status = 204), (status = 403), (status = 404)))]
+pub async fn delete_exception(
+    Can(user, ..): Can<ScheduleEdit>,
+    mut tx: TenantTx,
+    ClientIp(ip): ClientIp,
+    AppPath((id, exception_id)): AppPath<(StaffId, i64)>,
+) -> Result<StatusCode, AppError> {
+    store::find(&mut tx, id, Lock::ForUpdate).await?.ok_or(AppError::NotFound)?;
+    let removed = schedule_store::delete_exception(&mut tx, id, exception_id).await?.ok_or(AppError::NotFound)?;
+    let before = serde_json::json!({
+        "exception": {"id": removed.id, "type": removed.kind, "dateFrom": Ymd(removed.starts_on),
+                      "dateTo": Ymd(removed.ends_on), "reason": removed.reason}
+    });
+    audit::record(&mut tx, audit::Change {
+        user_id: Some(user.id), entity: "employee", entity_id: Some(id.get()), action: "updated",
+        before: Some(before), after: None, ip: ip.as_deref(),
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
 }

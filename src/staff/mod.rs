@@ -2,10 +2,12 @@
 //! they perform, and when they work (weekly pattern plus exceptions, in the salon's wall-clock
 //! time).
 //!
-//! Other domains use [`working_windows`], [`active_member`], [`performing`] and
-//! [`performing_any`] rather than the tables.
+//! Other domains use [`working_windows`], [`active_member`], [`performing`],
+//! [`performing_any`], [`profiles_of_user`] and [`exists`] rather than the tables; their SQL
+//! reads the `staff_names` view (migrations/0010_domain_exports.sql).
 
 mod http;
+mod members;
 pub mod model;
 mod schedule;
 pub mod schedule_input;
@@ -14,24 +16,17 @@ mod schedule_store;
 mod schedule_tests;
 mod store;
 pub mod windows;
+pub mod router;
 
 use chrono::NaiveDate;
-use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::{AppState, http::error::AppError, tenancy::TenantTx};
+use crate::{error::AppError, ids::{ServiceId, StaffId, UserId}, tenancy::TenantTx};
 
-pub use http::StaffWrite;
+crate::permission!(StaffWrite = "settings.staff.access");
+crate::permission!(ScheduleEdit = "settings.schedule.edit");
+
 pub use model::{Staff, StaffDetail, StaffStatistics};
-pub use schedule::ScheduleEdit;
 pub use windows::{DayWindows, ExceptionKind};
-
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(http::list_staff, http::create_staff))
-        .routes(routes!(http::get_staff, http::update_staff, http::delete_staff))
-        .routes(routes!(schedule::get_schedule, schedule::save_schedule))
-        .routes(routes!(schedule::delete_exception))
-}
 
 /// Working intervals per member and local date in `from..=to`, after exceptions
 /// (dayoff/vacation/sick → no intervals; hours → exactly that interval). Only active,
@@ -42,18 +37,18 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// day's intervals are sorted and non-overlapping. Two queries for the whole range.
 pub async fn working_windows(
     tx: &mut TenantTx,
-    staff_ids: Option<&[i64]>,
+    staff_ids: Option<&[StaffId]>,
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<DayWindows>, AppError> {
-    if to < from || staff_ids.is_some_and(<[i64]>::is_empty) {
+    if to < from || staff_ids.is_some_and(<[StaffId]>::is_empty) {
         return Ok(Vec::new());
     }
     let mut pattern = schedule_store::active_pattern(tx, staff_ids).await?;
     let exceptions = schedule_store::active_exceptions(tx, staff_ids, from, to).await?;
     // A member whose weekly schedule was never set up (the web app's staff form cannot set
     // one yet) works the default hours every day, so the calendar stays usable.
-    let scheduled: std::collections::HashSet<i64> = pattern.iter().map(|p| p.staff_id).collect();
+    let scheduled: std::collections::HashSet<StaffId> = pattern.iter().map(|p| p.staff_id).collect();
     let active = store::all_active(tx).await?;
     for staff_id in active.into_iter().filter(|id| !scheduled.contains(id)) {
         if staff_ids.is_some_and(|ids| !ids.contains(&staff_id)) {
@@ -76,10 +71,10 @@ pub const DEFAULT_HOURS: (chrono::NaiveTime, chrono::NaiveTime) = (
 );
 
 /// What an appointment needs to know about a member.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaffRef {
-    pub id: i64,
-    pub user_id: Option<i64>,
+    pub id: StaffId,
+    pub user_id: Option<UserId>,
     pub first_name: String,
     pub last_name: String,
 }
@@ -92,22 +87,37 @@ pub struct StaffRef {
 /// 40P01 (seen under 50 simultaneous bookings of one slot). And a concurrent
 /// `DELETE /staff/{id}` either waits for the booking (and then sees it) or has already removed
 /// the member.
-pub async fn active_member(tx: &mut TenantTx, staff_id: i64) -> Result<Option<StaffRef>, AppError> {
+pub async fn active_member(tx: &mut TenantTx, staff_id: StaffId) -> Result<Option<StaffRef>, AppError> {
     store::active_member(tx, staff_id).await
 }
 
 /// Like [`active_member`] without the lock, for searches that change nothing.
-pub async fn peek_member(tx: &mut TenantTx, staff_id: i64) -> Result<Option<StaffRef>, AppError> {
+pub async fn peek_member(tx: &mut TenantTx, staff_id: StaffId) -> Result<Option<StaffRef>, AppError> {
     store::peek_member(tx, staff_id).await
 }
 
 /// Active members who perform a service, by id; all active members when no active member is
 /// linked to it.
-pub async fn performing(tx: &mut TenantTx, service_id: i64) -> Result<Vec<i64>, AppError> {
+pub async fn performing(tx: &mut TenantTx, service_id: ServiceId) -> Result<Vec<StaffId>, AppError> {
     store::performing(tx, service_id).await
 }
 
+/// The member profiles linked to an account, deleted ones included (their appointments still
+/// are the account's).
+pub async fn profiles_of_user(tx: &mut TenantTx, user_id: UserId) -> Result<Vec<StaffId>, AppError> {
+    Ok(sqlx::query_scalar!(r#"select id as "id: StaffId" from staff where user_id = $1"#, user_id as UserId)
+        .fetch_all(tx.conn())
+        .await?)
+}
+
+/// Whether a live (not deleted) member has this id.
+pub async fn exists(tx: &mut TenantTx, id: i64) -> Result<bool, AppError> {
+    Ok(sqlx::query_scalar!(r#"select exists(select 1 from staff where id = $1 and deleted_at is null) as "exists!""#, id)
+        .fetch_one(tx.conn())
+        .await?)
+}
+
 /// Every active, non-deleted member, by id (availability without a service).
-pub async fn performing_any(tx: &mut TenantTx) -> Result<Vec<i64>, AppError> {
+pub async fn performing_any(tx: &mut TenantTx) -> Result<Vec<StaffId>, AppError> {
     store::all_active(tx).await
 }

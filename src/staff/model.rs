@@ -8,7 +8,8 @@ use super::windows::PatternRow;
 use crate::{
     auth::Role,
     clock::{HhMm, Ymd},
-    http::error::{AppError, FieldErrors},
+    error::{AppError, Problems},
+    ids::{ServiceId, StaffId, UserId},
     money::Money,
 };
 
@@ -65,10 +66,10 @@ impl WeekHours {
 }
 
 /// A staff member.
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Staff {
-    pub id: i64,
+    pub id: StaffId,
     pub first_name: String,
     pub last_name: String,
     pub middle_name: String,
@@ -85,18 +86,16 @@ pub struct Staff {
     pub color: Option<String>,
     pub is_active: bool,
     /// Weekly hours from the member's schedule.
-    #[sqlx(skip)]
     pub schedule: WeekHours,
     /// Live services the member performs.
-    #[sqlx(skip)]
-    pub service_ids: Vec<i64>,
+    pub service_ids: Vec<ServiceId>,
     /// The member's user account, when one was created for their e-mail.
-    pub user_id: Option<i64>,
+    pub user_id: Option<UserId>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StaffStatistics {
     /// Appointments of the member that are not deleted (any status).
@@ -105,7 +104,6 @@ pub struct StaffStatistics {
     /// Sum of the prices of completed appointments.
     pub total_revenue: Money,
     /// Always 0 until reviews exist.
-    #[sqlx(skip)]
     pub average_rating: f64,
     /// Distinct clients among the member's appointments.
     pub clients_served: i64,
@@ -145,12 +143,14 @@ pub struct NewStaff {
     pub specializations: Option<Vec<String>>,
     /// `YYYY-MM-DD`.
     pub hire_date: Option<String>,
+    #[schema(schema_with = crate::money::non_negative_or_null)]
     pub salary: Option<Money>,
     pub commission: Option<f64>,
     pub avatar: Option<String>,
     pub color: Option<String>,
     /// Live services of the salon the member performs.
-    pub service_ids: Option<Vec<i64>>,
+    #[serde(default, deserialize_with = "crate::http::whole::number")]
+    pub service_ids: Option<Vec<ServiceId>>,
 }
 
 /// `PUT /staff/{id}`: absent keys keep their value; `""` clears optional text; `serviceIds`
@@ -166,12 +166,14 @@ pub struct StaffChanges {
     pub position: Option<String>,
     pub specializations: Option<Vec<String>>,
     pub hire_date: Option<String>,
+    #[schema(schema_with = crate::money::non_negative_or_null)]
     pub salary: Option<Money>,
     pub commission: Option<f64>,
     pub avatar: Option<String>,
     pub color: Option<String>,
     pub is_active: Option<bool>,
-    pub service_ids: Option<Vec<i64>>,
+    #[serde(default, deserialize_with = "crate::http::whole::number")]
+    pub service_ids: Option<Vec<ServiceId>>,
 }
 
 /// Validated values for the store. `None` = keep; for `email`, `hire_date`, `avatar` and
@@ -191,7 +193,7 @@ pub struct StaffValues {
     pub avatar: Option<String>,
     pub color: Option<String>,
     pub is_active: Option<bool>,
-    pub service_ids: Option<Vec<i64>>,
+    pub service_ids: Option<Vec<ServiceId>>,
 }
 
 impl From<NewStaff> for StaffChanges {
@@ -216,8 +218,8 @@ pub fn role_for(position: &str) -> Role {
 
 impl StaffChanges {
     pub fn validate(self) -> Result<StaffValues, AppError> {
-        let mut errors = FieldErrors::new();
-        let mut fail = |field: &str, problem: String| errors.entry(field.to_owned()).or_default().push(problem);
+        let mut problems = Problems::default();
+        let mut fail = |field: &str, problem: String| problems.add(field, problem);
         let mut text = |field: &str, value: Option<String>, max: usize, required: bool| {
             let value = value.map(|v| v.trim().to_owned());
             match &value {
@@ -277,9 +279,7 @@ impl StaffChanges {
             ids.dedup();
             ids
         });
-        if !errors.is_empty() {
-            return Err(AppError::Invalid(errors));
-        }
+        problems.finish()?;
         Ok(StaffValues {
             first_name, last_name, middle_name, phone, email, position, specializations, hire_date,
             salary: self.salary, commission: self.commission, avatar, color, is_active: self.is_active, service_ids,
@@ -332,9 +332,9 @@ mod tests {
         use chrono::NaiveTime;
         let t = |s: &str| NaiveTime::parse_from_str(s, "%H:%M").unwrap();
         let rows = [
-            PatternRow { staff_id: 1, weekday: 1, starts: t("14:00"), ends: t("18:00") },
-            PatternRow { staff_id: 1, weekday: 1, starts: t("09:00"), ends: t("13:00") },
-            PatternRow { staff_id: 1, weekday: 6, starts: t("10:00"), ends: t("15:00") },
+            PatternRow { staff_id: StaffId(1), weekday: 1, starts: t("14:00"), ends: t("18:00") },
+            PatternRow { staff_id: StaffId(1), weekday: 1, starts: t("09:00"), ends: t("13:00") },
+            PatternRow { staff_id: StaffId(1), weekday: 6, starts: t("10:00"), ends: t("15:00") },
         ];
         let week = WeekHours::from_pattern(&rows);
         let json = serde_json::to_value(&week).unwrap();

@@ -1,30 +1,24 @@
-//! `/staff/{id}/schedule`: the weekly pattern, exceptions, and the resulting days. Reading is
-//! open to every signed-in user; changing needs `settings.schedule.edit`.
+//! A member's schedule as `/staff/{id}/schedule` shows it: the weekly pattern, exceptions, and
+//! the resulting days. Reading is open to every signed-in user; changing needs
+//! `settings.schedule.edit`.
 
-use axum::{Json, http::StatusCode};
 use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{
-    http::json,
-    schedule_input::ScheduleInput,
-    schedule_store, store,
+    schedule_store,
     windows::{ExceptionKind, ExceptionRow, PatternRow, plan_day},
 };
 use crate::{
-    audit,
-    auth::{Can, ClientIp, CurrentUser},
     clock::{HhMm, Ymd},
-    http::{AppJson, AppPath, AppQuery, error::AppError},
-    permission,
+    error::AppError,
+    ids::StaffId,
     tenancy::TenantTx,
 };
 
-permission!(ScheduleEdit = "settings.schedule.edit");
-
 /// Longest range `GET` answers, in days.
-const MAX_DAYS: u64 = 93;
+pub(super) const MAX_DAYS: u64 = 93;
 const WEEKDAYS: [&str; 7] = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
 
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
@@ -116,10 +110,8 @@ pub struct ScheduleSaved {
 #[into_params(parameter_in = Query, rename_all = "camelCase")]
 pub struct ScheduleQuery {
     /// Default: today in the salon's time zone.
-    #[param(value_type = Option<String>)]
     pub date_from: Option<Ymd>,
     /// Default: six days after `dateFrom`. At most 93 days in all.
-    #[param(value_type = Option<String>)]
     pub date_to: Option<Ymd>,
 }
 
@@ -152,7 +144,8 @@ fn schedule_day(pattern: &[PatternRow], exceptions: &[&ExceptionRow], date: Naiv
 }
 
 /// The member's schedule for `from..=to`: two queries, the days computed here.
-async fn view(tx: &mut TenantTx, staff_id: i64, from: NaiveDate, to: NaiveDate) -> Result<StaffSchedule, AppError> {
+/// The member's schedule over `from..=to`.
+pub(super) async fn view(tx: &mut TenantTx, staff_id: StaffId, from: NaiveDate, to: NaiveDate) -> Result<StaffSchedule, AppError> {
     let pattern = schedule_store::pattern_of(tx, &[staff_id]).await?;
     let exceptions = schedule_store::exceptions_since(tx, staff_id, from).await?;
     let refs: Vec<&ExceptionRow> = exceptions.iter().collect();
@@ -173,86 +166,7 @@ async fn view(tx: &mut TenantTx, staff_id: i64, from: NaiveDate, to: NaiveDate) 
     })
 }
 
-fn week_from(today: NaiveDate) -> NaiveDate {
+/// The last day of the week that starts on `today`.
+pub(super) fn week_from(today: NaiveDate) -> NaiveDate {
     today.checked_add_days(Days::new(6)).unwrap_or(today)
-}
-
-/// The weekly pattern, exceptions and each date of the range after exceptions.
-#[utoipa::path(get, path = "/staff/{id}/schedule", tag = "staff", security(("bearer" = [])),
-    params(("id" = i64, Path), ScheduleQuery),
-    responses((status = 200, body = StaffSchedule), (status = 404), (status = 422)))]
-pub async fn get_schedule(
-    _: CurrentUser,
-    mut tx: TenantTx,
-    AppPath(id): AppPath<i64>,
-    AppQuery(q): AppQuery<ScheduleQuery>,
-) -> Result<Json<StaffSchedule>, AppError> {
-    store::find(&mut tx, id, false).await?.ok_or(AppError::NotFound)?;
-    let from = match q.date_from {
-        Some(d) => d.0,
-        None => schedule_store::salon_today(&mut tx).await?,
-    };
-    let to = q.date_to.map_or_else(|| week_from(from), |d| d.0);
-    if to < from {
-        return Err(AppError::field("dateTo", "dateTo не може бути раніше за dateFrom"));
-    }
-    if (to - from).num_days() as u64 >= MAX_DAYS {
-        return Err(AppError::field("dateTo", format!("Щонайбільше {MAX_DAYS} днів")));
-    }
-    let schedule = view(&mut tx, id, from, to).await?;
-    tx.commit().await?;
-    Ok(Json(schedule))
-}
-
-/// Replaces the weekly pattern and, when `exceptions` is present, the exceptions from today
-/// on. Answers the new schedule for the coming week.
-#[utoipa::path(post, path = "/staff/{id}/schedule", tag = "staff", security(("bearer" = [])),
-    request_body = ScheduleInput, params(("id" = i64, Path)),
-    responses((status = 200, body = ScheduleSaved), (status = 403), (status = 404), (status = 422)))]
-pub async fn save_schedule(
-    Can(user, ..): Can<ScheduleEdit>,
-    mut tx: TenantTx,
-    ClientIp(ip): ClientIp,
-    AppPath(id): AppPath<i64>,
-    AppJson(input): AppJson<ScheduleInput>,
-) -> Result<Json<ScheduleSaved>, AppError> {
-    // Locking the member serialises concurrent saves of one schedule (delete + insert).
-    store::find(&mut tx, id, true).await?.ok_or(AppError::NotFound)?;
-    let today = schedule_store::salon_today(&mut tx).await?;
-    let plan = input.validate(today)?;
-    let before = view(&mut tx, id, today, week_from(today)).await?;
-    schedule_store::replace(&mut tx, id, &plan, today).await?;
-    let after = view(&mut tx, id, today, week_from(today)).await?;
-    audit::record(&mut tx, audit::Change {
-        user_id: Some(user.id), entity: "employee", entity_id: Some(id), action: "updated",
-        before: Some(json(&before)?), after: Some(json(&after)?), ip: ip.as_deref(),
-    })
-    .await?;
-    tx.commit().await?;
-    Ok(Json(ScheduleSaved { message: "Графік збережено".to_owned(), schedule: after }))
-}
-
-/// Removes one exception of the member.
-#[utoipa::path(delete, path = "/staff/{id}/schedule/exceptions/{exceptionId}", tag = "staff",
-    security(("bearer" = [])), params(("id" = i64, Path), ("exceptionId" = i64, Path)),
-    responses((status = 204), (status = 403), (status = 404)))]
-pub async fn delete_exception(
-    Can(user, ..): Can<ScheduleEdit>,
-    mut tx: TenantTx,
-    ClientIp(ip): ClientIp,
-    AppPath((id, exception_id)): AppPath<(i64, i64)>,
-) -> Result<StatusCode, AppError> {
-    store::find(&mut tx, id, true).await?.ok_or(AppError::NotFound)?;
-    let removed = schedule_store::delete_exception(&mut tx, id, exception_id).await?.ok_or(AppError::NotFound)?;
-    let before = serde_json::json!({
-        "exception": {"id": removed.id, "type": removed.kind, "dateFrom": Ymd(removed.starts_on),
-                      "dateTo": Ymd(removed.ends_on), "reason": removed.reason}
-    });
-    audit::record(&mut tx, audit::Change {
-        user_id: Some(user.id), entity: "employee", entity_id: Some(id), action: "updated",
-        before: Some(before), after: None, ip: ip.as_deref(),
-    })
-    .await?;
-    tx.commit().await?;
-    Ok(StatusCode::NO_CONTENT)
 }

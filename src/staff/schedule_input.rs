@@ -20,7 +20,7 @@ use utoipa::ToSchema;
 use super::windows::ExceptionKind;
 use crate::{
     clock::{HhMm, Ymd},
-    http::error::{AppError, FieldErrors},
+    error::{AppError, Problems},
 };
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -212,8 +212,8 @@ impl ScheduleInput {
     /// Validates the whole body against the salon's `today`; every problem is reported, keyed
     /// `work_days.<day>` or `exceptions[<i>].<field>`.
     pub fn validate(self, today: NaiveDate) -> Result<SchedulePlan, AppError> {
-        let mut errors = FieldErrors::new();
-        let mut fail = |field: String, problem: String| errors.entry(field).or_default().push(problem);
+        let mut problems = Problems::default();
+        let mut fail = |field: String, problem: String| problems.add(&field, problem);
         let mut pattern = Vec::new();
         let mut seen = [false; 8];
         for (key, day) in &self.work_days {
@@ -246,10 +246,7 @@ impl ScheduleInput {
             }
             out
         });
-        if !errors.is_empty() {
-            return Err(AppError::Invalid(errors));
-        }
-        Ok(SchedulePlan { pattern, exceptions })
+        problems.finish_with(SchedulePlan { pattern, exceptions })
     }
 }
 

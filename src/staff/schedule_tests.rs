@@ -7,7 +7,7 @@ use super::{
     schedule_input::{NewException, ScheduleInput, SchedulePlan},
     windows::ExceptionKind,
 };
-use crate::http::{error::FieldErrors, parse_json};
+use crate::{error::FieldErrors, http::parse_json};
 
 fn t(s: &str) -> NaiveTime {
     NaiveTime::parse_from_str(s, "%H:%M").unwrap()
@@ -25,11 +25,11 @@ fn plan(body: serde_json::Value) -> SchedulePlan {
 fn problems(body: serde_json::Value) -> FieldErrors {
     let input: ScheduleInput = match parse_json(body.to_string().as_bytes()) {
         Ok(i) => i,
-        Err(crate::http::AppError::Invalid(details)) => return details,
+        Err(crate::error::AppError::Invalid(details)) => return details,
         Err(other) => panic!("{other:?}"),
     };
     match input.validate(d(TODAY)) {
-        Err(crate::http::AppError::Invalid(details)) => details,
+        Err(crate::error::AppError::Invalid(details)) => details,
         other => panic!("expected 422, got {other:?}"),
     }
 }

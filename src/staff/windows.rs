@@ -15,6 +15,8 @@ use chrono::{Datelike, NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::ids::StaffId;
+
 /// The kinds of `staff_exceptions.kind`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, sqlx::Type)]
 #[serde(rename_all = "lowercase")]
@@ -28,9 +30,9 @@ pub enum ExceptionKind {
 }
 
 /// One interval of the weekly pattern.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PatternRow {
-    pub staff_id: i64,
+    pub staff_id: StaffId,
     /// ISO weekday, 1 = Monday.
     pub weekday: i16,
     pub starts: NaiveTime,
@@ -38,10 +40,10 @@ pub struct PatternRow {
 }
 
 /// One stored exception.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExceptionRow {
     pub id: i64,
-    pub staff_id: i64,
+    pub staff_id: StaffId,
     pub kind: ExceptionKind,
     pub starts_on: NaiveDate,
     pub ends_on: NaiveDate,
@@ -59,7 +61,7 @@ impl ExceptionRow {
 /// A member's working intervals on one local date (see [`crate::staff::working_windows`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DayWindows {
-    pub staff_id: i64,
+    pub staff_id: StaffId,
     pub date: NaiveDate,
     /// Sorted, non-overlapping, never empty.
     pub intervals: Vec<(NaiveTime, NaiveTime)>,
@@ -106,15 +108,15 @@ pub fn plan_day(pattern: &[PatternRow], exceptions: &[&ExceptionRow], date: Naiv
 /// Working windows of every member appearing in `pattern` or `exceptions`, for each date in
 /// `from..=to` on which they work; sorted by member id, then date.
 pub fn compute(pattern: &[PatternRow], exceptions: &[ExceptionRow], from: NaiveDate, to: NaiveDate) -> Vec<DayWindows> {
-    let mut patterns: BTreeMap<i64, Vec<PatternRow>> = BTreeMap::new();
+    let mut patterns: BTreeMap<StaffId, Vec<PatternRow>> = BTreeMap::new();
     for p in pattern {
         patterns.entry(p.staff_id).or_default().push(*p);
     }
-    let mut by_member: BTreeMap<i64, Vec<&ExceptionRow>> = BTreeMap::new();
+    let mut by_member: BTreeMap<StaffId, Vec<&ExceptionRow>> = BTreeMap::new();
     for e in exceptions {
         by_member.entry(e.staff_id).or_default().push(e);
     }
-    let members: BTreeSet<i64> = patterns.keys().chain(by_member.keys()).copied().collect();
+    let members: BTreeSet<StaffId> = patterns.keys().chain(by_member.keys()).copied().collect();
     let mut out = Vec::new();
     for staff_id in members {
         let pattern = patterns.get(&staff_id).map(Vec::as_slice).unwrap_or_default();
@@ -139,12 +141,12 @@ mod tests {
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
     }
-    fn p(staff_id: i64, weekday: i16, s: &str, e: &str) -> PatternRow {
-        PatternRow { staff_id, weekday, starts: t(s), ends: t(e) }
+    fn p(staff: i64, weekday: i16, s: &str, e: &str) -> PatternRow {
+        PatternRow { staff_id: StaffId(staff), weekday, starts: t(s), ends: t(e) }
     }
-    fn ex(staff_id: i64, kind: ExceptionKind, from: &str, to: &str, hours: Option<(&str, &str)>) -> ExceptionRow {
+    fn ex(staff: i64, kind: ExceptionKind, from: &str, to: &str, hours: Option<(&str, &str)>) -> ExceptionRow {
         ExceptionRow {
-            id: 0, staff_id, kind, starts_on: d(from), ends_on: d(to),
+            id: 0, staff_id: StaffId(staff), kind, starts_on: d(from), ends_on: d(to),
             starts: hours.map(|h| t(h.0)), ends: hours.map(|h| t(h.1)), reason: String::new(),
         }
     }
@@ -205,7 +207,7 @@ mod tests {
         let pattern = [p(1, 1, "09:00", "12:00"), p(2, 2, "09:00", "12:00")];
         let exceptions = [ex(3, ExceptionKind::Hours, "2026-05-13", "2026-05-13", Some(("08:00", "09:00")))];
         let out = compute(&pattern, &exceptions, d("2026-05-11"), d("2026-05-13"));
-        let seen: Vec<(i64, NaiveDate)> = out.iter().map(|w| (w.staff_id, w.date)).collect();
+        let seen: Vec<(i64, NaiveDate)> = out.iter().map(|w| (w.staff_id.get(), w.date)).collect();
         assert_eq!(seen, [(1, d("2026-05-11")), (2, d("2026-05-12")), (3, d("2026-05-13"))]);
         assert!(compute(&pattern, &exceptions, d("2026-05-13"), d("2026-05-11")).is_empty(), "empty range");
     }

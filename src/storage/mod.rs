@@ -8,12 +8,11 @@
 
 mod key;
 mod local;
-mod serve;
+pub mod serve;
 
 use bytes::Bytes;
 
 pub use key::FileKey;
-pub use serve::router;
 
 use crate::Config;
 

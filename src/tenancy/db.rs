@@ -7,23 +7,30 @@ use sqlx::{
     postgres::{PgConnectOptions, PgPoolOptions},
 };
 
-use super::{PlatformDb, SalonId, TenantTx};
-use crate::{config::Config, http::error::AppError};
+use super::{Clock, PlatformDb, SalonId, TenantTx};
+use crate::{config::Config, error::AppError};
 
 /// The application's tenant pool, connected as `adelante_app`. Only [`TenantTx`] borrows from it.
 #[derive(Clone)]
 pub struct AppDb {
     pool: PgPool,
+    /// "Now" for every transaction it opens ([`super::SalonClock`]).
+    clock: Clock,
 }
 
 impl AppDb {
-    pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+    pub fn new(pool: PgPool, clock: Clock) -> Self {
+        Self { pool, clock }
     }
 
     /// Opens a transaction scoped to `salon`.
     pub async fn begin(&self, salon: SalonId) -> Result<TenantTx, AppError> {
-        TenantTx::begin(&self.pool, salon).await
+        TenantTx::begin(&self.pool, salon, self.clock.clone()).await
+    }
+
+    /// Where the transactions' "now" comes from; tests freeze it.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// Liveness of the database for `/ready`.
@@ -63,7 +70,8 @@ pub fn guarded_pool_options(max: u32) -> PoolOptions<Postgres> {
         })
 }
 
-/// Connects the tenant pool and the platform pool, both as the app role.
+/// Connects the tenant pool and the platform pool, both as the app role, sharing one system
+/// [`Clock`].
 pub async fn connect(config: &Config) -> anyhow::Result<(AppDb, PlatformDb)> {
     let options: PgConnectOptions = config.database_url.expose_secret().parse()?;
     let options = options.application_name("adelante");
@@ -71,5 +79,6 @@ pub async fn connect(config: &Config) -> anyhow::Result<(AppDb, PlatformDb)> {
     let platform = guarded_pool_options(config.platform_db_max_connections)
         .connect_with(options.application_name("adelante-platform"))
         .await?;
-    Ok((AppDb::new(app), PlatformDb::new(platform)))
+    let clock = Clock::system();
+    Ok((AppDb::new(app, clock.clone()), PlatformDb::new(platform, clock)))
 }

@@ -1,10 +1,16 @@
-use std::time::{Duration, Instant};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
-use axum::{extract::FromRequestParts, http::request::Parts};
+use axum::{
+    extract::{FromRef, FromRequestParts},
+    http::request::Parts,
+};
 use tokio::sync::Semaphore;
 
-use super::{SalonId, SalonRef, SalonStatus};
-use crate::{AppState, http::error::AppError};
+use super::{PlatformDb, SalonId, SalonRef, SalonStatus};
+use crate::error::AppError;
 
 /// The salon named by the request's subdomain, if the host is `<slug>.<BASE_DOMAIN>`.
 ///
@@ -19,10 +25,33 @@ pub const SALON_SUSPENDED: AppError = AppError::Denied {
     message: "Роботу салону призупинено. Зверніться до власника салону або підтримки Adelante",
 };
 
-impl FromRequestParts<AppState> for HostSalon {
+impl<S> FromRequestParts<S> for HostSalon
+where
+    S: Send + Sync,
+    Arc<Hosts>: FromRef<S>,
+{
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        Arc::<Hosts>::from_ref(state).salon_of(parts).await
+    }
+}
+
+/// What resolves a request's subdomain to its salon: the platform lookup behind a per-process
+/// [`HostCache`].
+pub struct Hosts {
+    platform: PlatformDb,
+    cache: HostCache,
+    base_domain: String,
+}
+
+impl Hosts {
+    pub fn new(platform: PlatformDb, base_domain: String, platform_pool_size: u32) -> Self {
+        Self { platform, cache: HostCache::new(platform_pool_size), base_domain }
+    }
+
+    /// The request's [`HostSalon`], resolved once per request (kept in its extensions).
+    pub async fn salon_of(&self, parts: &mut Parts) -> Result<HostSalon, AppError> {
         if let Some(found) = parts.extensions.get::<HostSalon>() {
             return Ok(*found);
         }
@@ -32,10 +61,15 @@ impl FromRequestParts<AppState> for HostSalon {
             .and_then(|h| h.to_str().ok())
             .or_else(|| parts.uri.host())
             .unwrap_or("");
-        let resolved = match salon_slug_from_host(host, &state.config.base_domain) {
+        let resolved = match salon_slug_from_host(host, &self.base_domain) {
             None => HostSalon(None),
             Some(slug) => {
-                let salon = lookup(state, slug).await?.ok_or(AppError::NotFound)?;
+                let platform = &self.platform;
+                let salon = self
+                    .cache
+                    .resolve(&slug, |slug| async move { platform.salon_by_slug(&slug).await })
+                    .await?
+                    .ok_or(AppError::NotFound)?;
                 if salon.status == SalonStatus::Suspended {
                     return Err(SALON_SUSPENDED);
                 }
@@ -170,10 +204,6 @@ impl HostCache {
 /// suffix on collisions): lowercase ASCII letters, digits and hyphens, one DNS label long.
 fn could_be_slug(label: &str) -> bool {
     (1..=63).contains(&label.len()) && label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-}
-
-async fn lookup(state: &AppState, slug: String) -> Result<Option<SalonRef>, AppError> {
-    state.hosts.resolve(&slug, |slug| async move { state.platform.salon_by_slug(&slug).await }).await
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@ use std::str::FromStr;
 
 use anyhow::{Context, bail};
 use secrecy::ExposeSecret;
-use sqlx::{Connection, Executor, PgConnection, Row, postgres::PgConnectOptions};
+use sqlx::{Connection, Executor, PgConnection, postgres::PgConnectOptions};
 
 use crate::config::Config;
 
@@ -74,7 +74,7 @@ pub async fn bootstrap(config: &Config) -> anyhow::Result<()> {
 
 async fn ensure_roles(su: &mut PgConnection, owner: &RoleSpec, app: &RoleSpec) -> anyhow::Result<()> {
     // Roles are cluster-wide and may be created by several test processes at once.
-    sqlx::query("select pg_advisory_lock(7345001)").execute(&mut *su).await?;
+    sqlx::query!("select pg_advisory_lock(7345001)").fetch_one(&mut *su).await?;
     let result = async {
         create_role(su, &owner.name, owner.password.as_deref(), "login nosuperuser nobypassrls nocreaterole").await?;
         create_role(su, &app.name, app.password.as_deref(), "login nosuperuser nobypassrls nocreaterole nocreatedb").await?;
@@ -94,13 +94,12 @@ async fn ensure_roles(su: &mut PgConnection, owner: &RoleSpec, app: &RoleSpec) -
         anyhow::Ok(())
     }
     .await;
-    sqlx::query("select pg_advisory_unlock(7345001)").execute(&mut *su).await?;
+    sqlx::query!("select pg_advisory_unlock(7345001)").fetch_one(&mut *su).await?;
     result
 }
 
 async fn create_role(su: &mut PgConnection, name: &str, password: Option<&str>, attrs: &str) -> anyhow::Result<()> {
-    let exists: bool = sqlx::query_scalar("select exists(select 1 from pg_roles where rolname = $1)")
-        .bind(name)
+    let exists: bool = sqlx::query_scalar!(r#"select exists(select 1 from pg_roles where rolname = $1) as "exists!""#, name)
         .fetch_one(&mut *su)
         .await?;
     let verb = if exists { "alter" } else { "create" };
@@ -113,10 +112,12 @@ async fn create_role(su: &mut PgConnection, name: &str, password: Option<&str>, 
 }
 
 async fn create_database(su: &mut PgConnection, name: &str, owner: &str) -> anyhow::Result<()> {
-    let exists: bool = sqlx::query_scalar("select exists(select 1 from pg_database where datname = $1)")
-        .bind(name)
-        .fetch_one(&mut *su)
-        .await?;
+    let exists: bool = sqlx::query_scalar!(
+        r#"select exists(select 1 from pg_database where datname = $1) as "exists!""#,
+        name,
+    )
+    .fetch_one(&mut *su)
+    .await?;
     if !exists {
         exec_format(su, "create database %I owner %I encoding 'UTF8' template template0", &[name, owner]).await?;
         tracing::info!(database = name, "created database");
@@ -135,8 +136,8 @@ async fn prepare_database(su: &mut PgConnection, owner: &str) -> anyhow::Result<
 /// Applies the migrations, then the policies and grants, as the owner role.
 pub async fn migrate(owner_url: &str) -> anyhow::Result<()> {
     let mut conn = PgConnection::connect(owner_url).await.context("owner connection")?;
-    let owns_schema: bool = sqlx::query_scalar(
-        "select pg_get_userbyid(nspowner) = current_user from pg_namespace where nspname = 'public'",
+    let owns_schema: bool = sqlx::query_scalar!(
+        r#"select pg_get_userbyid(nspowner) = current_user as "owns!" from pg_namespace where nspname = 'public'"#,
     )
     .fetch_one(&mut conn)
     .await?;
@@ -144,7 +145,7 @@ pub async fn migrate(owner_url: &str) -> anyhow::Result<()> {
         bail!("DATABASE_OWNER_URL must connect as the owner of schema public (run `adelante bootstrap`)");
     }
     let mut tx = conn.begin().await?;
-    sqlx::query("select pg_advisory_xact_lock(7345002)").execute(&mut *tx).await?;
+    sqlx::query!("select pg_advisory_xact_lock(7345002)").fetch_one(&mut *tx).await?;
     let (name, sql) = BEFORE_MIGRATIONS;
     sqlx::raw_sql(sql).execute(&mut *tx).await.with_context(|| format!("policies/{name}"))?;
     tx.commit().await?;
@@ -152,7 +153,7 @@ pub async fn migrate(owner_url: &str) -> anyhow::Result<()> {
     sqlx::migrate!("./migrations").run(&mut conn).await.context("migrations")?;
 
     let mut tx = conn.begin().await?;
-    sqlx::query("select pg_advisory_xact_lock(7345002)").execute(&mut *tx).await?;
+    sqlx::query!("select pg_advisory_xact_lock(7345002)").fetch_one(&mut *tx).await?;
     for (name, sql) in POLICIES {
         sqlx::raw_sql(*sql).execute(&mut *tx).await.with_context(|| format!("policies/{name}"))?;
     }
@@ -173,12 +174,12 @@ pub async fn migrate(owner_url: &str) -> anyhow::Result<()> {
 /// files applied in this transaction. (Hence 20_platform.sql creates its functions at the top
 /// level, not inside a block with an exception handler, which would stamp a subtransaction.)
 async fn refuse_foreign_platform_objects(tx: &mut PgConnection) -> anyhow::Result<()> {
-    let foreign: Vec<String> = sqlx::query_scalar(
-        "select p.oid::regprocedure::text from pg_proc p
+    let foreign: Vec<String> = sqlx::query_scalar!(
+        r#"select p.oid::regprocedure::text as "name!" from pg_proc p
          where p.pronamespace = 'platform'::regnamespace and p.xmin <> pg_current_xact_id()::xid
          union all
          select c.oid::regclass::text from pg_class c where c.relnamespace = 'platform'::regnamespace
-         order by 1",
+         order by 1"#,
     )
     .fetch_all(&mut *tx)
     .await?;
@@ -201,36 +202,34 @@ async fn refuse_foreign_platform_objects(tx: &mut PgConnection) -> anyhow::Resul
 /// call this before anything else.
 pub async fn check_server_role(database_url: &str) -> anyhow::Result<()> {
     let mut conn = PgConnection::connect(database_url).await.context("database connection (DATABASE_URL)")?;
-    let row = sqlx::query(
-        "select current_user::text as role,
+    let row = sqlx::query!(
+        r#"select current_user::text as "role!",
                 array(select r.rolname::text from pg_roles r
-                      where r.rolsuper and pg_has_role(current_user, r.oid, 'member') order by 1) as superusers,
+                      where r.rolsuper and pg_has_role(current_user, r.oid, 'member') order by 1) as "superusers!",
                 array(select r.rolname::text from pg_roles r
-                      where r.rolbypassrls and pg_has_role(current_user, r.oid, 'member') order by 1) as bypassers,
+                      where r.rolbypassrls and pg_has_role(current_user, r.oid, 'member') order by 1) as "bypassers!",
                 array(select c.oid::regclass::text from pg_class c join pg_namespace n on n.oid = c.relnamespace
                       where c.relkind in ('r', 'p', 'v', 'm', 'f', 'S')
-                        and n.nspname not like 'pg\\_%' and n.nspname <> 'information_schema'
+                        and n.nspname not like 'pg\_%' and n.nspname <> 'information_schema'
                         and pg_has_role(current_user, c.relowner, 'member')
-                      order by 1 limit 5) as owned,
-                has_database_privilege(current_database(), 'temporary') as temporary",
+                      order by 1 limit 5) as "owned!",
+                has_database_privilege(current_database(), 'temporary') as "temporary!""#,
     )
     .fetch_one(&mut conn)
     .await?;
     conn.close().await?;
-    let role: String = row.try_get("role")?;
+    let role = row.role;
     let as_role = |via: &[String]| {
         if via.contains(&role) { String::new() } else { format!(" (through membership in {})", via.join(", ")) }
     };
-    let superusers: Vec<String> = row.try_get("superusers")?;
-    let bypassers: Vec<String> = row.try_get("bypassers")?;
-    let owned: Vec<String> = row.try_get("owned")?;
+    let (superusers, bypassers, owned) = (row.superusers, row.bypassers, row.owned);
     let problem = if !superusers.is_empty() {
         format!("is a superuser{}", as_role(&superusers))
     } else if !bypassers.is_empty() {
         format!("bypasses row-level security (BYPASSRLS){}", as_role(&bypassers))
     } else if !owned.is_empty() {
         format!("owns tables, which row-level security does not hold it to: {}", owned.join(", "))
-    } else if row.try_get::<bool, _>("temporary")? {
+    } else if row.temporary {
         "may create temporary objects in the database (run `adelante migrate`, which revokes TEMPORARY)".to_owned()
     } else {
         return Ok(());

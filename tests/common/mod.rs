@@ -3,6 +3,8 @@
 //! what a user does.
 #![allow(dead_code)]
 
+pub mod cast;
+
 use std::{
     collections::HashMap,
     net::SocketAddr,
@@ -11,7 +13,11 @@ use std::{
     time::Duration,
 };
 
-use adelante::{AppState, Config, http, tenancy};
+// Each test binary uses some of these.
+#[allow(unused_imports)]
+pub use cast::{Cast, booking, id};
+
+use adelante::{AppState, Config, app, tenancy};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -165,7 +171,7 @@ impl TestApp {
             .expect("app connects");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let app = http::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let app = app::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
         });
@@ -194,6 +200,14 @@ impl TestApp {
     /// test edits rows behind the server's back with [`Self::su`].
     pub async fn touch(&self, salon_id: i64) {
         self.state.versions.bump(adelante::tenancy::SalonId(salon_id)).await;
+    }
+
+    /// Fixes the instant every later request of this server sees as "now" (the salons'
+    /// clocks, `tenancy::SalonClock`), as RFC 3339: `"2026-05-13T21:30:00Z"` is already the
+    /// 14th in Kyiv. Tokens keep the real time.
+    pub fn freeze_clock(&self, at: &str) {
+        let at = chrono::DateTime::parse_from_rfc3339(at).expect("an RFC 3339 instant");
+        self.state.db.clock().freeze(at.with_timezone(&chrono::Utc));
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -27,12 +27,21 @@ use super::{
     parse_off_thread, result_of, write_all,
 };
 use crate::{
-    AppState,
-    clients::store,
-    http::error::AppError,
-    realtime::Event,
-    tenancy::{SalonId, TenantTx},
+    cache::Versions,
+    error::AppError,
+    ids::UserId,
+    realtime::{Event, Hub},
+    tenancy::{AppDb, SalonClock, SalonId, TenantTx},
 };
+
+/// What an import task uses of the running process: the tenant pool, the data versions it
+/// bumps when the rows commit, and the sockets it reports progress to.
+#[derive(Clone)]
+pub struct ImportParts {
+    pub db: AppDb,
+    pub versions: Versions,
+    pub realtime: Hub,
+}
 
 /// Salons whose imports this process started (the worker's sweep visits them).
 static SALONS: LazyLock<Mutex<HashSet<SalonId>>> = LazyLock::new(Default::default);
@@ -55,7 +64,7 @@ struct Progress<'a> {
 
 /// Runs a queued job in a task of this process. `parsed` saves reading the file again when
 /// the request has just read it.
-pub fn start(state: AppState, salon: SalonId, job_id: i64, parsed: Option<Parsed>) {
+pub fn start(state: ImportParts, salon: SalonId, job_id: i64, parsed: Option<Parsed>) {
     lock(&SALONS).insert(salon);
     if !lock(&RUNNING).insert((salon, job_id)) {
         return;
@@ -74,7 +83,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-async fn run(state: AppState, salon: SalonId, job_id: i64, parsed: Option<Parsed>) {
+async fn run(state: ImportParts, salon: SalonId, job_id: i64, parsed: Option<Parsed>) {
     if let Err(error) = execute(&state, salon, job_id, parsed).await {
         let message = match &error {
             AppError::BadRequest { message, .. } | AppError::Unprocessable { message, .. } => message.clone(),
@@ -86,7 +95,7 @@ async fn run(state: AppState, salon: SalonId, job_id: i64, parsed: Option<Parsed
 }
 
 /// A tenant transaction, retried briefly when the pool is exhausted.
-async fn begin(state: &AppState, salon: SalonId) -> Result<TenantTx, AppError> {
+async fn begin(state: &ImportParts, salon: SalonId) -> Result<TenantTx, AppError> {
     let mut attempt = 0;
     loop {
         match state.db.begin(salon).await {
@@ -99,28 +108,19 @@ async fn begin(state: &AppState, salon: SalonId) -> Result<TenantTx, AppError> {
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct Claim {
-    on_duplicate: String,
-    total: i32,
-    file: Option<Vec<u8>>,
-    created_by: Option<i64>,
-    file_name: String,
-}
-
-async fn execute(state: &AppState, salon: SalonId, job_id: i64, parsed: Option<Parsed>) -> Result<(), AppError> {
+async fn execute(state: &ImportParts, salon: SalonId, job_id: i64, parsed: Option<Parsed>) -> Result<(), AppError> {
     let mut tx = begin(state, salon).await?;
-    let claim: Option<Claim> = sqlx::query_as(
-        "update client_import_jobs set status = 'running', started_at = now(), updated_at = now()
+    let claim = sqlx::query!(
+        r#"update client_import_jobs set status = 'running', started_at = now(), updated_at = now()
          where id = $1 and status = 'queued'
-         returning on_duplicate, total, case when $2 then file end as file, created_by, file_name",
+         returning on_duplicate, total, case when $2 then file end as "file?", created_by as "created_by: UserId", file_name"#,
+        job_id,
+        parsed.is_none(),
     )
-    .bind(job_id)
-    .bind(parsed.is_none())
     .fetch_optional(tx.conn())
     .await?;
     let Some(claim) = claim else { return Ok(()) };
-    let today = store::salon_today(&mut tx).await?;
+    let today = SalonClock::read(&mut tx).await?.today();
     tx.commit().await?;
     let total = usize::try_from(claim.total).unwrap_or(0);
     publish(state, salon, &Progress { job_id, status: JobStatus::Running, processed: 0, total, result: None, error: None })
@@ -135,14 +135,14 @@ async fn execute(state: &AppState, salon: SalonId, job_id: i64, parsed: Option<P
     let counts = write_all(&mut tx, &parsed, policy_of(&claim.on_duplicate), Some(&reporter)).await?;
     let result = result_of(&parsed, counts);
     audit_import(&mut tx, claim.created_by, None, Some(job_id), &claim.file_name, &result).await?;
-    let finished = sqlx::query(
+    let finished = sqlx::query!(
         "update client_import_jobs
          set status = 'completed', processed = total, result = $2, file = null,
              finished_at = clock_timestamp(), updated_at = clock_timestamp()
          where id = $1 and status = 'running'",
+        job_id,
+        sqlx::types::Json(&result) as _,
     )
-    .bind(job_id)
-    .bind(sqlx::types::Json(&result))
     .execute(tx.conn())
     .await?;
     if finished.rows_affected() != 1 {
@@ -158,7 +158,7 @@ async fn execute(state: &AppState, salon: SalonId, job_id: i64, parsed: Option<P
 
 /// Where a running job records its progress.
 pub struct Reporter<'a> {
-    state: &'a AppState,
+    state: &'a ImportParts,
     salon: SalonId,
     job_id: i64,
     total: usize,
@@ -172,13 +172,15 @@ impl Reporter<'_> {
     }
 }
 
-async fn progress(state: &AppState, salon: SalonId, job_id: i64, done: usize, total: usize) {
+async fn progress(state: &ImportParts, salon: SalonId, job_id: i64, done: usize, total: usize) {
     let written = async {
         let mut tx = begin(state, salon).await?;
-        sqlx::query("update client_import_jobs set processed = $2, updated_at = now() where id = $1 and status = 'running'")
-            .bind(job_id)
-            .bind(i32::try_from(done).unwrap_or(i32::MAX))
-            .execute(tx.conn())
+        sqlx::query!(
+            "update client_import_jobs set processed = $2, updated_at = now() where id = $1 and status = 'running'",
+            job_id,
+            i32::try_from(done).unwrap_or(i32::MAX),
+        )
+        .execute(tx.conn())
             .await?;
         tx.commit().await
     };
@@ -190,19 +192,20 @@ async fn progress(state: &AppState, salon: SalonId, job_id: i64, done: usize, to
 }
 
 /// Marks the job failed (if it is still active) and announces it.
-async fn fail(state: &AppState, salon: SalonId, job_id: i64, message: &str) {
+async fn fail(state: &ImportParts, salon: SalonId, job_id: i64, message: &str) {
     let marked = async {
         let mut tx = begin(state, salon).await?;
-        let row: Option<(i32, i32)> = sqlx::query_as(
+        let row = sqlx::query!(
             "update client_import_jobs
              set status = 'failed', error = $2, file = null, finished_at = now(), updated_at = now()
              where id = $1 and status in ('queued', 'running')
              returning processed, total",
+            job_id,
+            message,
         )
-        .bind(job_id)
-        .bind(message)
         .fetch_optional(tx.conn())
-        .await?;
+        .await?
+        .map(|r| (r.processed, r.total));
         tx.commit().await?;
         Ok::<_, AppError>(row)
     };
@@ -217,14 +220,14 @@ async fn fail(state: &AppState, salon: SalonId, job_id: i64, message: &str) {
     }
 }
 
-async fn publish(state: &AppState, salon: SalonId, progress: &Progress<'_>) {
+async fn publish(state: &ImportParts, salon: SalonId, progress: &Progress<'_>) {
     // For those who may start and follow an import (`GET /clients/import/{id}` asks the same).
     state.realtime.publish(salon, &Event::new("clients:import", progress).requires::<crate::clients::ClientsEdit>()).await;
 }
 
 /// The worker's pass over the salons whose imports this process started: retires stale jobs
 /// (announcing them) and starts queued jobs that have no task here.
-pub async fn sweep(state: &AppState) {
+pub async fn sweep(state: &ImportParts) {
     let salons: Vec<SalonId> = lock(&SALONS).iter().copied().collect();
     for salon in salons {
         if let Err(error) = sweep_salon(state, salon).await {
@@ -233,13 +236,14 @@ pub async fn sweep(state: &AppState) {
     }
 }
 
-async fn sweep_salon(state: &AppState, salon: SalonId) -> Result<(), AppError> {
+async fn sweep_salon(state: &ImportParts, salon: SalonId) -> Result<(), AppError> {
     let mut tx = begin(state, salon).await?;
     let stale = mark_stale(&mut tx).await?;
-    let queued: Vec<i64> = sqlx::query_scalar("select id from client_import_jobs where status = 'queued'")
+    let queued: Vec<i64> = sqlx::query_scalar!("select id from client_import_jobs where status = 'queued'")
         .fetch_all(tx.conn())
         .await?;
-    let running: bool = sqlx::query_scalar("select exists (select 1 from client_import_jobs where status = 'running')")
+    let running: bool =
+        sqlx::query_scalar!(r#"select exists (select 1 from client_import_jobs where status = 'running') as "exists!""#)
         .fetch_one(tx.conn())
         .await?;
     tx.commit().await?;

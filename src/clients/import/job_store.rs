@@ -5,7 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{ImportResult, OnDuplicate};
-use crate::{http::error::AppError, tenancy::TenantTx};
+use crate::{error::AppError, ids::UserId, tenancy::TenantTx};
 
 /// Seconds without a heartbeat after which a queued or running job is taken for dead.
 pub const STALE_AFTER_SECS: i64 = 120;
@@ -45,21 +45,6 @@ pub struct ImportJob {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
-#[derive(sqlx::FromRow)]
-struct JobRow {
-    id: i64,
-    status: JobStatus,
-    file_name: String,
-    on_duplicate: String,
-    processed: i32,
-    total: i32,
-    result: Option<sqlx::types::Json<ImportResult>>,
-    error: Option<String>,
-    created_at: DateTime<Utc>,
-    started_at: Option<DateTime<Utc>>,
-    finished_at: Option<DateTime<Utc>>,
-}
-
 pub fn policy_of(text: &str) -> OnDuplicate {
     if text == "update" { OnDuplicate::Update } else { OnDuplicate::Skip }
 }
@@ -74,14 +59,14 @@ pub fn in_progress(job_id: i64) -> AppError {
 
 /// Marks queued or running jobs without a recent heartbeat as failed; their ids.
 pub async fn mark_stale(tx: &mut TenantTx) -> Result<Vec<i64>, AppError> {
-    Ok(sqlx::query_scalar(
+    Ok(sqlx::query_scalar!(
         "update client_import_jobs
          set status = 'failed', file = null, finished_at = now(), updated_at = now(),
              error = 'Імпорт перервано: сервер зупинився під час роботи. Нічого не записано, завантажте файл ще раз'
          where status in ('queued', 'running') and updated_at < now() - make_interval(secs => $1)
          returning id",
+        STALE_AFTER_SECS as f64,
     )
-    .bind(STALE_AFTER_SECS as f64)
     .fetch_all(tx.conn())
     .await?)
 }
@@ -89,7 +74,7 @@ pub async fn mark_stale(tx: &mut TenantTx) -> Result<Vec<i64>, AppError> {
 /// The salon's queued or running import, after retiring stale ones.
 pub async fn active(tx: &mut TenantTx) -> Result<Option<i64>, AppError> {
     mark_stale(tx).await?;
-    Ok(sqlx::query_scalar("select id from client_import_jobs where status in ('queued', 'running')")
+    Ok(sqlx::query_scalar!("select id from client_import_jobs where status in ('queued', 'running')")
         .fetch_optional(tx.conn())
         .await?)
 }
@@ -97,23 +82,23 @@ pub async fn active(tx: &mut TenantTx) -> Result<Option<i64>, AppError> {
 /// Stores a queued job with its file; 409 when another import of the salon is active.
 pub async fn enqueue(
     tx: &mut TenantTx,
-    user_id: i64,
+    user_id: UserId,
     file_name: &str,
     file: &[u8],
     total: usize,
     policy: OnDuplicate,
 ) -> Result<i64, AppError> {
-    let id: Option<i64> = sqlx::query_scalar(
+    let id: Option<i64> = sqlx::query_scalar!(
         "insert into client_import_jobs (on_duplicate, file_name, file, total, created_by)
          values ($1, $2, $3, $4, $5)
          on conflict (salon_id) where status in ('queued', 'running') do nothing
          returning id",
+        policy.as_str(),
+        file_name.chars().take(255).collect::<String>(),
+        file,
+        i32::try_from(total).unwrap_or(i32::MAX),
+        user_id as UserId,
     )
-    .bind(policy.as_str())
-    .bind(file_name.chars().take(255).collect::<String>())
-    .bind(file)
-    .bind(i32::try_from(total).unwrap_or(i32::MAX))
-    .bind(user_id)
     .fetch_optional(tx.conn())
     .await?;
     match id {
@@ -123,12 +108,12 @@ pub async fn enqueue(
 }
 
 pub async fn find(tx: &mut TenantTx, id: i64) -> Result<Option<ImportJob>, AppError> {
-    let row: Option<JobRow> = sqlx::query_as(
-        "select id, status, file_name, on_duplicate, processed, total, result, error, created_at, started_at,
-                finished_at
-         from client_import_jobs where id = $1",
+    let row = sqlx::query!(
+        r#"select id, status as "status: JobStatus", file_name, on_duplicate, processed, total,
+                result as "result: sqlx::types::Json<ImportResult>", error, created_at, started_at, finished_at
+         from client_import_jobs where id = $1"#,
+        id,
     )
-    .bind(id)
     .fetch_optional(tx.conn())
     .await?;
     Ok(row.map(|r| ImportJob {

@@ -163,66 +163,91 @@ fn read_card(columns: &[(usize, Column)], split: bool, row: u32, cells: &[Cell],
     let mut card = Card { row, ..Card::default() };
     let mut full_name = None;
     let mut problems: Vec<String> = Vec::new();
-    macro_rules! fail {
-        ($label:expr, $problem:expr) => {
-            problems.push(format!("{}: {}", $label, $problem))
-        };
-    }
     for &(i, column) in columns {
         let Some(cell) = cells.get(i).filter(|c| !c.is_empty()) else { continue };
-        let text = cell.text();
-        match column {
-            Column::FirstName => card.first_name = text,
-            Column::FullName => full_name = Some(text),
-            Column::MiddleName => match fields::other_name(&text) {
-                Ok(v) => card.middle_name = Some(v),
-                Err(p) => fail!("По батькові", p),
-            },
-            Column::LastName => match fields::other_name(&text) {
-                Ok(v) => card.last_name = Some(v),
-                Err(p) => fail!("Прізвище", p),
-            },
-            Column::Phone => match fields::phone(&text) {
-                Ok(v) => card.phone = v,
-                Err(p) => fail!("Телефон", p),
-            },
-            Column::Email => match fields::email(&text) {
-                Ok(v) => card.email = Some(v).filter(|v| !v.is_empty()),
-                Err(p) => fail!("Email", p),
-            },
-            Column::BirthDate => match date_of(cell).and_then(|d| fields::birth_date(d, today)) {
-                Ok(d) => card.birth_date = Some(d),
-                Err(p) => fail!("Дата народження", p),
-            },
-            Column::Gender => match gender_of(&text) {
-                Some(g) => card.gender = Some(g.to_owned()),
-                None => fail!("Стать", "жінка, чоловік або інше (female, male, other)"),
-            },
-            Column::Source => match category_of(&text) {
-                Some(c) => card.source = Some(c.to_owned()),
-                None => fail!("Категорія", "VIP, постійний, новий або неактивний"),
-            },
-            Column::CardNumber => match fields::card_number(&text) {
-                Ok(v) => card.card_number = Some(v),
-                Err(p) => fail!("Номер картки", p),
-            },
-            Column::Discount => match amount_of(&text).map(|m| Percent(i32::try_from(m.minor()).unwrap_or(-1))) {
-                Ok(p) => match fields::discount(p) {
-                    Ok(p) => card.discount_bp = Some(p.0),
-                    Err(problem) => fail!("Знижка", problem),
-                },
-                Err(problem) => fail!("Знижка", problem),
-            },
-            Column::Bonus => match amount_of(&text).and_then(fields::bonus) {
-                Ok(m) => card.bonus_minor = Some(m.minor()),
-                Err(problem) => fail!("Бонуси", problem),
-            },
-            Column::Notes => match fields::notes(&text) {
-                Ok(v) => card.notes = Some(v),
-                Err(p) => fail!("Примітки", p),
-            },
+        if let Err((label, problem)) = read_cell(&mut card, &mut full_name, column, cell, today) {
+            problems.push(format!("{label}: {problem}"));
         }
     }
+    settle_names(&mut card, full_name, split, &mut problems);
+    if card.phone.is_empty() && !problems.iter().any(|p| p.starts_with("Телефон")) {
+        problems.push("Телефон: Вкажіть телефон".to_owned());
+    }
+    if problems.is_empty() { Ok(card) } else { Err(problems.join("; ")) }
+}
+
+/// Reads one non-empty cell into its field of `card` (a full name into `full_name`); a bad
+/// value is its column's label and the problem.
+fn read_cell(
+    card: &mut Card,
+    full_name: &mut Option<String>,
+    column: Column,
+    cell: &Cell,
+    today: NaiveDate,
+) -> Result<(), (&'static str, String)> {
+    macro_rules! fail {
+        ($label:expr, $problem:expr) => {
+            return Err(($label, $problem.to_string()))
+        };
+    }
+    let text = cell.text();
+    match column {
+        Column::FirstName => card.first_name = text,
+        Column::FullName => *full_name = Some(text),
+        Column::MiddleName => match fields::other_name(&text) {
+            Ok(v) => card.middle_name = Some(v),
+            Err(p) => fail!("По батькові", p),
+        },
+        Column::LastName => match fields::other_name(&text) {
+            Ok(v) => card.last_name = Some(v),
+            Err(p) => fail!("Прізвище", p),
+        },
+        Column::Phone => match fields::phone(&text) {
+            Ok(v) => card.phone = v,
+            Err(p) => fail!("Телефон", p),
+        },
+        Column::Email => match fields::email(&text) {
+            Ok(v) => card.email = Some(v).filter(|v| !v.is_empty()),
+            Err(p) => fail!("Email", p),
+        },
+        Column::BirthDate => match date_of(cell).and_then(|d| fields::birth_date(d, today)) {
+            Ok(d) => card.birth_date = Some(d),
+            Err(p) => fail!("Дата народження", p),
+        },
+        Column::Gender => match gender_of(&text) {
+            Some(g) => card.gender = Some(g.to_owned()),
+            None => fail!("Стать", "жінка, чоловік або інше (female, male, other)"),
+        },
+        Column::Source => match category_of(&text) {
+            Some(c) => card.source = Some(c.to_owned()),
+            None => fail!("Категорія", "VIP, постійний, новий або неактивний"),
+        },
+        Column::CardNumber => match fields::card_number(&text) {
+            Ok(v) => card.card_number = Some(v),
+            Err(p) => fail!("Номер картки", p),
+        },
+        Column::Discount => match amount_of(&text).map(|m| Percent(i32::try_from(m.minor()).unwrap_or(-1))) {
+            Ok(p) => match fields::discount(p) {
+                Ok(p) => card.discount_bp = Some(p.0),
+                Err(problem) => fail!("Знижка", problem),
+            },
+            Err(problem) => fail!("Знижка", problem),
+        },
+        Column::Bonus => match amount_of(&text).and_then(fields::bonus) {
+            Ok(m) => card.bonus_minor = Some(m.minor()),
+            Err(problem) => fail!("Бонуси", problem),
+        },
+        Column::Notes => match fields::notes(&text) {
+            Ok(v) => card.notes = Some(v),
+            Err(p) => fail!("Примітки", p),
+        },
+    }
+    Ok(())
+}
+
+/// The first and last name from a full-name column, or from a first-name cell holding the
+/// whole name (`split`), and their checks.
+fn settle_names(card: &mut Card, full_name: Option<String>, split: bool, problems: &mut Vec<String>) {
     let whole = if card.first_name.is_empty() { full_name } else if split { Some(card.first_name.clone()) } else { None };
     if let Some(whole) = whole {
         let (first, last) = split_full_name(&whole);
@@ -233,15 +258,11 @@ fn read_card(columns: &[(usize, Column)], split: bool, row: u32, cells: &[Cell],
     }
     match fields::first_name(&card.first_name) {
         Ok(v) => card.first_name = v,
-        Err(p) => fail!("Ім'я", p),
+        Err(p) => problems.push(format!("Ім'я: {p}")),
     }
     if card.last_name.as_ref().is_some_and(|l| l.chars().count() > 100) {
-        fail!("Прізвище", "Не більше 100 символів");
+        problems.push("Прізвище: Не більше 100 символів".to_owned());
     }
-    if card.phone.is_empty() && !problems.iter().any(|p| p.starts_with("Телефон")) {
-        fail!("Телефон", "Вкажіть телефон");
-    }
-    if problems.is_empty() { Ok(card) } else { Err(problems.join("; ")) }
 }
 
 /// A date cell, or text as `YYYY-MM-DD`, `DD.MM.YYYY`, `DD/MM/YYYY`, or an Excel serial number.

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::rows::Card;
-use crate::{http::error::AppError, tenancy::TenantTx};
+use crate::{error::AppError, tenancy::TenantTx};
 
 /// What to do with a row whose phone belongs to a live client of the salon already.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -84,32 +84,31 @@ impl Columns {
     }
 }
 
-/// `$1`..`$12` of both statements: the columns as arrays.
-macro_rules! unnest_columns {
-    () => {
-        "unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[], $7::text[],
-                $8::text[], $9::text[], $10::int[], $11::bigint[], $12::text[])
-             as u (first_name, middle_name, last_name, phone, email, birth_date, gender, source,
-                   card_number, discount_bp, bonus_minor, notes)"
+/// `query_scalar!($head + <the columns of `$c` unnested as `u`> + $tail)`, the arrays bound as
+/// `$1`..`$12` (element nullability is not checked at compile time, hence the casts).
+macro_rules! query_unnested {
+    ($head:literal, $tail:literal, $c:expr) => {
+        sqlx::query_scalar!(
+            $head
+                + "unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[], $7::text[],
+                          $8::text[], $9::text[], $10::int[], $11::bigint[], $12::text[])
+                       as u (first_name, middle_name, last_name, phone, email, birth_date, gender, source,
+                             card_number, discount_bp, bonus_minor, notes) "
+                + $tail,
+            $c.first_name.as_slice(),
+            &$c.middle_name as &[Option<String>],
+            &$c.last_name as &[Option<String>],
+            $c.phone.as_slice(),
+            &$c.email as &[Option<String>],
+            &$c.birth_date as &[Option<NaiveDate>],
+            &$c.gender as &[Option<String>],
+            &$c.source as &[Option<String>],
+            &$c.card_number as &[Option<String>],
+            &$c.discount_bp as &[Option<i32>],
+            &$c.bonus_minor as &[Option<i64>],
+            &$c.notes as &[Option<String>],
+        )
     };
-}
-
-fn bind_columns<'q, O>(
-    q: sqlx::query::QueryScalar<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
-    c: &'q Columns,
-) -> sqlx::query::QueryScalar<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
-    q.bind(&c.first_name)
-        .bind(&c.middle_name)
-        .bind(&c.last_name)
-        .bind(&c.phone)
-        .bind(&c.email)
-        .bind(&c.birth_date)
-        .bind(&c.gender)
-        .bind(&c.source)
-        .bind(&c.card_number)
-        .bind(&c.discount_bp)
-        .bind(&c.bonus_minor)
-        .bind(&c.notes)
 }
 
 /// Writes one batch of cards (phones distinct within the import). Every card is offered for
@@ -117,18 +116,16 @@ fn bind_columns<'q, O>(
 /// probe per row, whatever the table's statistics say); those follow `policy`.
 pub async fn batch(tx: &mut TenantTx, cards: &[Card], policy: OnDuplicate) -> Result<Counts, AppError> {
     let all = Columns::of(cards.iter());
-    let inserted: Vec<String> = bind_columns(
-        sqlx::query_scalar(concat!(
-            "insert into clients (first_name, middle_name, last_name, phone, email, birth_date, gender,
-                                  source, card_number, discount_bp, bonus_balance_minor, notes)
-             select first_name, coalesce(middle_name, ''), coalesce(last_name, ''), phone, email, birth_date,
-                    gender, source, card_number, coalesce(discount_bp, 0), coalesce(bonus_minor, 0),
-                    coalesce(notes, '')
-             from ", unnest_columns!(), "
-             on conflict (salon_id, phone) where deleted_at is null do nothing
-             returning phone"
-        )),
-        &all,
+    let inserted: Vec<String> = query_unnested!(
+        "insert into clients (first_name, middle_name, last_name, phone, email, birth_date, gender,
+                              source, card_number, discount_bp, bonus_balance_minor, notes)
+         select first_name, coalesce(middle_name, ''), coalesce(last_name, ''), phone, email, birth_date,
+                gender, source, card_number, coalesce(discount_bp, 0), coalesce(bonus_minor, 0),
+                coalesce(notes, '')
+         from ",
+        r#"on conflict (salon_id, phone) where deleted_at is null do nothing
+         returning phone as "phone!""#,
+        all
     )
     .fetch_all(tx.conn())
     .await?;
@@ -143,29 +140,27 @@ pub async fn batch(tx: &mut TenantTx, cards: &[Card], policy: OnDuplicate) -> Re
     }
     let inserted: HashSet<&str> = inserted.iter().map(String::as_str).collect();
     let known = Columns::of(cards.iter().filter(|c| !inserted.contains(c.phone.as_str())));
-    let updated: i64 = bind_columns(
-        sqlx::query_scalar(concat!(
-            "with upd as (
-                 update clients c set
-                     first_name          = u.first_name,
-                     middle_name         = coalesce(u.middle_name, c.middle_name),
-                     last_name           = coalesce(u.last_name, c.last_name),
-                     email               = coalesce(u.email, c.email),
-                     birth_date          = coalesce(u.birth_date, c.birth_date),
-                     gender              = coalesce(u.gender, c.gender),
-                     source              = coalesce(u.source, c.source),
-                     card_number         = coalesce(u.card_number, c.card_number),
-                     discount_bp         = coalesce(u.discount_bp, c.discount_bp),
-                     bonus_balance_minor = coalesce(u.bonus_minor, c.bonus_balance_minor),
-                     notes               = coalesce(u.notes, c.notes),
-                     updated_at          = now()
-                 from ", unnest_columns!(), "
-                 where c.phone = u.phone and c.deleted_at is null
-                 returning 1
-             )
-             select count(*) from upd"
-        )),
-        &known,
+    let updated: i64 = query_unnested!(
+        "with upd as (
+             update clients c set
+                 first_name          = u.first_name,
+                 middle_name         = coalesce(u.middle_name, c.middle_name),
+                 last_name           = coalesce(u.last_name, c.last_name),
+                 email               = coalesce(u.email, c.email),
+                 birth_date          = coalesce(u.birth_date, c.birth_date),
+                 gender              = coalesce(u.gender, c.gender),
+                 source              = coalesce(u.source, c.source),
+                 card_number         = coalesce(u.card_number, c.card_number),
+                 discount_bp         = coalesce(u.discount_bp, c.discount_bp),
+                 bonus_balance_minor = coalesce(u.bonus_minor, c.bonus_balance_minor),
+                 notes               = coalesce(u.notes, c.notes),
+                 updated_at          = now()
+             from ",
+        r#"where c.phone = u.phone and c.deleted_at is null
+             returning 1
+         )
+         select count(*) as "count!" from upd"#,
+        known
     )
     .fetch_one(tx.conn())
     .await?;

@@ -5,7 +5,6 @@ use axum::{
     extract::State,
     http::{HeaderMap, HeaderValue, StatusCode},
 };
-use chrono::Utc;
 
 use super::{
     Draft,
@@ -13,34 +12,36 @@ use super::{
     store,
 };
 use crate::{
-    AppState,
     auth::{Can, ClientIp},
     finances::{
         AccountsCashboxes, FinancesModule,
-        common::{Actor, local_today, salon_zone},
+        common::Actor,
         enums::{DocStatus, DocType},
     },
-    http::{AppJson, AppPath, AppQuery, error::AppError},
-    realtime::Event,
-    tenancy::TenantTx,
+    error::AppError,
+    http::{AppJson, AppPath, AppQuery, page::Unpaged},
+    realtime::{Event, Hub},
+    tenancy::{SalonClock, TenantTx},
 };
 
 /// Documents matching the filters, newest first; every match unless `limit` is given, the
 /// number of matches in `X-Total-Count`. `?type=receipt` lists receipts' documents; `search`
 /// finds part of a number (typed or of the series), counterparty or comment.
 #[utoipa::path(get, path = "/finances/documents", tag = "finances", security(("bearer" = [])),
-    params(DocumentFilter), responses((status = 200, body = [Document]), (status = 403), (status = 422)))]
+    params(DocumentFilter, Unpaged), responses((status = 200, body = [Document]), (status = 403), (status = 422)))]
 pub async fn list_documents(
     _: Can<FinancesModule>,
     mut tx: TenantTx,
     AppQuery(filter): AppQuery<DocumentFilter>,
+    AppQuery(paging): AppQuery<Unpaged>,
 ) -> Result<(HeaderMap, Json<Vec<Document>>), AppError> {
+    let rows = paging.rows()?;
     if let (Some(from), Some(to)) = (filter.date_from, filter.date_to)
         && from > to
     {
         return Err(AppError::field("dateTo", "Кінець періоду раніше за початок"));
     }
-    let list = store::list(&mut tx, &filter).await?;
+    let list = store::list(&mut tx, &filter, rows).await?;
     tx.commit().await?;
     let total = list.first().and_then(|d| d.total_count).unwrap_or(0);
     let mut headers = HeaderMap::new();
@@ -71,7 +72,7 @@ pub async fn get_document(
                                             `conflict: {id, number, date}` names it"),
               (status = 422)))]
 pub async fn create_document(
-    State(state): State<AppState>,
+    State(hub): State<Hub>,
     Can(user, ..): Can<AccountsCashboxes>,
     mut tx: TenantTx,
     ClientIp(ip): ClientIp,
@@ -94,11 +95,11 @@ pub async fn create_document(
         status: input.status.unwrap_or(DocStatus::Draft),
         items: input.items.unwrap_or_default(),
     };
-    let today = local_today(salon_zone(&mut tx).await?, Utc::now());
+    let today = SalonClock::read(&mut tx).await?.today();
     let prepared = super::prepare(&mut tx, &actor, &draft, today).await?;
     let doc = super::issue(&mut tx, &actor, prepared).await?;
     tx.commit().await?;
-    state.realtime.publish(user.salon, &Event::new("document:created", &doc).requires::<FinancesModule>()).await;
+    hub.publish(user.salon, &Event::new("document:created", &doc).requires::<FinancesModule>()).await;
     Ok((StatusCode::CREATED, Json(doc)))
 }
 
@@ -108,7 +109,7 @@ pub async fn create_document(
     params(("id" = i64, Path)), request_body = DocStatusChange,
     responses((status = 200, body = Document), (status = 404), (status = 409, description = "transition not allowed")))]
 pub async fn change_document_status(
-    State(state): State<AppState>,
+    State(hub): State<Hub>,
     Can(user, ..): Can<AccountsCashboxes>,
     mut tx: TenantTx,
     ClientIp(ip): ClientIp,
@@ -117,6 +118,6 @@ pub async fn change_document_status(
 ) -> Result<Json<Document>, AppError> {
     let doc = super::change_status(&mut tx, &Actor::of(&user, ip), id, change.status).await?;
     tx.commit().await?;
-    state.realtime.publish(user.salon, &Event::new("document:updated", &doc).requires::<FinancesModule>()).await;
+    hub.publish(user.salon, &Event::new("document:updated", &doc).requires::<FinancesModule>()).await;
     Ok(Json(doc))
 }

@@ -17,7 +17,7 @@ use super::{
     enums::{ContentType, DocStatus, DocType},
     items::{self, Item, NewItem},
 };
-use crate::{http::error::AppError, money::Money, tenancy::TenantTx};
+use crate::{error::AppError, ids::ClientId, money::Money, tenancy::TenantTx};
 
 /// A document to create, as sent.
 #[derive(Debug, Clone)]
@@ -32,7 +32,7 @@ pub struct Draft {
     pub amount: Option<Money>,
     pub services_count: Option<i64>,
     pub products_count: Option<i64>,
-    pub client_id: Option<i64>,
+    pub client_id: Option<ClientId>,
     pub counterparty: Option<String>,
     pub comment: Option<String>,
     pub author: Option<String>,

@@ -10,11 +10,12 @@ use crate::{
         enums::{ContentType, DocStatus, DocType},
         items::{Item, NewItem},
     },
+    ids::ClientId,
     money::Money,
 };
 
 /// A numbered finance document (receipt, invoice, expense or income order, act).
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Document {
     pub id: i64,
@@ -27,13 +28,12 @@ pub struct Document {
     pub series_number: Option<String>,
     pub date: Ymd,
     #[serde(rename = "type")]
-    #[sqlx(rename = "type")]
     pub kind: DocType,
     pub content_type: ContentType,
     pub amount: Money,
     pub services_count: i32,
     pub products_count: i32,
-    pub client_id: Option<i64>,
+    pub client_id: Option<ClientId>,
     pub counterparty: String,
     pub comment: String,
     pub author: String,
@@ -43,11 +43,9 @@ pub struct Document {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// The lines (single-document answers only).
-    #[sqlx(skip)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<Item>>,
     #[serde(skip)]
-    #[sqlx(default)]
     pub total_count: Option<i64>,
 }
 
@@ -66,9 +64,12 @@ pub struct NewDocument {
     pub kind: Option<DocType>,
     pub content_type: Option<ContentType>,
     pub amount: Option<Money>,
+    #[serde(default, deserialize_with = "crate::http::whole::number")]
     pub services_count: Option<i64>,
+    #[serde(default, deserialize_with = "crate::http::whole::number")]
     pub products_count: Option<i64>,
-    pub client_id: Option<i64>,
+    #[serde(default, deserialize_with = "crate::http::whole::number")]
+    pub client_id: Option<ClientId>,
     pub counterparty: Option<String>,
     pub comment: Option<String>,
     pub author: Option<String>,
@@ -87,23 +88,15 @@ pub struct DocStatusChange {
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query, rename_all = "camelCase")]
 pub struct DocumentFilter {
-    #[param(value_type = Option<String>)]
     pub date_from: Option<Ymd>,
-    #[param(value_type = Option<String>)]
     pub date_to: Option<Ymd>,
     #[serde(rename = "type")]
-    #[param(rename = "type", value_type = Option<String>)]
+    #[param(rename = "type", value_type = Option<DocType>)]
     pub kind: Option<DocType>,
-    #[param(value_type = Option<String>)]
     pub status: Option<DocStatus>,
-    #[param(value_type = Option<String>)]
     pub content_type: Option<ContentType>,
-    pub client_id: Option<i64>,
+    pub client_id: Option<ClientId>,
     /// Part of the number (as typed, or of the server's series), counterparty or comment,
     /// case-insensitive.
     pub search: Option<String>,
-    /// Paging: every match when absent; `page` (from 1) counts in `limit`s.
-    pub limit: Option<i64>,
-    pub offset: Option<i64>,
-    pub page: Option<i64>,
 }

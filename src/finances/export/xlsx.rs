@@ -4,11 +4,15 @@
 //! Amounts are exact kopiykas until here; a cell holds `minor / 100` as a double, which Excel
 //! shows to the kopiyka with the `0.00` format.
 
-use chrono::{Datelike, Timelike};
-use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
+use chrono::Timelike;
+use rust_xlsxwriter::{Workbook, Worksheet, XlsxError};
 
 use super::{Report, day, signed_minor, status_label, type_label};
-use crate::{finances::enums::Direction, money::Money, text};
+use crate::{
+    finances::enums::Direction,
+    money::Money,
+    xlsx::{self, Cells, Formats},
+};
 
 const HEADERS: [(&str, f64); 13] = [
     ("Дата", 12.0),
@@ -26,85 +30,69 @@ const HEADERS: [(&str, f64); 13] = [
     ("Автор", 18.0),
 ];
 
-fn money(m: i64) -> f64 {
-    m as f64 / 100.0
-}
-
 pub fn build(r: &Report) -> anyhow::Result<Vec<u8>> {
+    let f = Formats::default();
     let mut book = Workbook::new();
-    let bold = Format::new().set_bold();
-    let date = Format::new().set_num_format("dd.mm.yyyy");
-    let amount = Format::new().set_num_format("0.00");
-    let bold_amount = Format::new().set_bold().set_num_format("0.00");
-
-    let sheet = book.add_worksheet();
-    operations_sheet(sheet, r, &bold, &date, &amount)?;
-    let sheet = book.add_worksheet();
-    summary_sheet(sheet, r, &bold, &amount, &bold_amount)?;
+    book.push_worksheet(operations_sheet(r, &f)?);
+    book.push_worksheet(summary_sheet(r, &f)?);
     Ok(book.save_to_buffer()?)
 }
 
-fn operations_sheet(s: &mut Worksheet, r: &Report, bold: &Format, date: &Format, amount: &Format) -> Result<(), XlsxError> {
-    s.set_name("Операції")?;
-    for (col, (title, width)) in HEADERS.iter().enumerate() {
-        s.write_string_with_format(0, col as u16, *title, bold)?;
-        s.set_column_width(col as u16, *width)?;
-    }
-    s.set_freeze_panes(1, 0)?;
+fn operations_sheet(r: &Report, f: &Formats) -> Result<Worksheet, XlsxError> {
+    let mut s = xlsx::sheet("Операції", &HEADERS, f)?;
     for (i, o) in r.operations.iter().enumerate() {
         let row = i as u32 + 1;
-        let d = o.date.0;
-        let excel_date = ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)?;
-        s.write_date_with_format(row, 0, &excel_date, date)?;
+        s.date(row, 0, o.date.0, f)?;
         let local = o.occurred_at.with_timezone(&r.zone);
-        s.write_string(row, 1, format!("{:02}:{:02}", local.hour(), local.minute()))?;
-        s.write_string(row, 2, type_label(o.kind))?;
-        s.write_string(row, 3, if o.direction == Direction::In { "Надходження" } else { "Списання" })?;
-        s.write_number_with_format(row, 4, money(signed_minor(o)), amount)?;
-        s.write_string(row, 5, &o.category)?;
-        s.write_string(row, 6, text::for_cell(&o.description))?;
-        s.write_string(row, 7, &o.payment_method)?;
-        s.write_string(row, 8, &o.cash_register)?;
-        s.write_string(row, 9, text::for_cell(&o.counterparty))?;
-        s.write_string(row, 10, &o.document_number)?;
-        s.write_string(row, 11, status_label(o.status))?;
-        s.write_string(row, 12, &o.author)?;
+        s.text(row, 1, &format!("{:02}:{:02}", local.hour(), local.minute()))?;
+        s.text(row, 2, type_label(o.kind))?;
+        s.text(row, 3, if o.direction == Direction::In { "Надходження" } else { "Списання" })?;
+        s.money(row, 4, Money(signed_minor(o)), f)?;
+        s.text(row, 5, &o.category)?;
+        s.text(row, 6, &o.description)?;
+        s.text(row, 7, &o.payment_method)?;
+        s.text(row, 8, &o.cash_register)?;
+        s.text(row, 9, &o.counterparty)?;
+        s.text(row, 10, &o.document_number)?;
+        s.text(row, 11, status_label(o.status))?;
+        s.text(row, 12, &o.author)?;
     }
-    Ok(())
+    Ok(s)
 }
 
-fn summary_sheet(s: &mut Worksheet, r: &Report, bold: &Format, amount: &Format, bold_amount: &Format) -> Result<(), XlsxError> {
+fn summary_sheet(r: &Report, f: &Formats) -> Result<Worksheet, XlsxError> {
+    let mut s = Worksheet::new();
     s.set_name("Підсумки")?;
     s.set_column_width(0, 34.0)?;
     s.set_column_width(1, 16.0)?;
     s.set_column_width(2, 12.0)?;
-    s.write_string_with_format(0, 0, format!("{} — фінансовий звіт", r.salon), bold)?;
-    s.write_string(1, 0, format!("Період: {} – {}", day(r.from), day(r.to)))?;
+    s.write_string_with_format(0, 0, crate::text::for_cell(&format!("{} — фінансовий звіт", r.salon)), &f.bold)?;
+    s.text(1, 0, &format!("Період: {} – {}", day(r.from), day(r.to)))?;
     let d = &r.summary;
     let totals: [(&str, Money); 3] =
         [("Доходи, ₴", d.total_revenue), ("Витрати, ₴", d.total_expenses), ("Чистий дохід, ₴", d.net_income)];
     for (i, (label, value)) in totals.iter().enumerate() {
         let row = 3 + i as u32;
-        s.write_string(row, 0, *label)?;
-        s.write_number_with_format(row, 1, money(value.minor()), if i == 2 { bold_amount } else { amount })?;
+        s.text(row, 0, label)?;
+        s.write_number_with_format(row, 1, xlsx::hryvnias(*value), if i == 2 { &f.bold_money } else { &f.money })?;
     }
     let mut row = 8;
-    s.write_string_with_format(row, 0, "Витрати за категоріями", bold)?;
-    s.write_string_with_format(row, 1, "Сума, ₴", bold)?;
+    s.write_string_with_format(row, 0, "Витрати за категоріями", &f.bold)?;
+    s.write_string_with_format(row, 1, "Сума, ₴", &f.bold)?;
     for c in &d.expenses_by_category {
         row += 1;
-        s.write_string(row, 0, &c.category)?;
-        s.write_number_with_format(row, 1, money(c.amount.minor()), amount)?;
+        s.text(row, 0, &c.category)?;
+        s.money(row, 1, c.amount, f)?;
     }
     row += 2;
-    s.write_string_with_format(row, 0, "Найприбутковіші послуги", bold)?;
-    s.write_string_with_format(row, 1, "Виручка, ₴", bold)?;
-    s.write_string_with_format(row, 2, "Кількість", bold)?;
+    s.write_string_with_format(row, 0, "Найприбутковіші послуги", &f.bold)?;
+    s.write_string_with_format(row, 1, "Виручка, ₴", &f.bold)?;
+    s.write_string_with_format(row, 2, "Кількість", &f.bold)?;
     for t in &d.top_services {
         row += 1;
-        s.write_string(row, 0, &t.name)?;
-        s.write_number_with_format(row, 1, money(t.revenue.minor()), amount)?;
+        s.text(row, 0, &t.name)?;
+        s.money(row, 1, t.revenue, f)?;
         s.write_number(row, 2, t.count as f64)?;
     }
-    Ok(())
+    Ok(s)
 }

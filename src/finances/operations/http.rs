@@ -13,33 +13,36 @@ use super::{
     store,
 };
 use crate::{
-    AppState,
     auth::{Can, ClientIp},
     finances::{
         AccountsCashboxes, MovementsView, TAKE_PAYMENT,
         common::Actor,
         enums::{OperationStatus, OperationType},
     },
-    http::{AppJson, AppPath, AppQuery, error::AppError},
-    realtime::Event,
+    error::AppError,
+    http::{AppJson, AppPath, AppQuery, page::Unpaged},
+    realtime::{Event, Hub},
 };
 
-/// Operations matching the filters, newest first: every match unless `limit` is given, with
-/// the number of matches in `X-Total-Count`.
+/// Operations matching the filters, newest first: every match unless `limit` is given (the
+/// screens page locally, contract §10 decision 2), with the number of matches in
+/// `X-Total-Count`.
 #[utoipa::path(get, path = "/finances/operations", tag = "finances", security(("bearer" = [])),
-    params(OperationFilter), responses((status = 200, body = [Operation]), (status = 403), (status = 422)))]
+    params(OperationFilter, Unpaged), responses((status = 200, body = [Operation]), (status = 403), (status = 422)))]
 pub async fn list_operations(
     _: Can<MovementsView>,
     mut tx: crate::tenancy::TenantTx,
     AppQuery(filter): AppQuery<OperationFilter>,
+    AppQuery(paging): AppQuery<Unpaged>,
 ) -> Result<(HeaderMap, Json<Vec<Operation>>), AppError> {
+    let rows = paging.rows()?;
     if let (Some(from), Some(to)) = (filter.date_from, filter.date_to)
         && from > to
     {
         return Err(AppError::field("dateTo", "Кінець періоду раніше за початок"));
     }
     crate::finances::ensure_defaults(&mut tx).await?;
-    let list = store::list(&mut tx, &filter).await?;
+    let list = store::list(&mut tx, &filter, rows).await?;
     tx.commit().await?;
     let total = list.first().and_then(|o| o.total_count).unwrap_or(0);
     let mut headers = HeaderMap::new();
@@ -70,7 +73,7 @@ pub async fn get_operation(
     responses((status = 201, body = Operation), (status = 403, description = "the type needs a permission the user lacks"),
               (status = 422)))]
 pub async fn create_operation(
-    State(state): State<AppState>,
+    State(hub): State<Hub>,
     Can(user, ..): Can<MovementsView>,
     mut tx: crate::tenancy::TenantTx,
     ClientIp(ip): ClientIp,
@@ -102,7 +105,7 @@ pub async fn create_operation(
     };
     let op = super::record(&mut tx, &actor, &draft).await?;
     tx.commit().await?;
-    state.realtime.publish(user.salon, &Event::new("operation:created", &op).requires::<MovementsView>()).await;
+    hub.publish(user.salon, &Event::new("operation:created", &op).requires::<MovementsView>()).await;
     Ok((StatusCode::CREATED, Json(op)))
 }
 
@@ -113,7 +116,7 @@ pub async fn create_operation(
     params(("id" = i64, Path)), request_body = OperationChanges,
     responses((status = 200, body = Operation), (status = 404), (status = 409), (status = 422)))]
 pub async fn update_operation(
-    State(state): State<AppState>,
+    State(hub): State<Hub>,
     Can(user, ..): Can<AccountsCashboxes>,
     mut tx: crate::tenancy::TenantTx,
     ClientIp(ip): ClientIp,
@@ -122,18 +125,18 @@ pub async fn update_operation(
 ) -> Result<Json<Operation>, AppError> {
     let op = super::edit(&mut tx, &Actor::of(&user, ip), id, changes).await?;
     tx.commit().await?;
-    state.realtime.publish(user.salon, &Event::new("operation:updated", &op).requires::<MovementsView>()).await;
+    hub.publish(user.salon, &Event::new("operation:updated", &op).requires::<MovementsView>()).await;
     Ok(Json(op))
 }
 
 /// Reverses a completed operation: answers the new, opposite operation (201). Needs
 /// `finances.accounts_cashboxes.access`.
 #[utoipa::path(post, path = "/finances/operations/{id}/reverse", tag = "finances", security(("bearer" = [])),
-    params(("id" = i64, Path)), request_body(content = Option<Reversal>),
+    params(("id" = i64, Path)), request_body(content = Reversal),
     responses((status = 201, body = Operation), (status = 404),
               (status = 409, description = "already reversed, a reversal, or not completed")))]
 pub async fn reverse_operation(
-    State(state): State<AppState>,
+    State(hub): State<Hub>,
     Can(user, ..): Can<AccountsCashboxes>,
     mut tx: crate::tenancy::TenantTx,
     ClientIp(ip): ClientIp,
@@ -142,6 +145,6 @@ pub async fn reverse_operation(
 ) -> Result<(StatusCode, Json<Operation>), AppError> {
     let op = super::reverse(&mut tx, &Actor::of(&user, ip), id, input.description.as_deref()).await?;
     tx.commit().await?;
-    state.realtime.publish(user.salon, &Event::new("operation:created", &op).requires::<MovementsView>()).await;
+    hub.publish(user.salon, &Event::new("operation:created", &op).requires::<MovementsView>()).await;
     Ok((StatusCode::CREATED, Json(op)))
 }

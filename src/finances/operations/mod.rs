@@ -8,7 +8,7 @@ pub mod model;
 pub mod resolve;
 pub mod store;
 
-use chrono::{NaiveTime, Utc};
+use chrono::NaiveTime;
 
 use self::{
     model::{OpDate, Operation, OperationChanges},
@@ -16,10 +16,15 @@ use self::{
     store::OperationRow,
 };
 use super::{
-    common::{Actor, Problems, salon_zone, to_json},
+    common::{Actor, Problems, to_json},
     enums::{Direction, OperationStatus, OperationType},
 };
-use crate::{http::error::AppError, money::Money, tenancy::TenantTx};
+use crate::{
+    error::AppError,
+    ids::{AppointmentId, CashRegisterId, ClientId, UserId},
+    money::Money,
+    tenancy::{SalonClock, TenantTx},
+};
 
 /// An operation to record, with its references as sent.
 #[derive(Debug, Clone)]
@@ -33,11 +38,11 @@ pub struct Draft {
     pub description: Option<String>,
     pub document_number: Option<String>,
     pub method: Reference,
-    pub register: Reference,
-    pub client: Reference,
+    pub register: Reference<CashRegisterId>,
+    pub client: Reference<ClientId>,
     pub counterparty: Option<String>,
     pub author: Option<String>,
-    pub appointment_id: Option<i64>,
+    pub appointment_id: Option<AppointmentId>,
 }
 
 /// Validates and resolves a draft into a row; every bad field is named at once.
@@ -65,8 +70,7 @@ pub async fn prepare(tx: &mut TenantTx, actor: &Actor, d: &Draft) -> Result<Oper
         resolve::register(tx, &mut p, &d.register, method_register, ("cashRegisterId", "cashRegister")).await?;
     let client = resolve::client(tx, &mut p, &d.client, ("clientId", "client")).await?;
     p.finish()?;
-    let zone = salon_zone(tx).await?;
-    let (date, occurred_at) = OpDate::resolve(d.date, zone, Utc::now())?;
+    let (date, occurred_at) = OpDate::resolve(d.date, SalonClock::read(tx).await?)?;
     Ok(OperationRow {
         kind: d.kind,
         direction,
@@ -140,13 +144,13 @@ pub async fn edit(tx: &mut TenantTx, actor: &Actor, id: i64, c: OperationChanges
         Some(OpDate::Day(d)) if d == before.date.0 => (d, before.occurred_at),
         Some(OpDate::Day(d)) => {
             // Another day at the same wall-clock time.
-            let zone = salon_zone(tx).await?;
+            let zone = SalonClock::read(tx).await?.zone();
             let time = before.occurred_at.with_timezone(&zone).time();
             let noon = NaiveTime::from_hms_opt(12, 0, 0).unwrap_or_default();
             let at = crate::clock::instant(zone, d, time).or_else(|_| crate::clock::instant(zone, d, noon));
             (d, at.map_err(|_| AppError::field("date", "Некоректна дата"))?)
         }
-        Some(other) => OpDate::resolve(Some(other), salon_zone(tx).await?, Utc::now())?,
+        Some(other) => OpDate::resolve(Some(other), SalonClock::read(tx).await?)?,
     };
     if (&description, &category, date, occurred_at, status)
         == (&before.description, &before.category, before.date.0, before.occurred_at, before.status)
@@ -182,8 +186,7 @@ pub async fn reverse(tx: &mut TenantTx, actor: &Actor, id: i64, description: Opt
     if let Some(register) = before.cash_register_id {
         super::registers::lock_row(tx, register).await?;
     }
-    let zone = salon_zone(tx).await?;
-    let now = Utc::now();
+    let clock = SalonClock::read(tx).await?;
     let row = OperationRow {
         kind: before.kind,
         direction: before.direction.opposite(),
@@ -192,8 +195,8 @@ pub async fn reverse(tx: &mut TenantTx, actor: &Actor, id: i64, description: Opt
         category: before.category.clone(),
         description: description.unwrap_or_else(|| format!("Сторно операції №{id}")),
         document_number: before.document_number.clone(),
-        date: super::common::local_today(zone, now),
-        occurred_at: now,
+        date: clock.today(),
+        occurred_at: clock.now(),
         payment_method_id: before.payment_method_id,
         payment_method_text: if before.payment_method_id.is_some() { String::new() } else { before.payment_method.clone() },
         cash_register_id: before.cash_register_id,
@@ -217,22 +220,17 @@ pub async fn reverse(tx: &mut TenantTx, actor: &Actor, id: i64, description: Opt
 /// recorded its payment, creates nothing.
 pub async fn record_visit_income(
     tx: &mut TenantTx,
-    appointment_id: i64,
-    client_id: Option<i64>,
+    appointment_id: AppointmentId,
+    client_id: Option<ClientId>,
     amount: Money,
     description: &str,
-    user_id: i64,
+    user_id: UserId,
 ) -> Result<(), AppError> {
     if amount.minor() <= 0 {
         return Ok(());
     }
     super::ensure_defaults(tx).await?;
-    let name: Option<String> = sqlx::query_scalar(
-        "select coalesce(nullif(btrim(first_name || ' ' || last_name), ''), email) from users where id = $1",
-    )
-    .bind(user_id)
-    .fetch_optional(tx.conn())
-    .await?;
+    let name = crate::auth::user_name(tx, user_id.get()).await?;
     let actor = Actor { user_id, name: name.unwrap_or_default(), ip: None };
     let client = match client_id {
         Some(id) => crate::clients::get_ref(tx, id).await?,
@@ -242,8 +240,7 @@ pub async fn record_visit_income(
     if let Some(id) = register {
         super::registers::lock_row(tx, id).await?;
     }
-    let zone = salon_zone(tx).await?;
-    let now = Utc::now();
+    let clock = SalonClock::read(tx).await?;
     let description: String = description.trim().chars().take(1000).collect();
     let row = OperationRow {
         kind: OperationType::Payment,
@@ -253,8 +250,8 @@ pub async fn record_visit_income(
         category: "Послуги".to_owned(),
         description,
         document_number: String::new(),
-        date: super::common::local_today(zone, now),
-        occurred_at: now,
+        date: clock.today(),
+        occurred_at: clock.now(),
         payment_method_id: None,
         payment_method_text: String::new(),
         cash_register_id: register,

@@ -8,17 +8,18 @@ use utoipa::{IntoParams, ToSchema};
 use crate::{
     clock::Ymd,
     finances::enums::{Direction, OperationStatus, OperationType},
-    http::error::AppError,
+    error::AppError,
+    ids::{AppointmentId, CashRegisterId, ClientId, UserId},
     money::Money,
+    tenancy::SalonClock,
 };
 
 /// Money in or out of a register.
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Operation {
     pub id: i64,
     #[serde(rename = "type")]
-    #[sqlx(rename = "type")]
     pub kind: OperationType,
     /// `in` adds to the register, `out` subtracts; a reversal has its original's opposite.
     pub direction: Direction,
@@ -35,16 +36,16 @@ pub struct Operation {
     pub payment_method_id: Option<i64>,
     /// The method's name, or the text entered when it matched no method.
     pub payment_method: String,
-    pub cash_register_id: Option<i64>,
+    pub cash_register_id: Option<CashRegisterId>,
     pub cash_register: String,
-    pub client_id: Option<i64>,
+    pub client_id: Option<ClientId>,
     pub client: String,
     /// The counterparty as entered, else the client's name.
     pub counterparty: String,
     pub author: String,
-    pub created_by: Option<i64>,
+    pub created_by: Option<UserId>,
     /// The visit whose payment this is.
-    pub appointment_id: Option<i64>,
+    pub appointment_id: Option<AppointmentId>,
     /// The operation this one reverses.
     pub reversal_of: Option<i64>,
     /// The operation that reverses this one.
@@ -53,7 +54,6 @@ pub struct Operation {
     pub updated_at: DateTime<Utc>,
     /// Matches of the whole list (for `X-Total-Count`).
     #[serde(skip)]
-    #[sqlx(default)]
     pub total_count: Option<i64>,
 }
 
@@ -84,8 +84,8 @@ impl OpDate {
 
     /// The salon-local date and the instant. A bare day means now when it is today, else
     /// noon of that day (a stable moment that is never inside a DST gap).
-    pub fn resolve(date: Option<OpDate>, zone: Tz, now: DateTime<Utc>) -> Result<(NaiveDate, DateTime<Utc>), AppError> {
-        let today = crate::finances::common::local_today(zone, now);
+    pub fn resolve(date: Option<OpDate>, clock: SalonClock) -> Result<(NaiveDate, DateTime<Utc>), AppError> {
+        let (zone, now, today) = (clock.zone(), clock.now(), clock.today());
         let noon = NaiveTime::from_hms_opt(12, 0, 0).unwrap_or_default();
         match date {
             None => Ok((today, now)),
@@ -129,11 +129,14 @@ pub struct NewOperation {
     pub category: Option<String>,
     pub description: Option<String>,
     pub document_number: Option<String>,
+    #[serde(default, deserialize_with = "crate::http::whole::number")]
     pub payment_method_id: Option<i64>,
     pub payment_method: Option<String>,
-    pub cash_register_id: Option<i64>,
+    #[serde(default, deserialize_with = "crate::http::whole::number")]
+    pub cash_register_id: Option<CashRegisterId>,
     pub cash_register: Option<String>,
-    pub client_id: Option<i64>,
+    #[serde(default, deserialize_with = "crate::http::whole::number")]
+    pub client_id: Option<ClientId>,
     pub client: Option<String>,
     pub counterparty: Option<String>,
     /// Who recorded it, as typed; default the signed-in user's name.
@@ -171,32 +174,22 @@ pub struct OperationFilter {
     /// One of the seven types; `income` / `expense` (the library's words) select every
     /// operation moving money in / out.
     #[serde(rename = "type")]
-    #[param(rename = "type", value_type = Option<String>)]
+    #[param(rename = "type", value_type = Option<OperationType>)]
     pub kind: Option<OperationType>,
-    #[param(value_type = Option<String>)]
     pub direction: Option<Direction>,
     /// Inclusive, salon-local dates.
-    #[param(value_type = Option<String>)]
     pub date_from: Option<Ymd>,
-    #[param(value_type = Option<String>)]
     pub date_to: Option<Ymd>,
-    #[param(value_type = Option<String>)]
     pub status: Option<OperationStatus>,
     pub category: Option<String>,
     pub payment_method_id: Option<i64>,
     /// Method name, case-insensitive.
     pub payment_method: Option<String>,
-    pub cash_register_id: Option<i64>,
+    pub cash_register_id: Option<CashRegisterId>,
     pub cash_register: Option<String>,
-    pub client_id: Option<i64>,
+    pub client_id: Option<ClientId>,
     /// Part of the document number, client, counterparty, description or author.
     pub search: Option<String>,
-    /// Extension: server-side paging (the screens send none and get every match).
-    pub limit: Option<i64>,
-    pub offset: Option<i64>,
-    /// Sent by the library and ignored: the screens page locally (decision 2).
-    pub page: Option<i64>,
-    pub per_page: Option<i64>,
 }
 
 #[cfg(test)]
@@ -221,14 +214,14 @@ mod tests {
         let kyiv = chrono_tz::Europe::Kyiv;
         let now = utc("2026-03-10T10:00:00Z");
         // 00:30 in Kyiv on 1 February is still 31 January in UTC: it belongs to 1 February.
-        let (d, t) = OpDate::resolve(Some(OpDate::parse("2026-01-31T22:30:00Z").unwrap()), kyiv, now).unwrap();
+        let (d, t) = OpDate::resolve(Some(OpDate::parse("2026-01-31T22:30:00Z").unwrap()), SalonClock::at(kyiv, now)).unwrap();
         assert_eq!((d.to_string(), t), ("2026-02-01".to_owned(), utc("2026-01-31T22:30:00Z")));
-        let (d, t) = OpDate::resolve(Some(OpDate::parse("2026-01-31T23:30").unwrap()), kyiv, now).unwrap();
+        let (d, t) = OpDate::resolve(Some(OpDate::parse("2026-01-31T23:30").unwrap()), SalonClock::at(kyiv, now)).unwrap();
         assert_eq!((d.to_string(), t), ("2026-01-31".to_owned(), utc("2026-01-31T21:30:00Z")));
-        let (d, t) = OpDate::resolve(Some(OpDate::parse("2026-03-10").unwrap()), kyiv, now).unwrap();
+        let (d, t) = OpDate::resolve(Some(OpDate::parse("2026-03-10").unwrap()), SalonClock::at(kyiv, now)).unwrap();
         assert_eq!((d.to_string(), t), ("2026-03-10".to_owned(), now), "today means now");
-        let (_, t) = OpDate::resolve(Some(OpDate::parse("2026-03-01").unwrap()), kyiv, now).unwrap();
+        let (_, t) = OpDate::resolve(Some(OpDate::parse("2026-03-01").unwrap()), SalonClock::at(kyiv, now)).unwrap();
         assert_eq!(t, utc("2026-03-01T10:00:00Z"), "another day means its noon");
-        assert!(OpDate::resolve(Some(OpDate::parse("2026-03-29T03:30").unwrap()), kyiv, now).is_err());
+        assert!(OpDate::resolve(Some(OpDate::parse("2026-03-29T03:30").unwrap()), SalonClock::at(kyiv, now)).is_err());
     }
 }

@@ -5,19 +5,27 @@
 
 use crate::{
     finances::{common::Problems, methods, registers},
-    http::error::AppError,
+    error::AppError,
+    ids::{CashRegisterId, ClientId},
     tenancy::TenantTx,
 };
 
-/// A reference as sent: an id, a name, or neither.
-#[derive(Debug, Clone, Default)]
-pub struct Reference {
-    pub id: Option<i64>,
+/// A reference as sent: an id (of the kind `Id`: a payment method's `i64`, a
+/// [`CashRegisterId`], a [`ClientId`]), a name, or neither.
+#[derive(Debug, Clone)]
+pub struct Reference<Id = i64> {
+    pub id: Option<Id>,
     pub text: Option<String>,
 }
 
-impl Reference {
-    pub fn new(id: Option<i64>, text: Option<&str>) -> Self {
+impl<Id> Default for Reference<Id> {
+    fn default() -> Self {
+        Reference { id: None, text: None }
+    }
+}
+
+impl<Id> Reference<Id> {
+    pub fn new(id: Option<Id>, text: Option<&str>) -> Self {
         let text = text.map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned);
         Reference { id, text }
     }
@@ -28,10 +36,16 @@ impl Reference {
 }
 
 /// A resolved reference: the linked id, or the text kept as entered.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Link {
-    pub id: Option<i64>,
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link<Id = i64> {
+    pub id: Option<Id>,
     pub text: String,
+}
+
+impl<Id> Default for Link<Id> {
+    fn default() -> Self {
+        Link { id: None, text: String::new() }
+    }
 }
 
 /// The payment method; also answers the register the method sends money to.
@@ -40,7 +54,7 @@ pub async fn method(
     p: &mut Problems,
     r: &Reference,
     field: (&str, &str),
-) -> Result<(Link, Option<i64>), AppError> {
+) -> Result<(Link, Option<CashRegisterId>), AppError> {
     let found = match (r.id, r.text.as_deref()) {
         (Some(id), _) => match methods::ref_by_id(tx, id).await? {
             None => {
@@ -68,10 +82,10 @@ pub async fn method(
 pub async fn register(
     tx: &mut TenantTx,
     p: &mut Problems,
-    r: &Reference,
-    fallback: Option<i64>,
+    r: &Reference<CashRegisterId>,
+    fallback: Option<CashRegisterId>,
     field: (&str, &str),
-) -> Result<Link, AppError> {
+) -> Result<Link<CashRegisterId>, AppError> {
     let found = match (r.id, r.text.as_deref()) {
         (Some(id), _) => match registers::ref_by_id(tx, id).await? {
             None => {
@@ -107,7 +121,12 @@ pub async fn register(
 
 /// The client: by id (a live client of the salon), else by exact name when exactly one live
 /// client has it, else the name as entered. `Link::text` is the client's name either way.
-pub async fn client(tx: &mut TenantTx, p: &mut Problems, r: &Reference, field: (&str, &str)) -> Result<Link, AppError> {
+pub async fn client(
+    tx: &mut TenantTx,
+    p: &mut Problems,
+    r: &Reference<ClientId>,
+    field: (&str, &str),
+) -> Result<Link<ClientId>, AppError> {
     if let Some(id) = r.id {
         return match crate::clients::get_ref(tx, id).await? {
             Some(c) => Ok(Link { id: Some(c.id), text: c.name }),
@@ -122,13 +141,8 @@ pub async fn client(tx: &mut TenantTx, p: &mut Problems, r: &Reference, field: (
         p.add(field.1, "Не більше 200 символів");
         return Ok(Link::default());
     }
-    // The clients module exports lookups by id and phone only; a name match is read here.
-    let found: Vec<(i64, String)> = sqlx::query_as(
-        "select id, name from clients where lower(btrim(name)) = lower($1) and deleted_at is null order by id limit 2",
-    )
-    .bind(name)
-    .fetch_all(tx.conn())
-    .await?;
+    let found: Vec<(ClientId, String)> =
+        crate::clients::live_by_name(tx, name, 2).await?.into_iter().map(|c| (c.id, c.name)).collect();
     match found.as_slice() {
         [(id, stored)] => Ok(Link { id: Some(*id), text: stored.clone() }),
         _ => Ok(Link { id: None, text: name.to_owned() }),

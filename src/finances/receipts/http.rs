@@ -1,5 +1,7 @@
 //! `/finances/receipts` handlers.
 
+use std::sync::Arc;
+
 use axum::{
     Json,
     extract::State,
@@ -13,32 +15,35 @@ use super::{
     store,
 };
 use crate::{
-    AppState,
     auth::{Can, ClientIp},
+    config::Config,
     finances::{
         ReceiptPrint,
-        common::{Actor, salon_zone},
+        common::Actor,
     },
-    http::{AppJson, AppPath, AppQuery, error::AppError},
-    realtime::Event,
-    tenancy::TenantTx,
+    error::AppError,
+    http::{AppJson, AppPath, AppQuery, page::Unpaged},
+    realtime::{Event, Hub},
+    tenancy::{SalonClock, TenantTx},
 };
 
 /// Receipts matching the filters, newest first, with their lines; every match unless `limit`
 /// is given, the number of matches in `X-Total-Count`.
 #[utoipa::path(get, path = "/finances/receipts", tag = "finances", security(("bearer" = [])),
-    params(ReceiptFilter), responses((status = 200, body = [Receipt]), (status = 403), (status = 422)))]
+    params(ReceiptFilter, Unpaged), responses((status = 200, body = [Receipt]), (status = 403), (status = 422)))]
 pub async fn list_receipts(
     _: Can<ReceiptPrint>,
     mut tx: TenantTx,
     AppQuery(filter): AppQuery<ReceiptFilter>,
+    AppQuery(paging): AppQuery<Unpaged>,
 ) -> Result<(HeaderMap, Json<Vec<Receipt>>), AppError> {
+    let rows = paging.rows()?;
     if let (Some(from), Some(to)) = (filter.date_from, filter.date_to)
         && from > to
     {
         return Err(AppError::field("dateTo", "Кінець періоду раніше за початок"));
     }
-    let list = store::list(&mut tx, &filter).await?;
+    let list = store::list(&mut tx, &filter, rows).await?;
     tx.commit().await?;
     let total = list.first().and_then(|r| r.total_count).unwrap_or(0);
     let mut headers = HeaderMap::new();
@@ -68,7 +73,7 @@ pub async fn get_receipt(
                                             `number_taken` when a receipt document has the typed `documentNumber`"),
               (status = 422)))]
 pub async fn create_receipt(
-    State(state): State<AppState>,
+    State(hub): State<Hub>,
     Can(user, ..): Can<ReceiptPrint>,
     mut tx: TenantTx,
     ClientIp(ip): ClientIp,
@@ -79,7 +84,7 @@ pub async fn create_receipt(
     }
     let receipt = super::create(&mut tx, &Actor::of(&user, ip), input).await?;
     tx.commit().await?;
-    state.realtime.publish(user.salon, &Event::new("receipt:created", &receipt).requires::<ReceiptPrint>()).await;
+    hub.publish(user.salon, &Event::new("receipt:created", &receipt).requires::<ReceiptPrint>()).await;
     Ok((StatusCode::CREATED, Json(receipt)))
 }
 
@@ -88,20 +93,20 @@ pub async fn create_receipt(
     params(("id" = i64, Path)),
     responses((status = 200, content_type = "application/pdf", body = Vec<u8>), (status = 404)))]
 pub async fn receipt_pdf(
-    State(state): State<AppState>,
+    State(config): State<Arc<Config>>,
     _: Can<ReceiptPrint>,
-    _slot: crate::http::limits::HeavySlot,
+    _slot: crate::auth::HeavySlot,
     mut tx: TenantTx,
     AppPath(id): AppPath<i64>,
 ) -> Result<Response, AppError> {
     let receipt = store::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
-    let salon: String = sqlx::query_scalar("select name from salons").fetch_one(tx.conn()).await?;
-    let zone = salon_zone(&mut tx).await?;
+    let salon = crate::tenancy::salon::name(&mut tx).await?;
+    let zone = SalonClock::read(&mut tx).await?.zone();
     tx.commit().await?;
     let slip = Slip {
         salon,
         paid_at: receipt.paid_at.with_timezone(&zone).format("%d.%m.%Y %H:%M").to_string(),
-        url: format!("{}/receipts/{}", state.config.frontend_url, receipt.id),
+        url: format!("{}/receipts/{}", config.frontend_url, receipt.id),
         receipt,
     };
     let span = tracing::Span::current();

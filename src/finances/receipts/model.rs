@@ -11,11 +11,12 @@ use crate::{
         enums::{ReceiptSource, ReceiptStatus},
         items::{Item, NewItem},
     },
+    ids::{AppointmentId, CashRegisterId, ClientId},
     money::Money,
 };
 
 /// A receipt: a `receipt` document paid by an operation.
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Receipt {
     pub id: i64,
@@ -28,10 +29,10 @@ pub struct Receipt {
     pub document_id: i64,
     /// The payment.
     pub operation_id: i64,
-    pub appointment_id: Option<i64>,
-    pub cash_register_id: Option<i64>,
+    pub appointment_id: Option<AppointmentId>,
+    pub cash_register_id: Option<CashRegisterId>,
     pub cash_register: String,
-    pub client_id: Option<i64>,
+    pub client_id: Option<ClientId>,
     pub client: String,
     pub payment_method_id: Option<i64>,
     pub payment_method: String,
@@ -49,10 +50,8 @@ pub struct Receipt {
     pub paid_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-    #[sqlx(skip)]
     pub items: Vec<Item>,
     #[serde(skip)]
-    #[sqlx(default)]
     pub total_count: Option<i64>,
 }
 
@@ -64,7 +63,8 @@ pub struct Receipt {
 pub struct NewReceipt {
     /// The visit paid. When the visit's payment is already recorded (it was completed), the
     /// receipt documents that payment instead of recording a second one.
-    pub appointment_id: Option<i64>,
+    #[serde(default, deserialize_with = "crate::http::whole::number")]
+    pub appointment_id: Option<AppointmentId>,
     pub items: Option<Vec<NewItem>>,
     /// Paid; defaults to the items' total. Less than the total makes the receipt `partial`.
     pub amount: Option<Money>,
@@ -75,11 +75,14 @@ pub struct NewReceipt {
     pub status: Option<ReceiptStatus>,
     /// Default `web`.
     pub source: Option<ReceiptSource>,
+    #[serde(default, deserialize_with = "crate::http::whole::number")]
     pub payment_method_id: Option<i64>,
     pub payment_method: Option<String>,
-    pub cash_register_id: Option<i64>,
+    #[serde(default, deserialize_with = "crate::http::whole::number")]
+    pub cash_register_id: Option<CashRegisterId>,
     pub cash_register: Option<String>,
-    pub client_id: Option<i64>,
+    #[serde(default, deserialize_with = "crate::http::whole::number")]
+    pub client_id: Option<ClientId>,
     pub client: Option<String>,
     pub document_number: Option<String>,
     pub receipt_number: Option<String>,
@@ -93,22 +96,14 @@ pub struct NewReceipt {
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query, rename_all = "camelCase")]
 pub struct ReceiptFilter {
-    #[param(value_type = Option<String>)]
     pub date_from: Option<Ymd>,
-    #[param(value_type = Option<String>)]
     pub date_to: Option<Ymd>,
-    #[param(value_type = Option<String>)]
     pub status: Option<ReceiptStatus>,
-    #[param(value_type = Option<String>)]
     pub source: Option<ReceiptSource>,
-    pub cash_register_id: Option<i64>,
+    pub cash_register_id: Option<CashRegisterId>,
     /// Register name, case-insensitive.
     pub cash_register: Option<String>,
-    pub client_id: Option<i64>,
+    pub client_id: Option<ClientId>,
     /// Part of the receipt number, document number or client.
     pub search: Option<String>,
-    /// Paging: every match when absent; `page` (from 1) counts in `limit`s.
-    pub limit: Option<i64>,
-    pub offset: Option<i64>,
-    pub page: Option<i64>,
 }

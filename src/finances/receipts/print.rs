@@ -44,22 +44,20 @@ pub fn render(slip: &Slip) -> anyhow::Result<Vec<u8>> {
 }
 
 fn draw(s: &mut Sheet, slip: &Slip) -> anyhow::Result<()> {
+    draw_heading(s, slip);
+    draw_lines(s, &slip.receipt);
+    draw_payment(s, &slip.receipt);
+    draw_link(s, &slip.url)
+}
+
+/// One printed line of the receipt: its wrapped name, `quantity × price`, total and discount.
+type PrintedLine = (Vec<String>, String, String, Option<String>);
+
+/// The salon's name, the receipt's number, and who, when and for whom.
+fn draw_heading(s: &mut Sheet, slip: &Slip) {
     let r = &slip.receipt;
     let inner = WIDTH - 2.0 * MARGIN;
     let header = Sheet::wrap(&slip.salon, 11.0, Weight::Bold, inner);
-    let lines: Vec<(Vec<String>, String, String, Option<String>)> = if r.items.is_empty() {
-        vec![(vec!["Оплата".to_owned()], String::new(), uah(r.total), None)]
-    } else {
-        r.items
-            .iter()
-            .map(|i| {
-                let name = Sheet::wrap(&i.name, BODY, Weight::Regular, inner);
-                let qty = format!("{} × {}", i.quantity.to_string().replace('.', ","), uah(i.price));
-                let discount = (i.discount.minor() > 0).then(|| uah(crate::money::Money(-i.discount.minor())));
-                (name, qty, uah(i.total), discount)
-            })
-            .collect()
-    };
     s.down(5.0);
     for line in &header {
         s.text_center(line, 11.0, Weight::Bold);
@@ -82,6 +80,24 @@ fn draw(s: &mut Sheet, slip: &Slip) -> anyhow::Result<()> {
         s.text(MARGIN, &Sheet::fit(&m, SMALL, Weight::Regular, inner), SMALL, Weight::Regular);
         s.down(LINE);
     }
+}
+
+/// The receipt's lines between two rules (one "Оплата" line for a receipt without lines).
+fn draw_lines(s: &mut Sheet, r: &Receipt) {
+    let inner = WIDTH - 2.0 * MARGIN;
+    let lines: Vec<PrintedLine> = if r.items.is_empty() {
+        vec![(vec!["Оплата".to_owned()], String::new(), uah(r.total), None)]
+    } else {
+        r.items
+            .iter()
+            .map(|i| {
+                let name = Sheet::wrap(&i.name, BODY, Weight::Regular, inner);
+                let qty = format!("{} × {}", i.quantity.to_string().replace('.', ","), uah(i.price));
+                let discount = (i.discount.minor() > 0).then(|| uah(crate::money::Money(-i.discount.minor())));
+                (name, qty, uah(i.total), discount)
+            })
+            .collect()
+    };
     s.rule();
     s.down(2.0);
     for (name, qty, total, discount) in &lines {
@@ -101,6 +117,11 @@ fn draw(s: &mut Sheet, slip: &Slip) -> anyhow::Result<()> {
         }
     }
     s.rule();
+}
+
+/// The total, what is paid and owed, how, into which register, and the status.
+fn draw_payment(s: &mut Sheet, r: &Receipt) {
+    let inner = WIDTH - 2.0 * MARGIN;
     s.down(3.0);
     s.text_right(WIDTH - MARGIN, &format!("Разом: {}", uah(r.total)), 11.0, Weight::Bold);
     s.down(LINE + 1.5);
@@ -119,16 +140,20 @@ fn draw(s: &mut Sheet, slip: &Slip) -> anyhow::Result<()> {
         s.text(MARGIN, &Sheet::fit(&f, SMALL, Weight::Regular, inner), SMALL, Weight::Regular);
         s.down(LINE);
     }
+}
+
+/// The QR code of the receipt's web address, the address itself, and the thanks.
+fn draw_link(s: &mut Sheet, url: &str) -> anyhow::Result<()> {
+    let inner = WIDTH - 2.0 * MARGIN;
     s.down(2.0);
     let top = s.y;
     let bottom = s.page_height() - top - QR;
-    s.extend(qr_ops(&slip.url, (WIDTH - QR) / 2.0, bottom, QR)?);
+    s.extend(qr_ops(url, (WIDTH - QR) / 2.0, bottom, QR)?);
     s.down(QR + 3.0);
     s.text_center("Чек онлайн", SMALL, Weight::Regular);
     s.down(LINE - 0.5);
-    s.text_center(&Sheet::fit(&slip.url, 6.5, Weight::Regular, inner), 6.5, Weight::Regular);
+    s.text_center(&Sheet::fit(url, 6.5, Weight::Regular, inner), 6.5, Weight::Regular);
     s.down(LINE + 1.0);
     s.text_center("Дякуємо за візит!", BODY, Weight::Bold);
     Ok(())
 }
-

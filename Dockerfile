@@ -3,6 +3,9 @@
 FROM rust:1-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
+# The checked query data: the query macros build from it (SQLX_OFFLINE=true), no database needed.
+COPY .cargo .cargo
+COPY .sqlx .sqlx
 COPY src src
 COPY migrations migrations
 COPY policies policies

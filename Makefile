@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 BIN := target/release/adelante
 
-.PHONY: run test build env services services-down openapi load-baseline
+.PHONY: run test fuzz build env services services-down openapi load-baseline
 
 ## Set up everything on a fresh machine and serve on :8000 with the worker embedded:
 ## PostgreSQL and Redis (started, or installed on Debian/Ubuntu), build, roles, database,
@@ -19,6 +19,12 @@ test:
 	else \
 		$(CARGO) test --workspace --all-targets --no-fail-fast; \
 	fi
+
+## A few minutes of schemathesis against /openapi.json of the test build, signed in as a demo
+## salon's administrator: fails on any 5xx or answer the document does not describe.
+fuzz:
+	@scripts/services.sh up
+	scripts/fuzz.sh
 
 ## PostgreSQL and Redis on loopback (see scripts/services.sh); services-down stops them.
 services:

@@ -44,6 +44,29 @@ begin
     end loop;
 end $$;
 
+-- The job queue (graphile_worker, installed by `migrate` after the migrations): the server
+-- enqueues and removes jobs through its functions, the worker takes, completes and fails them.
+-- Its bookkeeping of applied migrations is read-only, so a worker never changes the schema.
+grant usage on schema graphile_worker to adelante_app;
+grant select, insert, update, delete on all tables in schema graphile_worker to adelante_app;
+grant usage on all sequences in schema graphile_worker to adelante_app;
+grant execute on all functions in schema graphile_worker to adelante_app;
+revoke insert, update, delete, truncate on graphile_worker.migrations from adelante_app;
+-- graphile_worker turns row-level security on for its tables, with no policy, so that only their
+-- owner reads them. The queue holds no salon's rows (a job's salon is in its payload, and job code
+-- reaches salon data only through a TenantTx), so the app role is let in to every row.
+do $$
+declare t regclass;
+begin
+    for t in
+        select c.oid::regclass from pg_class c
+        where c.relnamespace = 'graphile_worker'::regnamespace and c.relkind = 'r' and c.relrowsecurity
+    loop
+        execute format('drop policy if exists queue_worker on %s', t);
+        execute format('create policy queue_worker on %s to adelante_app using (true) with check (true)', t);
+    end loop;
+end $$;
+
 -- The audit trail is append-only for the server.
 revoke update, delete, truncate on changes from adelante_app;
 

@@ -25,9 +25,13 @@ use tower_http::{
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_scalar::{Scalar, Servable};
 
+use axum::extract::FromRef;
+use tokio::sync::watch;
+
 use crate::{
     error::{AppError, error_response},
     http::{self, limits},
+    jobs,
     state::AppState,
 };
 
@@ -47,6 +51,33 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(crate::inventory::router::router())
         .merge(crate::settings::router::router())
         .merge(crate::overview::router::router())
+}
+
+/// The job kinds this binary runs, each given the parts it needs: the only place that names
+/// every kind (see [`crate::jobs`]).
+pub fn job_kinds(state: &AppState) -> jobs::worker::Kinds {
+    jobs::worker::Kinds::new(state.db.clone(), state.platform.clone())
+}
+
+/// The background worker of `serve` and `worker`: the job queue, until `shutdown` turns true.
+pub async fn run_worker(state: AppState, shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
+    let imports = tokio::spawn(sweep_imports(FromRef::from_ref(&state), shutdown.clone()));
+    let result = jobs::worker::run(state.config.clone(), job_kinds(&state), shutdown).await;
+    imports.abort();
+    result
+}
+
+/// Client imports of the salons this process serves, every 30 s: stale jobs are marked failed
+/// and queued jobs without a task are started (see `clients::sweep_imports`).
+async fn sweep_imports(imports: crate::clients::ImportParts, mut shutdown: watch::Receiver<bool>) {
+    let mut sweep = tokio::time::interval(Duration::from_secs(30));
+    sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = sweep.tick() => crate::clients::sweep_imports(&imports).await,
+            _ = shutdown.changed() => return,
+        }
+    }
 }
 
 /// The API routes and the files route, with the document that describes them.

@@ -43,6 +43,11 @@ pub struct Config {
     pub body_read_timeout: Duration,
     /// Imports, exports and PDFs one salon may run at a time on one process (429 above).
     pub heavy_requests_per_salon: usize,
+    /// Jobs one worker process runs at once.
+    pub jobs_concurrency: usize,
+    /// A job whose worker stopped answering (crashed, killed, lost its network) for this long
+    /// is handed to another worker.
+    pub jobs_recovery_after: Duration,
     /// Serve `/metrics` alone on this address as well (a private port for the scraper).
     pub metrics_bind: Option<SocketAddr>,
     /// Serve `/metrics` on the public port to requests bearing this token. Without it (and
@@ -170,6 +175,8 @@ impl Config {
             body_limit_bytes: r.parse("BODY_LIMIT_MB", 10usize) * 1024 * 1024,
             body_read_timeout: Duration::from_secs(r.parse("BODY_READ_TIMEOUT_SECONDS", 20)),
             heavy_requests_per_salon: r.parse("HEAVY_REQUESTS_PER_SALON", 2),
+            jobs_concurrency: r.parse("JOBS_CONCURRENCY", 4),
+            jobs_recovery_after: Duration::from_secs(r.parse("JOBS_RECOVERY_AFTER_SECONDS", 60)),
             metrics_bind: r.raw("METRICS_BIND_ADDR").map(|_| r.parse("METRICS_BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 9100)))),
             metrics_token: r.raw("METRICS_TOKEN").map(Into::into),
             frontend_url: r.or("FRONTEND_URL", "http://localhost:3000").trim_end_matches('/').to_owned(),
@@ -186,6 +193,12 @@ impl Config {
         }
         if config.body_read_timeout.is_zero() || config.body_read_timeout > config.request_timeout {
             r.problems.push("BODY_READ_TIMEOUT_SECONDS must be between 1 and REQUEST_TIMEOUT_SECONDS".into());
+        }
+        if config.jobs_concurrency == 0 {
+            r.problems.push("JOBS_CONCURRENCY must be at least 1".into());
+        }
+        if config.jobs_recovery_after < Duration::from_secs(3) {
+            r.problems.push("JOBS_RECOVERY_AFTER_SECONDS must be at least 3".into());
         }
         if r.problems.is_empty() {
             Ok(config)

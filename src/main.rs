@@ -2,7 +2,6 @@ use std::{net::SocketAddr, path::PathBuf};
 
 use adelante::{AppState, Config, app, jobs, observability, tenancy, tenants};
 use anyhow::Context;
-use axum::extract::FromRef;
 use clap::{Parser, Subcommand};
 use secrecy::ExposeSecret;
 use tokio::sync::watch;
@@ -38,8 +37,27 @@ enum Command {
         #[command(subcommand)]
         action: TenantAction,
     },
+    /// The job queue: jobs that ran out of attempts, and running them again.
+    Jobs {
+        #[command(subcommand)]
+        action: JobsAction,
+    },
     /// Print the OpenAPI document.
     Openapi,
+}
+
+#[derive(Subcommand)]
+enum JobsAction {
+    /// The queue's size and the jobs that failed for good, the latest first.
+    Failed {
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Gives failed jobs a fresh set of attempts, due now.
+    Retry {
+        #[arg(required = true)]
+        ids: Vec<i64>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -85,9 +103,10 @@ async fn main() -> anyhow::Result<()> {
                 shutdown_signal().await;
                 let _ = stop.send(true);
             });
-            jobs::run_worker(state.platform.clone(), FromRef::from_ref(&state), stopped).await;
+            app::run_worker(state, stopped).await?;
         }
         Command::Serve { no_worker } => serve(config, !no_worker).await?,
+        Command::Jobs { action } => operate_jobs(&config, action).await?,
     }
     Ok(())
 }
@@ -97,7 +116,7 @@ async fn serve(config: Config, with_worker: bool) -> anyhow::Result<()> {
     tenancy::setup::check_server_role(config.database_url.expose_secret()).await?;
     let state = AppState::connect(config).await?;
     let (stop, stopped) = watch::channel(false);
-    let worker = with_worker.then(|| tokio::spawn(jobs::run_worker(state.platform.clone(), FromRef::from_ref(&state), stopped)));
+    let worker = with_worker.then(|| tokio::spawn(app::run_worker(state.clone(), stopped)));
     let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("binding {bind}"))?;
     tracing::info!(%bind, worker = with_worker, "serving");
     if let Some(addr) = state.config.metrics_bind {
@@ -111,7 +130,34 @@ async fn serve(config: Config, with_worker: bool) -> anyhow::Result<()> {
         .await?;
     let _ = stop.send(true);
     if let Some(worker) = worker {
-        worker.await?;
+        worker.await??;
+    }
+    Ok(())
+}
+
+async fn operate_jobs(config: &Config, action: JobsAction) -> anyhow::Result<()> {
+    let pool = sqlx::PgPool::connect(config.database_url.expose_secret()).await.context("database")?;
+    match action {
+        JobsAction::Failed { limit } => {
+            let stats = jobs::admin::queue_stats(&pool).await?;
+            println!(
+                "queued {}, running {}, failed {}, oldest due job waiting {:.0} s",
+                stats.queued, stats.running, stats.failed, stats.oldest_due_seconds
+            );
+            for job in jobs::admin::failed(&pool, limit).await? {
+                let salon = job.salon.map_or_else(|| "-".to_owned(), |s| s.to_string());
+                let error = job.last_error.unwrap_or_default();
+                let error = error.lines().next().unwrap_or_default();
+                println!("{}\t{}\tsalon {salon}\t{} attempts\t{}\t{error}", job.id, job.kind, job.attempts, job.updated_at.to_rfc3339());
+            }
+        }
+        JobsAction::Retry { ids } => {
+            let retried = jobs::admin::retry(&pool, &ids).await?;
+            println!("retried {} of {} job(s): {retried:?}", retried.len(), ids.len());
+            if retried.len() != ids.len() {
+                println!("the others are not failed jobs (unknown, done, still queued or running)");
+            }
+        }
     }
     Ok(())
 }

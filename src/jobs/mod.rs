@@ -1,42 +1,131 @@
-//! The background worker: periodic housekeeping and the client-import sweep. It runs inside
-//! `adelante serve` by default and alone as `adelante worker`; it stops taking work when
-//! shutdown is signalled.
+//! Background jobs: a durable queue in PostgreSQL (graphile_worker, schema
+//! [`QUEUE_SCHEMA`](crate::tenancy::setup::QUEUE_SCHEMA)).
+//!
+//! - A job is enqueued with [`enqueue`] **in the transaction of the change that causes it**: a
+//!   booking that rolls back leaves no reminder, one that commits always has one.
+//! - Every job carries its salon and reaches data only through [`Salon::begin`], a
+//!   [`TenantTx`] of that salon: row-level security applies to job code exactly as to requests.
+//! - A failing job is retried with exponential backoff (graphile_worker: `exp(min(attempts,
+//!   10))` seconds) up to its [`Job::MAX_ATTEMPTS`], then stays in the queue as failed until an
+//!   operator retries it ([`admin`], `adelante jobs`).
+//! - A job key ([`When::keyed`]) makes rescheduling replace the pending job instead of adding
+//!   one; [`cancel`] removes it.
+//!
+//! Job kinds live in their domains (`impl Job for …`); the composition root registers each kind
+//! with the parts it needs ([`worker::Kinds`]). This module names no domain.
 
-use std::time::Duration;
+pub mod admin;
+pub mod worker;
 
-use tokio::sync::watch;
+use std::future::Future;
 
-use crate::{clients::ImportParts, tenancy::PlatformDb};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
-const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(600);
-/// How often client imports of the salons this process serves are checked: stale jobs are
-/// marked failed and queued jobs without a task are started (see `clients::sweep_imports`).
-const IMPORT_SWEEP_EVERY: Duration = Duration::from_secs(30);
+use crate::{
+    error::AppError,
+    tenancy::{AppDb, SalonId, TenantTx},
+};
 
-/// Runs until `shutdown` turns true.
-pub async fn run_worker(platform: PlatformDb, imports: ImportParts, mut shutdown: watch::Receiver<bool>) {
-    tracing::info!("worker started");
-    let mut tick = tokio::time::interval(HOUSEKEEPING_EVERY);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut sweep = tokio::time::interval(IMPORT_SWEEP_EVERY);
-    sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => housekeeping(&platform).await,
-            _ = sweep.tick() => crate::clients::sweep_imports(&imports).await,
-            _ = shutdown.changed() => break,
-        }
-        if *shutdown.borrow() {
-            break;
-        }
-    }
-    tracing::info!("worker stopped");
+/// One kind of background work. The value is the payload, stored as JSON in the queue: keep it
+/// small (ids, not rows) and read the current state when the job runs.
+pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// The kind's name in the queue; never change it while jobs of the kind may be pending.
+    const KIND: &'static str;
+    /// Attempts before the job is left failed for an operator.
+    const MAX_ATTEMPTS: i16 = 10;
+    /// What the job needs besides its salon's data (a mailer, a file store), given once at
+    /// registration.
+    type Parts: Clone + Send + Sync + std::fmt::Debug + 'static;
+
+    /// Does the work. An error is retried later; a failure that no retry can mend (an address
+    /// that does not exist) is recorded by the job and answered with `Ok`.
+    fn run(self, salon: &Salon, parts: &Self::Parts) -> impl Future<Output = anyhow::Result<()>> + Send;
 }
 
-async fn housekeeping(platform: &PlatformDb) {
-    match platform.purge_expired().await {
-        Ok(0) => {}
-        Ok(purged) => tracing::info!(purged, "expired sessions and reset links removed"),
-        Err(error) => tracing::error!(?error, "housekeeping failed"),
+/// The salon a job runs for: the only door to its data.
+#[derive(Clone)]
+pub struct Salon {
+    id: SalonId,
+    db: AppDb,
+}
+
+impl Salon {
+    pub fn id(&self) -> SalonId {
+        self.id
     }
+
+    /// A transaction that sees this salon only.
+    pub async fn begin(&self) -> Result<TenantTx, AppError> {
+        self.db.begin(self.id).await
+    }
+}
+
+/// When a job runs, and whether it replaces a pending job of the same key.
+#[derive(Debug, Clone, Default)]
+pub struct When {
+    at: Option<DateTime<Utc>>,
+    key: Option<String>,
+}
+
+impl When {
+    /// As soon as a worker is free.
+    pub fn now() -> Self {
+        Self::default()
+    }
+
+    /// Not before `at`.
+    pub fn at(at: DateTime<Utc>) -> Self {
+        Self { at: Some(at), key: None }
+    }
+
+    /// The salon's one pending job under `key` (say `reminder:42`): enqueuing again replaces
+    /// its payload and time instead of adding a second job. Keys are per salon.
+    pub fn keyed(mut self, key: impl Into<String>) -> Self {
+        self.key = Some(key.into());
+        self
+    }
+}
+
+/// What the queue stores: the job and the salon it runs for.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Envelope<J> {
+    pub salon: SalonId,
+    pub job: J,
+}
+
+/// Job keys are global in the queue; a salon's key is prefixed with its id, so two salons'
+/// `reminder:1` never meet.
+fn queue_key(salon: SalonId, key: &str) -> String {
+    format!("salon:{salon}:{key}")
+}
+
+/// Puts `job` on the queue as part of `tx`: it exists once `tx` commits and never if it rolls
+/// back. Answers the job's id.
+pub async fn enqueue<J: Job>(tx: &mut TenantTx, job: &J, when: When) -> Result<i64, AppError> {
+    let salon = tx.salon();
+    let payload = serde_json::to_value(Envelope { salon, job }).map_err(anyhow::Error::from)?;
+    let key = when.key.as_deref().map(|k| queue_key(salon, k));
+    let id = sqlx::query_scalar!(
+        r#"select (graphile_worker.add_job($1::text, $2::json, run_at => $3, max_attempts => $4::int,
+                                          job_key => $5::text)).id as "id!""#,
+        J::KIND,
+        payload,
+        when.at,
+        i32::from(J::MAX_ATTEMPTS),
+        key,
+    )
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(id)
+}
+
+/// Removes the salon's pending job under `key`, as part of `tx`; a job that is running at that
+/// moment finishes but is not retried. Answers whether there was one.
+pub async fn cancel(tx: &mut TenantTx, key: &str) -> Result<bool, AppError> {
+    let key = queue_key(tx.salon(), key);
+    let removed = sqlx::query_scalar!(r#"select (graphile_worker.remove_job($1)).id as "id""#, key)
+        .fetch_one(tx.conn())
+        .await?;
+    Ok(removed.is_some())
 }

@@ -12,6 +12,9 @@ use crate::config::Config;
 pub const PLATFORM_ROLE: &str = "adelante_platform";
 /// The role the server and worker connect as; the policies grant to it by this name.
 pub const APP_ROLE: &str = "adelante_app";
+/// The job queue's schema (graphile_worker's tables and functions), owned by the owner role like
+/// every migrated object; `policies/00_grants.sql` says what the server and worker may do in it.
+pub const QUEUE_SCHEMA: &str = "graphile_worker";
 
 /// Default privileges and database grants, applied before the migrations on every `migrate`,
 /// so what a migration creates is privileged alike on fresh and upgraded databases.
@@ -151,6 +154,7 @@ pub async fn migrate(owner_url: &str) -> anyhow::Result<()> {
     tx.commit().await?;
 
     sqlx::migrate!("./migrations").run(&mut conn).await.context("migrations")?;
+    install_queue(owner_url).await?;
 
     let mut tx = conn.begin().await?;
     sqlx::query!("select pg_advisory_xact_lock(7345002)").fetch_one(&mut *tx).await?;
@@ -160,6 +164,18 @@ pub async fn migrate(owner_url: &str) -> anyhow::Result<()> {
     refuse_foreign_platform_objects(&mut tx).await?;
     tx.commit().await?;
     conn.close().await?;
+    Ok(())
+}
+
+/// Creates or upgrades the job queue's schema with graphile_worker's own migrations, as the
+/// owner. A worker started later finds it current and changes nothing (the app role may not).
+async fn install_queue(owner_url: &str) -> anyhow::Result<()> {
+    let pool = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(owner_url).await?;
+    graphile_worker::WorkerUtils::new(pool.clone(), QUEUE_SCHEMA)
+        .migrate()
+        .await
+        .context("the job queue's schema")?;
+    pool.close().await;
     Ok(())
 }
 

@@ -338,6 +338,14 @@ impl TestApp {
         Session::from_answer(&res.body, &email)
     }
 
+    /// Runs every background job due now (mails, imports), as the worker of `serve` would, and
+    /// returns when they are done. The test server runs no worker of its own, so a test
+    /// decides when jobs run.
+    pub async fn run_jobs(&self) {
+        let kinds = app::job_kinds(&self.state);
+        adelante::jobs::worker::run_due(&self.state.config, &kinds).await.expect("due jobs ran");
+    }
+
     /// E-mails written to the outbox so far, decoded: headers and body as text.
     pub fn outbox_mails(&self) -> Vec<String> {
         let mut mails: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(&self.outbox)
@@ -437,6 +445,13 @@ pub fn rand_suffix() -> String {
     use rand::Rng;
     let n: u64 = rand::thread_rng().r#gen();
     format!("{n:016x}")
+}
+
+/// `n` random decimal digits (phone numbers that do not collide between tests).
+pub fn rand_digits(n: usize) -> String {
+    use rand::Rng;
+    let mut rng = rand::thread_rng();
+    (0..n).map(|_| char::from(b'0' + rng.gen_range(0..10u8))).collect()
 }
 
 /// A signed-in user.

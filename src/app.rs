@@ -56,7 +56,10 @@ fn api_routes() -> OpenApiRouter<AppState> {
 /// The job kinds this binary runs, each given the parts it needs: the only place that names
 /// every kind (see [`crate::jobs`]).
 pub fn job_kinds(state: &AppState) -> jobs::worker::Kinds {
+    use crate::{auth::links, messaging};
     jobs::worker::Kinds::new(state.db.clone(), state.platform.clone())
+        .add::<messaging::SendEmail>(state.mailer.clone())
+        .add::<links::LinkMail>(links::LinkParts { mailer: state.mailer.clone(), config: state.config.clone() })
 }
 
 /// The background worker of `serve` and `worker`: the job queue, until `shutdown` turns true.

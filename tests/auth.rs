@@ -254,6 +254,8 @@ async fn setup_refuses_an_expired_invitation() {
     let admin = app.new_salon("Salon").await;
     let email = format!("late-{}@example.com", rand_suffix());
     let id = app.invite(&admin, &email, "receptionist").await;
+    // Mailed while valid; it expires unused.
+    let token = app.invitation_token(&email).await;
     let mut su = app.su().await;
     sqlx::query("update invitations set expires_at = now() - interval '1 minute' where user_id = $1")
         .bind(id).execute(&mut su).await.unwrap();
@@ -262,7 +264,6 @@ async fn setup_refuses_an_expired_invitation() {
     app.post("/api/v1/auth/setup", None, json!({"email": email, "password": PASSWORD}))
         .await
         .assert_error(404, "not_found");
-    let token = app.invitation_token(&email);
     app.post("/api/v1/auth/setup", None, json!({"token": token, "password": PASSWORD}))
         .await
         .assert_error(400, "invite_expired");
@@ -276,7 +277,7 @@ async fn setup_accepts_the_link_token_and_tells_the_user_and_the_admins() {
     let admin = app.new_salon("Salon").await;
     let email = format!("token-{}@example.com", rand_suffix());
     let id = app.invite(&admin, &email, "manager").await;
-    let token = app.invitation_token(&email);
+    let token = app.invitation_token(&email).await;
     let mut su = app.su().await;
     let stored: Vec<u8> = sqlx::query_scalar("select token_hash from invitations where user_id = $1")
         .bind(id).fetch_one(&mut su).await.unwrap();
@@ -319,10 +320,10 @@ async fn admins_can_send_a_new_invitation_that_voids_the_old_link() {
     let admin = app.new_salon("Salon").await;
     let email = format!("again-{}@example.com", rand_suffix());
     let id = app.invite(&admin, &email, "master").await;
-    let first = app.invitation_token(&email);
+    let first = app.invitation_token(&email).await;
     let res = app.post(&format!("/api/v1/users/{id}/invitation"), Some(&admin.access), json!({})).await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
-    let second = app.invitation_token(&email);
+    let second = app.invitation_token(&email).await;
     assert_ne!(first, second);
     app.post("/api/v1/auth/setup", None, json!({"token": first, "password": PASSWORD}))
         .await

@@ -232,3 +232,40 @@ async fn two_workers_on_one_queue_run_each_job_once() {
     ns.dedup();
     assert_eq!((runs, ns.len()), (300, 300), "every job ran, none twice");
 }
+
+#[tokio::test]
+async fn mails_wait_in_the_queue_and_their_links_are_minted_only_when_sent() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_salon("Salon").await;
+    let res = app.post("/api/v1/auth/forgot-password", None, serde_json::json!({"email": admin.email})).await;
+    assert_eq!(res.status, reqwest::StatusCode::OK);
+    assert!(app.outbox_mails().is_empty(), "nothing is sent from the request");
+    let payloads: Vec<serde_json::Value> =
+        sqlx::query_scalar("select payload::jsonb from graphile_worker._private_jobs order by id")
+            .fetch_all(&mut app.su().await)
+            .await
+            .unwrap();
+    assert_eq!(payloads.len(), 1, "{payloads:?}");
+    assert_eq!(payloads[0]["salon"], admin.salon_id());
+    assert!(payloads[0]["job"]["password_reset"].is_i64(), "the job names the reset row, no more: {}", payloads[0]);
+
+    app.run_jobs().await;
+    let mails = app.outbox_mails();
+    assert_eq!(mails.len(), 1);
+    let start = mails[0].find("/reset-password?token=").unwrap() + "/reset-password?token=".len();
+    let token: String = mails[0][start..].chars().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')).collect();
+    let res = app.post("/api/v1/auth/reset-password", None, serde_json::json!({"token": token, "password": "a-brand-new-password"})).await;
+    assert_eq!(res.status, reqwest::StatusCode::OK, "the minted link works: {}", res.text);
+    let admin = app.login_ok(&admin.email, "a-brand-new-password").await;
+
+    // An invitation replaced before the worker ran is not mailed: only the newer link goes out.
+    let email = format!("late-{}@example.com", common::rand_suffix());
+    let id = app.invite(&admin, &email, "master").await;
+    let again = app.post(&format!("/api/v1/users/{id}/invitation"), Some(&admin.access), serde_json::json!({})).await;
+    assert_eq!(again.status, reqwest::StatusCode::CREATED);
+    app.run_jobs().await;
+    let invitations = app.outbox_mails().iter().filter(|m| m.contains(&format!("To: {email}"))).count();
+    assert_eq!(invitations, 1, "the replaced invitation's mail was dropped");
+    let res = app.open_invitation(&email).await;
+    assert_eq!(res.status(), reqwest::StatusCode::SEE_OTHER, "the mailed link is the live one");
+}

@@ -697,6 +697,7 @@ async fn a_new_profile_email_needs_the_current_password_and_a_confirmation_from_
     app.login("new.master@example.com", PASSWORD).await.assert_error(400, "invalid_credentials");
     app.login_ok(&master.email, PASSWORD).await;
 
+    app.run_jobs().await;
     let mail = app
         .outbox_mails()
         .into_iter()
@@ -718,6 +719,7 @@ async fn a_new_profile_email_needs_the_current_password_and_a_confirmation_from_
     app.login(&master.email, PASSWORD).await.assert_error(400, "invalid_credentials");
     let me = app.get(PROFILE, &master.access).await;
     assert_eq!(me.body["email"], "new.master@example.com");
+    app.run_jobs().await;
     assert!(
         app.outbox_mails().iter().any(|m| m.contains(&format!("To: {}", master.email)) && m.contains("new.master@example.com")),
         "the old address is told"

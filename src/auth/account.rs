@@ -11,7 +11,6 @@ use crate::{
     audit,
     error::AppError,
     ids::UserId,
-    messaging::Email,
     tenancy::{EmailAccount, SalonId, SalonStatus, TenantTx},
 };
 
@@ -98,20 +97,6 @@ pub(super) fn usable(account: &EmailAccount) -> Result<(), AppError> {
         });
     }
     Ok(())
-}
-
-pub(super) fn reset_email(state: &Parts, to: &str, salon_name: &str, token: &str) -> Email {
-    let minutes = state.config.password_reset_ttl.as_secs() / 60;
-    let link = format!("{}/reset-password?token={token}", state.config.frontend_url);
-    Email {
-        to: to.to_owned(),
-        subject: format!("Відновлення пароля — {salon_name}"),
-        text: format!(
-            "Вітаємо!\n\nХтось (можливо, ви) попросив відновити пароль до Adelante для салону «{salon_name}».\n\
-             Щоб встановити новий пароль, відкрийте посилання (діє {minutes} хв):\n\n{link}\n\n\
-             Якщо ви не просили відновлення, просто проігноруйте цей лист.\n"
-        ),
-    }
 }
 
 /// Changes the signed-in user's password after checking the current one, and signs out their

@@ -9,14 +9,14 @@ use std::time::Duration;
 
 use super::{
     Parts,
-    tokens::{OpaqueToken, secret_matches, sha256},
+    links::{LinkMail, unmailed_hash},
+    tokens::{OpaqueToken, secret_matches},
 };
 use crate::{
     audit,
-    config::Config,
     error::{AppError, constraint_of},
     ids::UserId,
-    messaging::Email,
+    messaging::{Email, SendEmail},
     tenancy::TenantTx,
 };
 
@@ -25,10 +25,10 @@ pub const LINK_TTL: Duration = Duration::from_secs(24 * 3600);
 
 const TAKEN: &str = "Цей e-mail уже використовує інший співробітник салону";
 
-/// Records a requested change of `user_id`'s e-mail to `new_email` (normalised) and returns
-/// the confirmation e-mail to send after commit. Older requests of the user are void. An
-/// address another account of the salon uses is a 409 `email_taken`.
-pub async fn request(tx: &mut TenantTx, config: &Config, user_id: UserId, new_email: &str) -> Result<Email, AppError> {
+/// Records a requested change of `user_id`'s e-mail to `new_email` (normalised) and enqueues
+/// the confirmation mail to the new address (sent once the transaction commits). Older requests
+/// of the user are void. An address another account of the salon uses is a 409 `email_taken`.
+pub async fn request(tx: &mut TenantTx, user_id: UserId, new_email: &str) -> Result<(), AppError> {
     let taken: bool = sqlx::query_scalar!(
         r#"select exists(select 1 from users where email = $1 and id <> $2) as "taken!""#,
         new_email,
@@ -45,35 +45,17 @@ pub async fn request(tx: &mut TenantTx, config: &Config, user_id: UserId, new_em
     )
     .execute(tx.conn())
     .await?;
-    let secret = OpaqueToken::new_secret();
     let id: i64 = sqlx::query_scalar!(
         "insert into email_changes (user_id, new_email, token_hash, expires_at)
          values ($1, $2, $3, now() + make_interval(secs => $4)) returning id",
         user_id as UserId,
         new_email,
-        sha256(&secret),
+        unmailed_hash(),
         LINK_TTL.as_secs_f64(),
     )
     .fetch_one(tx.conn())
     .await?;
-    let token = OpaqueToken {
-        salon: tx.salon(),
-        id,
-        secret,
-    }
-    .encode();
-    let link = format!("{}/api/v1/auth/email-changes/{token}", config.public_url);
-    Ok(Email {
-        to: new_email.to_owned(),
-        subject: "Підтвердіть новий e-mail в Adelante".into(),
-        text: format!(
-            "Вітаємо!\n\nУ профілі Adelante попросили змінити e-mail для входу на цю адресу.\n\
-             Щоб підтвердити зміну, відкрийте посилання (діє {} год, один раз):\n\n{link}\n\n\
-             Доки зміну не підтверджено, для входу використовується попередній e-mail.\n\
-             Якщо ви не просили цієї зміни, просто проігноруйте лист.\n",
-            LINK_TTL.as_secs() / 3600
-        ),
-    })
+    LinkMail::EmailChange(id).enqueue(tx).await
 }
 
 #[derive(Debug)]
@@ -136,8 +118,6 @@ pub(super) async fn confirm(state: &Parts, token: &OpaqueToken) -> Result<&'stat
         },
     )
     .await?;
-    tx.commit().await?;
-    state.versions.bump(token.salon).await;
     let notice = Email {
         to: row.old_email,
         subject: "E-mail для входу в Adelante змінено".into(),
@@ -147,8 +127,8 @@ pub(super) async fn confirm(state: &Parts, token: &OpaqueToken) -> Result<&'stat
             row.new_email
         ),
     };
-    if let Err(error) = state.mailer.send(&notice).await {
-        tracing::error!(?error, "e-mail change notice not sent");
-    }
+    SendEmail::enqueue(&mut tx, notice).await?;
+    tx.commit().await?;
+    state.versions.bump(token.salon).await;
     Ok("confirmed")
 }

@@ -10,20 +10,22 @@ use super::{
     ClientIp, CurrentUser, Parts, Role, TokenAnswer, UserAgent, UserOut,
     account::{
         AMBIGUOUS_SALON, accounts_in_scope, change_own_password, invalid_credentials, normalise_email, required,
-        reset_email, sign_in, slug_base, usable,
+        sign_in, slug_base, usable,
     },
     email_change, invitations,
+    links::{LinkMail, unmailed_hash},
     invitations::Opened,
     model::*,
     password, store,
     store::NewAccount,
-    tokens::{OpaqueToken, secret_matches, sha256},
+    tokens::{OpaqueToken, secret_matches},
 };
 use crate::{
     audit,
     error::AppError,
     http::{AppJson, AppPath},
     ids::UserId,
+    messaging::SendEmail,
     notifications,
     tenancy::{EmailAccount, HostSalon, Lock, SalonStatus, TenantTx},
 };
@@ -249,6 +251,7 @@ pub async fn setup(
     let user = store::find_user(&mut tx, row.user_id).await?.ok_or(AppError::NotFound)?;
     let notes = invitations::notify_setup(&mut tx, &user).await?;
     let answer = sign_in(&state, &mut tx, user, ip.as_deref(), ua.as_deref()).await?;
+    SendEmail::enqueue(&mut tx, invitations::setup_email(&answer.user)).await?;
     tx.commit().await?;
 
     // Committed: what follows is best effort and never turns the answer into an error.
@@ -256,13 +259,6 @@ pub async fn setup(
         notifications::announce(&hub, salon, note).await;
     }
     state.versions.bump(salon).await;
-    let mail = invitations::setup_email(&answer.user);
-    let mailer = state.mailer.clone();
-    tokio::spawn(async move {
-        if let Err(error) = mailer.send(&mail).await {
-            tracing::error!(?error, "account set-up e-mail not sent");
-        }
-    });
     Ok(axum::Json(answer))
 }
 
@@ -282,27 +278,17 @@ pub async fn forgot_password(
     // Every request counts here: this route sends mail, so it must not become a mail cannon.
     state.throttle.attempt(&state.throttle.per_request("forgot", ip.as_deref(), &email)).await?;
 
-    let mut mails = Vec::new();
+    // The mails go out from the queue, so the answer's timing does not tell whether the e-mail
+    // exists by how long sending took.
     for account in accounts_in_scope(&state, &email, host).await? {
         if !account.is_active || account.salon_status == SalonStatus::Suspended {
             continue;
         }
-        let secret = OpaqueToken::new_secret();
         let mut tx = state.db.begin(account.salon_id).await?;
-        let id = store::create_reset(&mut tx, account.user_id, &sha256(&secret), state.config.password_reset_ttl).await?;
+        let id = store::create_reset(&mut tx, account.user_id, &unmailed_hash(), state.config.password_reset_ttl).await?;
+        LinkMail::PasswordReset(id).enqueue(&mut tx).await?;
         tx.commit().await?;
-        let token = OpaqueToken { salon: account.salon_id, id, secret }.encode();
-        mails.push(reset_email(&state, &email, &account.salon_name, &token));
     }
-    // Sent after the answer so its timing does not tell whether the e-mail exists.
-    let mailer = state.mailer.clone();
-    tokio::spawn(async move {
-        for mail in mails {
-            if let Err(error) = mailer.send(&mail).await {
-                tracing::error!(?error, "password reset e-mail not sent");
-            }
-        }
-    });
     Ok(axum::Json(MessageAnswer { message: RESET_SENT.into() }))
 }
 

@@ -16,13 +16,14 @@ use std::time::Duration;
 use super::{
     Parts, UserOut,
     account::{AMBIGUOUS_SALON, accounts_in_scope},
-    tokens::{OpaqueToken, secret_matches, sha256},
+    links::{LinkMail, unmailed_hash},
+    tokens::{OpaqueToken, secret_matches},
 };
 use crate::{
     config::Config,
     error::AppError,
     ids::UserId,
-    messaging::{Email, Mailer},
+    messaging::Email,
     notifications::{self, NewNotification, Notification},
     tenancy::{Lock, SalonId, SalonStatus, TenantTx},
 };
@@ -31,25 +32,16 @@ use crate::{
 pub const OPENED_WINDOW: Duration = Duration::from_secs(30 * 60);
 
 /// Creates an invitation for a password-less account of the transaction's salon, expires the
-/// account's older ones, and returns the e-mail to send once the transaction has committed
-/// (see [`send`]).
+/// account's older ones, and enqueues its mail (sent once the transaction commits; the link is
+/// minted then, see [`super::links`]).
 pub async fn issue(
     tx: &mut TenantTx,
     config: &Config,
     user_id: impl Into<UserId>,
     invited_by: Option<UserId>,
-) -> Result<Email, AppError> {
+) -> Result<(), AppError> {
     // `impl Into`: the users API still names accounts by plain ids.
     let user_id: UserId = user_id.into();
-    let invitee = sqlx::query!(
-        r#"select u.email, u.first_name, s.name as "salon_name!"
-         from users u join salon_facts s on s.salon_id = u.salon_id where u.id = $1"#,
-        user_id as UserId,
-    )
-    .fetch_optional(tx.conn())
-    .await?
-    .ok_or(AppError::NotFound)?;
-    let (email, first_name, salon_name) = (invitee.email, invitee.first_name, invitee.salon_name);
     sqlx::query!(
         "update invitations set expires_at = least(expires_at, now())
          where user_id = $1 and used_at is null",
@@ -57,55 +49,24 @@ pub async fn issue(
     )
     .execute(tx.conn())
     .await?;
-    let secret = OpaqueToken::new_secret();
-    let ttl = config.invite_ttl;
+    let invited =
+        sqlx::query!("update users set invited_at = now(), updated_at = now() where id = $1", user_id as UserId)
+            .execute(tx.conn())
+            .await?;
+    if invited.rows_affected() == 0 {
+        return Err(AppError::NotFound);
+    }
     let id: i64 = sqlx::query_scalar!(
         "insert into invitations (user_id, token_hash, invited_by, expires_at)
          values ($1, $2, $3, now() + make_interval(secs => $4)) returning id",
         user_id as UserId,
-        sha256(&secret),
+        unmailed_hash(),
         invited_by as Option<UserId>,
-        ttl.as_secs_f64(),
+        config.invite_ttl.as_secs_f64(),
     )
     .fetch_one(tx.conn())
     .await?;
-    sqlx::query!("update users set invited_at = now(), updated_at = now() where id = $1", user_id as UserId)
-        .execute(tx.conn())
-        .await?;
-    let token = OpaqueToken {
-        salon: tx.salon(),
-        id,
-        secret,
-    }
-    .encode();
-    let link = format!("{}/api/v1/auth/invitations/{token}", config.public_url);
-    let days = ttl.as_secs().div_ceil(86_400);
-    let greeting = if first_name.is_empty() {
-        "Вітаємо!".to_owned()
-    } else {
-        format!("Вітаємо, {first_name}!")
-    };
-    Ok(Email {
-        to: email,
-        subject: format!("Запрошення до Adelante — {salon_name}"),
-        text: format!(
-            "{greeting}\n\nАдміністратор салону «{salon_name}» створив для вас обліковий запис в Adelante.\n\
-             Щоб встановити пароль, відкрийте посилання (діє {days} дн., лише для одного входу):\n\n{link}\n\n\
-             Після переходу за посиланням у вас буде {} хв, щоб задати пароль.\n\
-             Якщо ви не чекали цього листа, просто проігноруйте його.\n",
-            OPENED_WINDOW.as_secs() / 60
-        ),
-    })
-}
-
-/// Sends invitation mails after their transaction committed. A failure is logged: the
-/// account exists, and an administrator can send a new invitation.
-pub async fn send(mailer: &Mailer, mails: impl IntoIterator<Item = Email>) {
-    for mail in mails {
-        if let Err(error) = mailer.send(&mail).await {
-            tracing::error!(?error, "invitation e-mail not sent");
-        }
-    }
+    LinkMail::Invitation(id).enqueue(tx).await
 }
 
 #[derive(Debug)]
@@ -293,6 +254,7 @@ pub(super) async fn notify_setup(tx: &mut TenantTx, user: &UserOut) -> Result<Ve
     Ok(notes)
 }
 
+/// The notice that an account's password was set up (queued with the change).
 pub(super) fn setup_email(user: &UserOut) -> Email {
     Email {
         to: user.email.clone(),

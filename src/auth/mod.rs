@@ -15,6 +15,7 @@ pub mod email_change;
 pub mod extract;
 mod http;
 pub mod invitations;
+pub mod links;
 pub mod matrix;
 mod model;
 pub mod password;

@@ -17,7 +17,6 @@ use crate::{
     auth::{Can, ClientIp, Gate, NewAccount, Role, UserOut, create_account, invitations},
     config::Config,
     http::{AppJson, AppPath}, error::AppError,
-    messaging::Mailer,
     permission,
     tenancy::TenantTx,
 };
@@ -29,7 +28,6 @@ where
     S: Clone + Send + Sync + 'static,
     Arc<Gate>: FromRef<S>,
     Arc<Config>: FromRef<S>,
-    Mailer: FromRef<S>,
 {
     OpenApiRouter::new()
         .routes(routes!(list_users, invite_user))
@@ -84,7 +82,6 @@ pub struct NewUser {
               (status = 409, description = "e-mail already used in this salon"), (status = 422)))]
 async fn invite_user(
     State(config): State<Arc<Config>>,
-    State(mailer): State<Mailer>,
     Can(admin, ..): Can<ManageAccess>,
     mut tx: TenantTx,
     ClientIp(ip): ClientIp,
@@ -107,9 +104,8 @@ async fn invite_user(
         before: None, after: Some(serde_json::to_value(&user).map_err(anyhow::Error::from)?), ip: ip.as_deref(),
     })
     .await?;
-    let mail = invitations::issue(&mut tx, &config, user.id, Some(admin.id)).await?;
+    invitations::issue(&mut tx, &config, user.id, Some(admin.id)).await?;
     tx.commit().await?;
-    invitations::send(&mailer, [mail]).await;
     Ok((StatusCode::CREATED, axum::Json(user)))
 }
 
@@ -126,7 +122,6 @@ pub struct Reinvited {
               (status = 409, description = "the password is already set up (`already_set_up`), or the account is inactive (`account_inactive`)")))]
 async fn reinvite_user(
     State(config): State<Arc<Config>>,
-    State(mailer): State<Mailer>,
     Can(admin, ..): Can<ManageAccess>,
     mut tx: TenantTx,
     ClientIp(ip): ClientIp,
@@ -146,14 +141,13 @@ async fn reinvite_user(
     if !is_active {
         return Err(AppError::conflict("account_inactive", "Обліковий запис деактивовано"));
     }
-    let mail = invitations::issue(&mut tx, &config, id, Some(admin.id)).await?;
+    invitations::issue(&mut tx, &config, id, Some(admin.id)).await?;
     audit::record(&mut tx, audit::Change {
         user_id: Some(admin.id), entity: "user", entity_id: Some(id), action: "reinvited",
         before: None, after: None, ip: ip.as_deref(),
     })
     .await?;
     tx.commit().await?;
-    invitations::send(&mailer, [mail]).await;
     Ok((StatusCode::CREATED, axum::Json(Reinvited { message: "Запрошення надіслано".into() })))
 }
 

@@ -1,14 +1,23 @@
 //! Outgoing messages. E-mail goes through [`Mailer`]: SMTP in production, `.eml` files in an
 //! outbox folder by default (so `make run` needs no mail server and tests can read the mail).
+//!
+//! Mail is never sent from a request: the request enqueues a job ([`SendEmail`], or a kind of
+//! its own that builds the mail when it runs) in its transaction, and the worker sends it,
+//! retrying while the mail server refuses.
 
 use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::jobs::{self, Job, Salon, When};
+use crate::{error::AppError, tenancy::TenantTx};
 
 use lettre::{
     AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
     message::{Mailbox, header::ContentType},
 };
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Email {
     pub to: String,
     pub subject: String,
@@ -61,6 +70,36 @@ impl Mailer {
         match self {
             Mailer::Outbox { dir, .. } => Some(dir),
             Mailer::Smtp { .. } => None,
+        }
+    }
+}
+
+/// Sends one e-mail whose whole text is known when it is enqueued. Mails that carry a secret
+/// link are not this kind: the queue would keep the secret (see `auth::links`).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SendEmail(pub Email);
+
+impl SendEmail {
+    /// Enqueues `email` in `tx`: it is sent once `tx` commits, never if it rolls back.
+    pub async fn enqueue(tx: &mut TenantTx, email: Email) -> Result<(), AppError> {
+        jobs::enqueue(tx, &SendEmail(email), When::now()).await.map(drop)
+    }
+}
+
+impl Job for SendEmail {
+    const KIND: &'static str = "send_email";
+    type Parts = Mailer;
+
+    async fn run(self, _salon: &Salon, mailer: &Mailer) -> anyhow::Result<()> {
+        mailer.send(&self.0).await
+    }
+}
+
+impl std::fmt::Debug for Mailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Mailer::Smtp { from, .. } => write!(f, "Mailer::Smtp({from})"),
+            Mailer::Outbox { dir, from, .. } => write!(f, "Mailer::Outbox({}, {from})", dir.display()),
         }
     }
 }

@@ -6,7 +6,7 @@ use axum::extract::FromRef;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{http, profile};
-use crate::{auth::Gate, config::Config, kv::Kv, messaging::Mailer, storage::FileStore};
+use crate::{auth::Gate, config::Config, kv::Kv, storage::FileStore};
 
 pub fn router<S>() -> OpenApiRouter<S>
 where
@@ -14,7 +14,6 @@ where
     Arc<Gate>: FromRef<S>,
     Arc<Config>: FromRef<S>,
     Kv: FromRef<S>,
-    Mailer: FromRef<S>,
     FileStore: FromRef<S>,
 {
     OpenApiRouter::new()

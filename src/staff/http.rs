@@ -20,14 +20,13 @@ use super::{
 };
 use crate::{
     audit,
-    auth::{Can, ClientIp, CurrentUser, invitations},
+    auth::{Can, ClientIp, CurrentUser},
     calendar::{self, facts::Holder},
     clock::Ymd,
     config::Config,
     error::AppError,
     http::{AppJson, AppPath, AppQuery},
     ids::StaffId,
-    messaging::Mailer,
     tenancy::{Lock, SalonClock, TenantTx},
 };
 
@@ -84,7 +83,6 @@ pub async fn get_staff(user: CurrentUser, mut tx: TenantTx, AppPath(id): AppPath
               (status = 409, description = "e-mail already used by an account of this salon"), (status = 422)))]
 pub async fn create_staff(
     State(config): State<Arc<Config>>,
-    State(mailer): State<Mailer>,
     Can(user, ..): Can<StaffWrite>,
     mut tx: TenantTx,
     ClientIp(ip): ClientIp,
@@ -94,8 +92,7 @@ pub async fn create_staff(
     check_pay(&user, &values)?;
     check_services(&mut tx, &values).await?;
     let position = values.position.clone().unwrap_or_else(|| "master".to_owned());
-    let invited = invite(&mut tx, &config, &user, ip.as_deref(), &values, &position).await?;
-    let (user_id, mail) = invited.unzip();
+    let user_id = invite(&mut tx, &config, &user, ip.as_deref(), &values, &position).await?;
     let id = store::insert(&mut tx, &values, user_id).await?;
     if let Some(ids) = &values.service_ids {
         store::replace_services(&mut tx, id, ids).await?;
@@ -107,7 +104,6 @@ pub async fn create_staff(
     })
     .await?;
     tx.commit().await?;
-    invitations::send(&mailer, mail).await;
     Ok((StatusCode::CREATED, Json(shown(&user, staff))))
 }
 
@@ -119,7 +115,6 @@ pub async fn create_staff(
     responses((status = 200, body = Staff), (status = 403), (status = 404), (status = 409), (status = 422)))]
 pub async fn update_staff(
     State(config): State<Arc<Config>>,
-    State(mailer): State<Mailer>,
     Can(user, ..): Can<StaffWrite>,
     mut tx: TenantTx,
     ClientIp(ip): ClientIp,
@@ -145,7 +140,6 @@ pub async fn update_staff(
             invite(&mut tx, &config, &user, ip.as_deref(), &names, &position).await?
         }
     };
-    let (new_user, mail) = new_user.unzip();
     store::update(&mut tx, id, &values, new_user).await?;
     if let Some(ids) = &values.service_ids {
         store::replace_services(&mut tx, id, ids).await?;
@@ -160,7 +154,6 @@ pub async fn update_staff(
     })
     .await?;
     tx.commit().await?;
-    invitations::send(&mailer, mail).await;
     Ok(Json(shown(&user, after)))
 }
 

@@ -39,8 +39,8 @@ pub(super) async fn check_services(tx: &mut TenantTx, values: &StaffValues) -> R
     Ok(())
 }
 
-/// Creates the password-less account of a member when `values.email` is non-empty: its id,
-/// and the invitation e-mail to send once the transaction has committed.
+/// Creates the password-less account of a member when `values.email` is non-empty and answers
+/// its id; the invitation is mailed once the transaction commits.
 /// An administrator account can only be created by an administrator (as through `POST /users`),
 /// so neither `settings.staff.access` nor `settings.staff.manage_access` can mint an admin.
 pub(super) async fn invite(
@@ -50,7 +50,7 @@ pub(super) async fn invite(
     ip: Option<&str>,
     values: &StaffValues,
     position: &str,
-) -> Result<Option<(UserId, crate::messaging::Email)>, AppError> {
+) -> Result<Option<UserId>, AppError> {
     let Some(email) = values.email.as_deref().filter(|e| !e.is_empty()) else { return Ok(None) };
     let role = role_for(position);
     if role == Role::Admin && by.role != Role::Admin {
@@ -71,6 +71,6 @@ pub(super) async fn invite(
         before: None, after: Some(json(&created)?), ip,
     })
     .await?;
-    let mail = invitations::issue(tx, config, created.id, Some(by.id)).await?;
-    Ok(Some((UserId(created.id), mail)))
+    invitations::issue(tx, config, created.id, Some(by.id)).await?;
+    Ok(Some(UserId(created.id)))
 }

@@ -6,14 +6,13 @@ use axum::extract::FromRef;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::http;
-use crate::{auth::Gate, config::Config, messaging::Mailer};
+use crate::{auth::Gate, config::Config};
 
 pub fn router<S>() -> OpenApiRouter<S>
 where
     S: Clone + Send + Sync + 'static,
     Arc<Gate>: FromRef<S>,
     Arc<Config>: FromRef<S>,
-    Mailer: FromRef<S>,
 {
     OpenApiRouter::new()
         .routes(routes!(http::list_staff, http::create_staff))

@@ -305,10 +305,11 @@ impl TestApp {
         res.body["id"].as_i64().unwrap()
     }
 
-    /// The token of the latest invitation link mailed to `email` (mailed before the inviting
-    /// request answers).
-    pub fn invitation_token(&self, email: &str) -> String {
+    /// The token of the latest invitation link mailed to `email` (the queued mails are sent
+    /// first).
+    pub async fn invitation_token(&self, email: &str) -> String {
         const LINK: &str = "/api/v1/auth/invitations/";
+        self.run_jobs().await;
         let mail = self
             .outbox_mails()
             .into_iter()
@@ -322,7 +323,7 @@ impl TestApp {
     /// Opens the invitation link mailed to `email`, as its owner's browser would, and answers
     /// the redirect (not followed).
     pub async fn open_invitation(&self, email: &str) -> reqwest::Response {
-        let token = self.invitation_token(email);
+        let token = self.invitation_token(email).await;
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         client.get(self.url(&format!("/api/v1/auth/invitations/{token}"))).send().await.unwrap()
     }
@@ -365,16 +366,12 @@ impl TestApp {
         mails.into_iter().map(|(_, m)| m).collect()
     }
 
-    /// Waits for the outbox to hold `n` mails (they are sent after the answer).
+    /// Sends the queued mails and answers the outbox, which must hold `n` mails by then.
     pub async fn wait_for_mails(&self, n: usize) -> Vec<String> {
-        for _ in 0..100 {
-            let mails = self.outbox_mails();
-            if mails.len() >= n {
-                return mails;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("expected {n} mails in {}", self.outbox.display());
+        self.run_jobs().await;
+        let mails = self.outbox_mails();
+        assert!(mails.len() >= n, "expected {n} mails in {}, found {}", self.outbox.display(), mails.len());
+        mails
     }
 }
 

@@ -22,7 +22,6 @@ use crate::{
     config::Config,
     error::AppError,
     http::AppJson,
-    messaging::Mailer,
     storage::{FileKey, FileStore},
     tenancy::{Lock, SalonClock, TenantTx},
 };
@@ -53,8 +52,6 @@ pub async fn get_profile(user: CurrentUser, mut tx: TenantTx) -> Result<Json<Pro
               (status = 409, description = "the e-mail belongs to another account of the salon", body = crate::error::ErrorBody),
               (status = 422, description = "invalid fields, named in `details` (a new e-mail without `currentPassword`)", body = crate::error::ErrorBody)))]
 pub async fn update_profile(
-    State(config): State<Arc<Config>>,
-    State(mailer): State<Mailer>,
     user: CurrentUser,
     mut tx: TenantTx,
     ClientIp(ip): ClientIp,
@@ -65,7 +62,6 @@ pub async fn update_profile(
     // The salon's day, not UTC's: near midnight they differ.
     let today = SalonClock::read(&mut tx).await?.today();
     let mut after = changes.apply(&before, today)?;
-    let mut confirmation = None;
     if after.email != before.email {
         let Some(current) = current_password.filter(|p| !p.is_empty()) else {
             return Err(AppError::field("currentPassword", "Щоб змінити e-mail, введіть поточний пароль"));
@@ -74,7 +70,7 @@ pub async fn update_profile(
         if !crate::auth::password::verify(current, stored).await? {
             return Err(AppError::bad_request("invalid_credentials", "Поточний пароль невірний"));
         }
-        confirmation = Some(crate::auth::email_change::request(&mut tx, &config, user.id, &after.email).await?);
+        crate::auth::email_change::request(&mut tx, user.id, &after.email).await?;
         audit::record(
             &mut tx,
             audit::Change {
@@ -108,11 +104,6 @@ pub async fn update_profile(
         .await?;
     }
     tx.commit().await?;
-    if let Some(mail) = confirmation
-        && let Err(error) = mailer.send(&mail).await
-    {
-        tracing::error!(?error, "e-mail change confirmation not sent");
-    }
     Ok(Json(after))
 }
 

@@ -175,8 +175,8 @@ step "recreating database $BENCH_DB (bootstrap and migrate)"
 "$BIN" bootstrap >>"$SETUP_LOG" 2>&1 || die "'adelante bootstrap' failed"
 "$BIN" migrate >>"$SETUP_LOG" 2>&1 || die "'adelante migrate' failed"
 
-step "starting $BIN serve --no-worker on $BIND_ADDR (pool $DB_MAX_CONNECTIONS)"
-"$BIN" serve --no-worker >>"$SERVER_LOG" 2>&1 &
+step "starting $BIN serve (with its worker: imports run as jobs) on $BIND_ADDR (pool $DB_MAX_CONNECTIONS)"
+"$BIN" serve >>"$SERVER_LOG" 2>&1 &
 SERVER_PID=$!
 
 ready=0
@@ -340,7 +340,7 @@ printf '   %-24s: %s, updated %s, imported %s\n' "result" "$UPDATE_STATUS" "$UPD
 printf '   %-24s: %s MiB\n' "server peak RSS (VmHWM)" "$HWM_UPDATE"
 printf '%-27s: %s MiB after start-up and registration\n' "server peak RSS at start" "$HWM_START"
 printf '%-27s: %s (DB_MAX_CONNECTIONS=%s, %s cores shared by server, curl and PostgreSQL)\n' \
-    "server" "$(basename "$BIN") serve --no-worker" "$DB_MAX_CONNECTIONS" "$(nproc)"
+    "server" "$(basename "$BIN") serve" "$DB_MAX_CONNECTIONS" "$(nproc)"
 printf '%-27s: %s\n' "load average (1/5/15 min)" "$(cut -d' ' -f1-3 /proc/loadavg)"
 if ((SERVER_PROBLEMS > 0)); then
     printf '%-27s: %s ERROR/WARN lines, by message:\n' "server log" "$SERVER_PROBLEMS"

@@ -25,7 +25,6 @@ use tower_http::{
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_scalar::{Scalar, Servable};
 
-use axum::extract::FromRef;
 use tokio::sync::watch;
 
 use crate::{
@@ -56,31 +55,19 @@ fn api_routes() -> OpenApiRouter<AppState> {
 /// The job kinds this binary runs, each given the parts it needs: the only place that names
 /// every kind (see [`crate::jobs`]).
 pub fn job_kinds(state: &AppState) -> jobs::worker::Kinds {
-    use crate::{auth::links, messaging};
+    use crate::{auth::links, clients, messaging};
     jobs::worker::Kinds::new(state.db.clone(), state.platform.clone())
-        .add::<messaging::SendEmail>(state.mailer.clone())
-        .add::<links::LinkMail>(links::LinkParts { mailer: state.mailer.clone(), config: state.config.clone() })
+        .kind::<messaging::SendEmail>(state.mailer.clone())
+        .kind::<links::LinkMail>(links::LinkParts { mailer: state.mailer.clone(), config: state.config.clone() })
+        .kind::<clients::ClientImport>(clients::ImportParts {
+            versions: state.versions.clone(),
+            realtime: state.realtime.clone(),
+        })
 }
 
 /// The background worker of `serve` and `worker`: the job queue, until `shutdown` turns true.
 pub async fn run_worker(state: AppState, shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
-    let imports = tokio::spawn(sweep_imports(FromRef::from_ref(&state), shutdown.clone()));
-    let result = jobs::worker::run(state.config.clone(), job_kinds(&state), shutdown).await;
-    imports.abort();
-    result
-}
-
-/// Client imports of the salons this process serves, every 30 s: stale jobs are marked failed
-/// and queued jobs without a task are started (see `clients::sweep_imports`).
-async fn sweep_imports(imports: crate::clients::ImportParts, mut shutdown: watch::Receiver<bool>) {
-    let mut sweep = tokio::time::interval(Duration::from_secs(30));
-    sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = sweep.tick() => crate::clients::sweep_imports(&imports).await,
-            _ = shutdown.changed() => return,
-        }
-    }
+    jobs::worker::run(state.config.clone(), job_kinds(&state), shutdown).await
 }
 
 /// The API routes and the files route, with the document that describes them.

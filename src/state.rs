@@ -10,7 +10,7 @@ use secrecy::ExposeSecret;
 
 use crate::{
     auth::{self, Gate, throttle::Throttle, tokens::TokenKeys},
-    cache, clients,
+    cache,
     config::Config,
     http::limits::SalonSlots,
     kv::Kv,
@@ -100,11 +100,5 @@ impl FromRef<AppState> for auth::Parts {
             mailer: state.mailer.clone(),
             versions: state.versions.clone(),
         }
-    }
-}
-
-impl FromRef<AppState> for clients::ImportParts {
-    fn from_ref(state: &AppState) -> Self {
-        clients::ImportParts { db: state.db.clone(), versions: state.versions.clone(), realtime: state.realtime.clone() }
     }
 }

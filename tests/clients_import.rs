@@ -301,6 +301,7 @@ async fn a_large_file_is_imported_in_the_background_with_progress_events() {
     let admin = app.new_salon("Salon").await;
     let other = app.new_salon("Other").await;
     let mut ws = socket(&app, &admin).await;
+    let _worker = app.start_worker();
     let n = 1_500;
 
     let res = import(&app, &admin, "", "big.xlsx", &many(n, None)).await;
@@ -347,6 +348,7 @@ async fn a_job_that_fails_midway_leaves_no_rows() {
     .await
     .unwrap();
     let mut ws = socket(&app, &admin).await;
+    let _worker = app.start_worker();
 
     let res = import(&app, &admin, "", "big.xlsx", &many(1_500, Some(1_199))).await;
     assert_eq!(res.status, StatusCode::ACCEPTED, "{}", res.text);
@@ -398,30 +400,39 @@ async fn one_import_runs_at_a_time_and_a_dead_job_is_retired() {
 }
 
 #[tokio::test]
-async fn the_worker_sweep_runs_a_queued_job_from_its_stored_file() {
+async fn an_import_waits_for_a_worker_and_one_left_running_by_a_dead_worker_starts_again() {
     let app = TestApp::spawn().await;
     let admin = app.new_salon("Salon").await;
-    // A first background import makes the salon known to this process.
     let first = import(&app, &admin, "", "big.xlsx", &many(1_100, None)).await;
     let first = first.body["jobId"].as_i64().unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let waiting = app.get(&format!("/api/v1/clients/import/{first}"), &admin.access).await;
+    assert_eq!(waiting.body["status"], "queued", "no worker, no import: {}", waiting.text);
+    app.run_jobs().await;
     assert_eq!(finished_job(&app, &admin, first).await["status"], "completed");
 
+    // A worker died mid-import: the rows rolled back, the import says `running`, and the queue
+    // runs the job again (here at once; in production after JOBS_RECOVERY_AFTER_SECONDS).
     let rows: Vec<Vec<Value>> = std::iter::once(header())
         .chain((0..20).map(|i| vec![json!(format!("Черга{i}")), json!(""), json!(format!("050{:07}", 2_000_000 + i))]))
         .collect();
     let mut su = app.su().await;
-    let queued: i64 = sqlx::query_scalar(
-        "insert into client_import_jobs (salon_id, on_duplicate, file_name, file, total)
-         values ($1, 'skip', 'left.xlsx', $2, 20) returning id",
+    let left: i64 = sqlx::query_scalar(
+        "insert into client_import_jobs (salon_id, status, on_duplicate, file_name, file, total, processed, started_at)
+         values ($1, 'running', 'skip', 'left.xlsx', $2, 20, 7, now()) returning id",
     )
     .bind(admin.salon_id())
     .bind(xlsx(&rows))
     .fetch_one(&mut su)
     .await
     .unwrap();
-
-    adelante::clients::sweep_imports(&axum::extract::FromRef::from_ref(&app.state)).await;
-    let done = finished_job(&app, &admin, queued).await;
+    let mut tx = app.state.db.begin(adelante::tenancy::SalonId(admin.salon_id())).await.unwrap();
+    adelante::jobs::enqueue(&mut tx, &adelante::clients::ClientImport { import: left }, adelante::jobs::When::now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    app.run_jobs().await;
+    let done = finished_job(&app, &admin, left).await;
     assert_eq!((done["status"].as_str(), done["result"]["imported"].as_i64()), (Some("completed"), Some(20)), "{done}");
     assert_eq!(count(&app, admin.salon_id()).await, 1_120);
 }

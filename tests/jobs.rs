@@ -64,7 +64,7 @@ impl Job for Probe {
 }
 
 fn kinds(app: &TestApp, seen: &Seen) -> Kinds {
-    Kinds::new(app.state.db.clone(), app.state.platform.clone()).add::<Probe>(seen.clone())
+    Kinds::new(app.state.db.clone(), app.state.platform.clone()).kind::<Probe>(seen.clone())
 }
 
 async fn run_due(app: &TestApp, seen: &Seen) {

@@ -19,7 +19,7 @@ mod redact;
 mod store;
 pub mod router;
 
-pub use import::{ImportParts, sweep as sweep_imports};
+pub use import::{ClientImport, ImportParts};
 pub use phone::normalise_phone;
 
 

@@ -5,10 +5,7 @@ use std::sync::Arc;
 use axum::extract::{DefaultBodyLimit, FromRef};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{
-    http,
-    import::{self, ImportParts},
-};
+use super::{http, import};
 use crate::{auth::Gate, realtime::Hub};
 
 pub fn router<S>() -> OpenApiRouter<S>
@@ -16,7 +13,6 @@ where
     S: Clone + Send + Sync + 'static,
     Arc<Gate>: FromRef<S>,
     Hub: FromRef<S>,
-    ImportParts: FromRef<S>,
 {
     OpenApiRouter::new()
         .routes(routes!(http::list_clients, http::create_client))

@@ -35,7 +35,7 @@ impl Kinds {
     }
 
     /// Runs jobs of kind `J` with `parts`.
-    pub fn add<J: Job>(mut self, parts: J::Parts) -> Self {
+    pub fn kind<J: Job>(mut self, parts: J::Parts) -> Self {
         self.register.push(Box::new(move |options: WorkerOptions| {
             options.define_job::<Envelope<J>>().add_extension(PartsOf::<J>(parts.clone()))
         }));

@@ -347,6 +347,14 @@ impl TestApp {
         adelante::jobs::worker::run_due(&self.state.config, &kinds).await.expect("due jobs ran");
     }
 
+    /// Runs the worker of `serve` beside this server until the guard is dropped: for tests that
+    /// watch a job as it runs (progress events, two workers).
+    pub fn start_worker(&self) -> Worker {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let task = tokio::spawn(app::run_worker(self.state.clone(), stopped));
+        Worker { stop, task }
+    }
+
     /// E-mails written to the outbox so far, decoded: headers and body as text.
     pub fn outbox_mails(&self) -> Vec<String> {
         let mut mails: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(&self.outbox)
@@ -401,6 +409,19 @@ impl Drop for TestApp {
             let _ = std::fs::remove_dir_all(dir);
         })
         .join();
+    }
+}
+
+/// A running worker; stops when dropped.
+pub struct Worker {
+    stop: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        self.task.abort();
     }
 }
 

@@ -2,15 +2,15 @@
 
 use axum::{
     Json,
-    extract::{Multipart, State, multipart::MultipartRejection},
+    extract::{Multipart, multipart::MultipartRejection},
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use bytes::{Bytes, BytesMut};
 
 use super::{
-    BACKGROUND_ROWS, ImportAccepted, ImportJob, ImportParts, ImportQuery, ImportResult, ImportUpload, MAX_UPLOAD,
-    audit_import, job, job_store, parse_off_thread, result_of, write_all,
+    BACKGROUND_ROWS, ClientImport, ImportAccepted, ImportJob, ImportQuery, ImportResult, ImportUpload, MAX_UPLOAD,
+    audit_import, job_store, parse_off_thread, result_of, write_all,
 };
 use crate::{
     auth::{Can, ClientIp},
@@ -70,7 +70,6 @@ async fn upload(multipart: Result<Multipart, MultipartRejection>) -> Result<(Str
               (status = 413, description = "larger than 10 MB"),
               (status = 422, description = "not an .xlsx or .csv (an .xls too), a zip that unpacks too far, a sheet beyond the row, column or cell bounds, required columns missing")))]
 pub async fn import_clients(
-    State(state): State<ImportParts>,
     Can(user, ..): Can<ClientsEdit>,
     _slot: crate::auth::HeavySlot,
     mut tx: TenantTx,
@@ -88,8 +87,8 @@ pub async fn import_clients(
     if parsed.total > BACKGROUND_ROWS {
         let total = parsed.total;
         let job_id = job_store::enqueue(&mut tx, user.id, &file_name, &bytes, total, policy).await?;
+        ClientImport::enqueue(&mut tx, job_id).await?;
         tx.commit().await?;
-        job::start(state, user.salon, job_id, Some(parsed));
         let accepted = ImportAccepted { job_id, status: "queued".into(), total };
         let mut res = (StatusCode::ACCEPTED, Json(accepted)).into_response();
         let location = format!("/api/v1/clients/import/{job_id}");

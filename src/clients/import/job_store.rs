@@ -7,7 +7,8 @@ use utoipa::ToSchema;
 use super::{ImportResult, OnDuplicate};
 use crate::{error::AppError, ids::UserId, tenancy::TenantTx};
 
-/// Seconds without a heartbeat after which a queued or running job is taken for dead.
+/// Seconds without a heartbeat after which a running import is taken for dead (longer than the
+/// queue waits before it gives a dead worker's job to another, `JOBS_RECOVERY_AFTER_SECONDS`).
 pub const STALE_AFTER_SECS: i64 = 120;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema, sqlx::Type)]
@@ -57,13 +58,14 @@ pub fn in_progress(job_id: i64) -> AppError {
     }
 }
 
-/// Marks queued or running jobs without a recent heartbeat as failed; their ids.
+/// Marks running imports without a recent heartbeat as failed; their ids. A queued import waits
+/// for a worker however long that takes.
 pub async fn mark_stale(tx: &mut TenantTx) -> Result<Vec<i64>, AppError> {
     Ok(sqlx::query_scalar!(
         "update client_import_jobs
          set status = 'failed', file = null, finished_at = now(), updated_at = now(),
              error = 'Імпорт перервано: сервер зупинився під час роботи. Нічого не записано, завантажте файл ще раз'
-         where status in ('queued', 'running') and updated_at < now() - make_interval(secs => $1)
+         where status = 'running' and updated_at < now() - make_interval(secs => $1)
          returning id",
         STALE_AFTER_SECS as f64,
     )

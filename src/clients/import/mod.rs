@@ -27,7 +27,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-pub use job::{ImportParts, sweep};
+pub use job::{ClientImport, ImportParts};
 pub use job_store::ImportJob;
 pub use rows::RowError;
 pub use write::OnDuplicate;

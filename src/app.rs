@@ -55,11 +55,15 @@ fn api_routes() -> OpenApiRouter<AppState> {
 /// The job kinds this binary runs, each given the parts it needs: the only place that names
 /// every kind (see [`crate::jobs`]).
 pub fn job_kinds(state: &AppState) -> jobs::worker::Kinds {
-    use crate::{auth::links, clients, messaging};
+    use crate::{auth::links, clients, inventory, messaging};
     jobs::worker::Kinds::new(state.db.clone(), state.platform.clone())
         .kind::<messaging::SendEmail>(state.mailer.clone())
         .kind::<links::LinkMail>(links::LinkParts { mailer: state.mailer.clone(), config: state.config.clone() })
         .kind::<clients::ClientImport>(clients::ImportParts {
+            versions: state.versions.clone(),
+            realtime: state.realtime.clone(),
+        })
+        .kind::<inventory::InventoryImport>(inventory::InventoryImportParts {
             versions: state.versions.clone(),
             realtime: state.realtime.clone(),
         })

@@ -72,6 +72,7 @@ const PROTECTED: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/inventory/categories", "inventory"),
     ("GET", "/api/v1/inventory/export", "inventory.movements.export"),
     ("POST", "/api/v1/inventory/import", "inventory.management"),
+    ("GET", "/api/v1/inventory/import/{jobId}", "inventory.management"),
     ("GET", "/api/v1/inventory/products", "inventory"),
     ("POST", "/api/v1/inventory/products", "inventory.management"),
     ("GET", "/api/v1/inventory/products/{id}", "inventory"),

@@ -10,14 +10,15 @@ use axum::{
     Json,
     extract::{Multipart, State, multipart::MultipartRejection},
     http::{HeaderMap, HeaderValue, StatusCode},
-    response::Response,
+    response::{IntoResponse, Response},
 };
 use serde_json::json;
 
 use super::{
     COST_VIEW, InventoryExport, InventoryManage, InventoryView, MovementsView, StockCreate,
     export::{self, ExportQuery},
-    import::{self, ImportQuery, ImportReport, ImportUpload, MAX_FILE_BYTES, MAX_ROWS},
+    import::{self, ImportQuery, ImportReport, ImportUpload, MAX_FILE_BYTES},
+    import_job::{self, ImportAccepted, InventoryImportJob},
     input::{NewProduct, ProductChanges},
     model::{Product, ProductFilter},
     movements::{MovementAnswer, NewMovement, optional_text},
@@ -190,10 +191,17 @@ pub async fn export_products(
 }
 
 /// Imports products. New products' quantities are recorded as `in` movements "Імпорт".
+///
+/// Up to 1,000 data rows: `200` with the report. More: `202 {jobId, status, total}` at once;
+/// the import runs in the background and reports on `GET /inventory/import/{jobId}` and by
+/// WebSocket events `inventory:import` `{jobId, status, processed, total}`. One background
+/// import runs at a time per salon (409 otherwise).
 #[utoipa::path(post, path = "/inventory/import", tag = "inventory", security(("bearer" = [])),
     params(ImportQuery), request_body(content = ImportUpload, content_type = "multipart/form-data"),
-    responses((status = 200, body = ImportReport), (status = 400, description = "not a multipart upload"),
-              (status = 403), (status = 413, description = "file over 10 MB"),
+    responses((status = 200, body = ImportReport), (status = 202, body = ImportAccepted),
+              (status = 400, description = "not a multipart upload"),
+              (status = 403), (status = 409, description = "another import of the salon is running"),
+              (status = 413, description = "file over 10 MB"),
               (status = 422, description = "not an .xlsx or .csv (an .xls too), a zip that unpacks too far, a sheet beyond the row, column or cell bounds, missing columns")))]
 pub async fn import_products(
     State(hub): State<Hub>,
@@ -203,19 +211,44 @@ pub async fn import_products(
     ClientIp(ip): ClientIp,
     AppQuery(q): AppQuery<ImportQuery>,
     upload: Result<Multipart, MultipartRejection>,
-) -> Result<Json<ImportReport>, AppError> {
+) -> Result<Response, AppError> {
     let upload = upload.map_err(|_| AppError::bad_request("not_multipart", "Надішліть файл як multipart/form-data"))?;
     let (file_name, bytes) = read_file(upload).await?;
-    let rows = spreadsheet::read_off_thread(move || spreadsheet::read(&bytes, file_name.as_deref())).await??;
-    if rows.len() > MAX_ROWS + 1 {
-        return Err(AppError::unprocessable("too_many_rows", format!("Не більше {MAX_ROWS} рядків у файлі")));
+    let bytes = bytes::Bytes::from(bytes);
+    let file = bytes.clone();
+    let name = file_name.clone();
+    let rows = spreadsheet::read_off_thread(move || spreadsheet::read(&file, name.as_deref())).await??;
+    let policy = q.on_duplicate.unwrap_or_default();
+    let total = rows.len().saturating_sub(1);
+    if import_job::in_background(total) {
+        let accepted = import_job::start(&mut tx, (&user).into(), file_name.as_deref().unwrap_or(""), &bytes, total, policy).await?;
+        tx.commit().await?;
+        let location = format!("/api/v1/inventory/import/{}", accepted.job_id);
+        let mut res = (StatusCode::ACCEPTED, Json(accepted)).into_response();
+        if let Ok(v) = HeaderValue::from_str(&location) {
+            res.headers_mut().insert(axum::http::header::LOCATION, v);
+        }
+        return Ok(res);
     }
-    let (report, alerts) = import::apply(&mut tx, &user, ip.as_deref(), rows, q.on_duplicate.unwrap_or_default()).await?;
+    let (report, alerts) = import::apply(&mut tx, (&user).into(), ip.as_deref(), rows, policy, None).await?;
     tx.commit().await?;
     for low in &alerts {
         stock::announce(&hub, user.salon, low).await;
     }
-    Ok(Json(report))
+    Ok(Json(report).into_response())
+}
+
+/// Status, progress and (once finished) the report of a background import.
+#[utoipa::path(get, path = "/inventory/import/{jobId}", tag = "inventory", security(("bearer" = [])),
+    params(("jobId" = i64, Path)), responses((status = 200, body = InventoryImportJob), (status = 403), (status = 404)))]
+pub async fn import_status(
+    _: Can<InventoryManage>,
+    mut tx: TenantTx,
+    AppPath(job_id): AppPath<i64>,
+) -> Result<Json<InventoryImportJob>, AppError> {
+    let found = import_job::find(&mut tx, job_id).await?.ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    Ok(Json(found))
 }
 
 /// The part named `file`: its name and bytes, at most [`MAX_FILE_BYTES`].

@@ -16,6 +16,7 @@ use super::{
     columns::{Layout, row_values},
     COST_VIEW,
     input::ProductValues,
+    import_job::Reporter,
     model::Product,
     products::{self, json},
     stock::LowStock,
@@ -25,17 +26,36 @@ use crate::{
     audit,
     auth::CurrentUser,
     error::AppError,
+    ids::UserId,
     spreadsheet::{self, Rows},
     tenancy::TenantTx,
 };
 
 /// Largest file accepted (the contract's 10 MB upload limit).
 pub const MAX_FILE_BYTES: usize = spreadsheet::LIMITS.max_file_bytes;
-/// Data rows accepted per file (one transaction; larger files should be split).
-pub const MAX_ROWS: usize = 5_000;
+/// Files with more data rows than this are imported in the background (`202`, see
+/// [`super::import_job`]); the spreadsheet reader's own bounds cap the rest.
+pub const BACKGROUND_ROWS: usize = 1_000;
+/// Rows between two progress reports of a background import.
+const PROGRESS_EVERY: usize = 500;
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+/// Who imports: the author of the products' movements and audit entries, and whether they may
+/// set cost prices.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Importer {
+    pub id: UserId,
+    pub sees_cost: bool,
+}
+
+impl From<&CurrentUser> for Importer {
+    fn from(user: &CurrentUser) -> Self {
+        Self { id: user.id, sees_cost: user.may(COST_VIEW) }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema, sqlx::Type)]
 #[serde(rename_all = "lowercase")]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
 pub enum OnDuplicate {
     /// Keep the existing product untouched and count the row in `skipped` (the default).
     #[default]
@@ -62,14 +82,14 @@ pub struct ImportUpload {
     file: Vec<u8>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct RowError {
     /// The row number as the spreadsheet shows it (the header is row 1 when it is on top).
     pub row: usize,
     pub error: String,
 }
 
-#[derive(Debug, Default, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct ImportReport {
     /// New products.
     pub imported: usize,
@@ -83,13 +103,14 @@ pub struct ImportReport {
 }
 
 /// Writes the rows in the caller's transaction; returns the report and the low-stock alerts to
-/// announce after commit.
+/// announce after commit. `progress` is told the data rows done every few hundred rows.
 pub(super) async fn apply(
     tx: &mut TenantTx,
-    user: &CurrentUser,
+    user: Importer,
     ip: Option<&str>,
     rows: Rows,
     on_duplicate: OnDuplicate,
+    progress: Option<&Reporter<'_>>,
 ) -> Result<(ImportReport, Vec<LowStock>), AppError> {
     let mut rows = rows.into_iter();
     let Some((_, headers)) = rows.next() else { return Err(spreadsheet::SheetError::Empty.into()) };
@@ -98,7 +119,10 @@ pub(super) async fn apply(
     })?;
     let mut report = ImportReport::default();
     let mut alerts = Vec::new();
-    for (row, cells) in rows {
+    for (done, (row, cells)) in rows.enumerate() {
+        if let Some(progress) = progress.filter(|_| done > 0 && done % PROGRESS_EVERY == 0) {
+            progress.step(done).await;
+        }
         let row = row as usize;
         if let Some(column) = spreadsheet::unstorable_column(&cells) {
             report.failed += 1;
@@ -123,7 +147,7 @@ pub(super) async fn apply(
             report.skipped += 1;
             continue;
         }
-        if !user.may(COST_VIEW) {
+        if !user.sees_cost {
             values.cost_price = None;
         }
         values.sku = None;
@@ -141,7 +165,7 @@ pub(super) async fn apply(
 
 async fn create(
     tx: &mut TenantTx,
-    user: &CurrentUser,
+    user: Importer,
     ip: Option<&str>,
     mut values: ProductValues,
 ) -> Result<Product, AppError> {

@@ -17,6 +17,7 @@ mod columns;
 mod export;
 mod http;
 mod import;
+mod import_job;
 pub mod input;
 pub mod model;
 mod movements;
@@ -35,6 +36,7 @@ crate::permission!(InventoryExport = "inventory.movements.export");
 /// The permission that reveals cost prices.
 pub const COST_VIEW: &str = "inventory.cost.view";
 
+pub use import_job::{InventoryImport, InventoryImportParts};
 pub use model::{Product, StockStatus, Unit};
 pub use quantity::Quantity;
 pub use stock::{

@@ -22,4 +22,5 @@ where
         .routes(routes!(http::product_history))
         .routes(routes!(http::export_products))
         .routes(routes!(http::import_products))
+        .routes(routes!(http::import_status))
 }

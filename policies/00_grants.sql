@@ -28,7 +28,7 @@ revoke update on salons from adelante_app;
 grant update (name, legal_name, city, address, phone, email, website, description, opening_date, currency,
               timezone, working_hours, instagram_url, facebook_url, telegram_url, slot_step_minutes,
               reminder_hours_before, online_booking_enabled, booking_min_lead_minutes, booking_horizon_days,
-              cancellation_window_hours, updated_at)
+              cancellation_window_hours, sms_enabled, quiet_hours_start, quiet_hours_end, updated_at)
     on salons to adelante_app;
 
 -- Views (migrations/0010_domain_exports.sql) are what domains export to each other's SQL: read

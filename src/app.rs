@@ -67,6 +67,8 @@ pub fn job_kinds(state: &AppState) -> jobs::worker::Kinds {
             versions: state.versions.clone(),
             realtime: state.realtime.clone(),
         })
+        .kind::<messaging::VisitMessage>(messaging::VisitParts { mailer: state.mailer.clone(), sms: state.sms.clone() })
+        .kind::<messaging::visits::ReplanReminders>(())
 }
 
 /// The background worker of `serve` and `worker`: the job queue, until `shutdown` turns true.

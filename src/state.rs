@@ -14,7 +14,7 @@ use crate::{
     config::Config,
     http::limits::SalonSlots,
     kv::Kv,
-    messaging::Mailer,
+    messaging::{Mailer, sms::Sms},
     realtime::hub::Hub,
     storage::FileStore,
     tenancy::{self, AppDb, Hosts, PlatformDb},
@@ -32,6 +32,8 @@ pub struct AppState {
     pub kv: Kv,
     pub throttle: Throttle,
     pub mailer: Mailer,
+    /// Text messages to clients (`SMS_PROVIDER`).
+    pub sms: Sms,
     pub realtime: Hub,
     /// Per-salon data versions: what makes the caches safe across processes.
     pub versions: cache::Versions,
@@ -52,6 +54,7 @@ impl AppState {
             config.mail_outbox_dir.clone(),
             &config.mail_from,
         )?;
+        let sms = Sms::from_config(&config)?;
         let versions = cache::Versions::new(&kv);
         let gate = Gate {
             keys: TokenKeys::new(&config),
@@ -74,6 +77,7 @@ impl AppState {
             versions,
             kv,
             mailer,
+            sms,
             realtime,
             db,
             platform,

@@ -1,11 +1,16 @@
 //! How a calendar change is told: the audit snapshot, the in-app notification of the member
-//! concerned, and the socket event for the salon's calendars.
+//! concerned, the client's confirmation, reminder or cancellation, and the socket event for
+//! the salon's calendars.
 
-use super::{AppointmentsView, model::Appointment};
+use super::{
+    AppointmentsView,
+    model::{Appointment, Status},
+};
 use crate::{
     auth::CurrentUser,
     error::AppError,
     ids::UserId,
+    messaging::visits::{self, Stage, VisitState},
     notifications::{self, NewNotification, Notification},
     permission,
     realtime::{Event, Hub},
@@ -35,6 +40,29 @@ pub(super) async fn notify_staff(
     })
     .await?;
     Ok(Some(note))
+}
+
+/// Keeps the client's messages about the visit in step with a change, in its transaction:
+/// `before` is `None` for a new booking, `after` `None` for a deleted visit.
+pub(super) async fn tell_client(
+    tx: &mut TenantTx,
+    before: Option<&Appointment>,
+    after: Option<&Appointment>,
+) -> Result<(), AppError> {
+    let state = |a: &Appointment| VisitState {
+        starts_at: a.starts_at,
+        stage: match a.status {
+            Status::Scheduled | Status::Confirmed => Stage::Upcoming,
+            Status::Cancelled => Stage::CalledOff,
+            Status::Arrived | Status::NoShow | Status::Completed => Stage::Over,
+        },
+    };
+    let (id, after) = match (before, after) {
+        (_, Some(a)) => (a.id, state(a)),
+        (Some(b), None) => (b.id, VisitState { stage: Stage::CalledOff, ..state(b) }),
+        (None, None) => return Ok(()),
+    };
+    visits::visit_changed(tx, id.get(), before.map(state), after).await
 }
 
 /// A change of `a` for the salon's sockets whose users may see the calendar, shown as the

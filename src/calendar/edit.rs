@@ -3,7 +3,7 @@
 //! booking, recorded, and announced after commit.
 
 use super::{
-    announce::{broadcast, event, notify_staff, to_json},
+    announce::{broadcast, event, notify_staff, tell_client, to_json},
     book::{self, Hours},
     model::*,
     scope::{self, Visibility},
@@ -68,6 +68,7 @@ pub(super) async fn apply_changes(
         crate::finances::record_visit_income(&mut tx, saved.id, saved.client_id, saved.price, &description, user.id)
             .await?;
     }
+    tell_client(&mut tx, Some(&before), Some(&saved)).await?;
     audit::record(&mut tx, audit::Change {
         user_id: Some(user.id), entity: "record", entity_id: Some(id.get()), action: "updated",
         before: Some(to_json(&before)?), after: Some(to_json(&saved)?), ip,

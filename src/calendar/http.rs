@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::{
     AppointmentsCreate, AppointmentsDelete, AppointmentsEdit, AppointmentsView,
-    announce::{broadcast, event, notify_staff, to_json},
+    announce::{broadcast, event, notify_staff, tell_client, to_json},
     availability::{self, Availability, CheckQuery, SlotCheck, SlotQuery},
     book::{self, Draft, Hours},
     edit::apply_changes,
@@ -24,6 +24,7 @@ use crate::{
     error::AppError,
     http::{AppJson, AppPath, AppQuery, page::Unpaged},
     ids::{AppointmentId, StaffId},
+    messaging,
     realtime::Hub,
     staff,
     tenancy::{SalonClock, TenantTx},
@@ -61,16 +62,17 @@ pub async fn list_appointments(
 }
 
 #[utoipa::path(get, path = "/appointments/{id}", tag = "appointments", security(("bearer" = [])),
-    params(("id" = i64, Path)), responses((status = 200, body = Appointment), (status = 404)))]
+    params(("id" = i64, Path)), responses((status = 200, body = AppointmentDetails), (status = 404)))]
 pub async fn get_appointment(
     Can(user, ..): Can<AppointmentsView>,
     mut tx: TenantTx,
     AppPath(id): AppPath<AppointmentId>,
-) -> Result<axum::Json<Appointment>, AppError> {
+) -> Result<axum::Json<AppointmentDetails>, AppError> {
     let found = store::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    let notifications = messaging::visit_messages(&mut tx, id.get()).await?;
     let seen = Visibility::of(&mut tx, &user).await?;
     tx.commit().await?;
-    Ok(axum::Json(seen.apply(found)))
+    Ok(axum::Json(seen.apply_details(found, notifications)))
 }
 
 /// Books a visit. The client is found by phone or created; the service is matched by name in
@@ -113,6 +115,7 @@ pub async fn create_appointment(
         before: None, after: Some(to_json(&saved)?), ip: ip.as_deref(),
     })
     .await?;
+    tell_client(&mut tx, None, Some(&saved)).await?;
     let note = notify_staff(&mut tx, &user, resolved.staff_user, "Новий запис", &saved).await?;
     let seen = Visibility::of(&mut tx, &user).await?;
     tx.commit().await?;
@@ -176,6 +179,7 @@ pub async fn delete_appointment(
     let before = store::lock(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     scope::ensure_own(&mut tx, &user, &before).await?;
     store::soft_delete(&mut tx, id).await?;
+    tell_client(&mut tx, Some(&before), None).await?;
     audit::record(&mut tx, audit::Change {
         user_id: Some(user.id), entity: "record", entity_id: Some(id.get()), action: "deleted",
         before: Some(to_json(&before)?), after: None, ip: ip.as_deref(),

@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 
 use crate::{
     clock::{HhMm, Ymd},
+    messaging::SentMessage,
     ids::{AppointmentId, ClientId, ServiceId, StaffId},
     money::Money,
 };
@@ -47,6 +48,16 @@ pub enum Kind {
     Standard,
     Important,
     Special,
+}
+
+/// One appointment with the messages its client was sent about it (`GET /appointments/{id}`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AppointmentDetails {
+    #[serde(flatten)]
+    pub appointment: Appointment,
+    /// Confirmations, reminders and cancellations about this visit, oldest first: channel,
+    /// status, provider id, error.
+    pub notifications: Vec<SentMessage>,
 }
 
 /// The appointment object of the contract.

@@ -11,7 +11,8 @@
 
 use std::collections::HashSet;
 
-use super::model::{Appointment, AppointmentChanges, Status};
+use super::model::{Appointment, AppointmentChanges, AppointmentDetails, Status};
+use crate::messaging::SentMessage;
 use crate::{
     auth::CurrentUser,
     error::AppError,
@@ -62,6 +63,15 @@ impl Visibility {
                 a.staff_id.is_some_and(|s| staff.contains(&s)) || a.client_id.is_some_and(|c| clients.contains(&c))
             }
         }
+    }
+
+    /// The appointment and its client's messages as this user may see them: a recipient is
+    /// the client's phone or e-mail, hidden whenever the phone is.
+    pub fn apply_details(&self, a: Appointment, mut notifications: Vec<SentMessage>) -> AppointmentDetails {
+        if !self.phones || !self.sees_client(&a) {
+            notifications.iter_mut().for_each(|n| n.recipient = String::new());
+        }
+        AppointmentDetails { appointment: self.apply(a), notifications }
     }
 
     /// The appointment as this user may see it.

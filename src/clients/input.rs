@@ -40,6 +40,8 @@ pub struct NewClient {
     #[schema(value_type = Option<f64>)]
     pub discount: Option<Percent>,
     pub bonus_balance: Option<Money>,
+    /// `true`: the client gets no messages about visits.
+    pub messages_opt_out: Option<bool>,
 }
 
 /// `PUT /clients/{id}`: absent keys keep their value; `""` clears an optional text field.
@@ -59,6 +61,8 @@ pub struct ClientChanges {
     #[schema(value_type = Option<f64>)]
     pub discount: Option<Percent>,
     pub bonus_balance: Option<Money>,
+    /// `true`: the client gets no messages about visits.
+    pub messages_opt_out: Option<bool>,
 }
 
 /// Validated card values. `None` = keep (update) or default (insert); for the optional text
@@ -80,6 +84,8 @@ pub struct ClientValues {
     pub notes: Option<String>,
     pub discount: Option<Percent>,
     pub bonus_balance: Option<Money>,
+    /// `true`: the client gets no messages about visits.
+    pub messages_opt_out: Option<bool>,
 }
 
 impl NewClient {
@@ -97,6 +103,7 @@ impl NewClient {
             notes: self.notes,
             discount: self.discount,
             bonus_balance: self.bonus_balance,
+            messages_opt_out: self.messages_opt_out,
         };
         changes.validate(today)
     }
@@ -118,6 +125,7 @@ impl ClientChanges {
             notes: self.notes.and_then(|v| p.check("notes", notes(&v))),
             discount: self.discount.and_then(|d| p.check("discount", discount(d))),
             bonus_balance: self.bonus_balance.and_then(|b| p.check("bonusBalance", bonus(b))),
+            messages_opt_out: self.messages_opt_out,
         };
         p.finish_with(values)
     }

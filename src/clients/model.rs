@@ -131,6 +131,9 @@ pub struct Client {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<Category>,
     pub notes: String,
+    /// The client asked not to be messaged about visits: no confirmation, reminder or
+    /// cancellation is sent to them.
+    pub messages_opt_out: bool,
     /// Percent (`10` = 10 %).
     pub discount: Percent,
     pub bonus_balance: Money,

@@ -44,6 +44,7 @@ macro_rules! query_client {
                             and coalesce(c.last_visit_at, c.created_at) < now() - make_interval(days => s.lost_after_days)
                        then 'lost' else c.segment end) as "segment!: Segment",
                  c.gender as "gender?: Gender", c.source as "source?: Category", c.notes as "notes!",
+                 c.messages_opt_out as "messages_opt_out!",
                  c.discount_bp as "discount!: Percent", c.bonus_balance_minor as "bonus_balance!: Money",
                  c.completed_visits as "total_visits!", c.total_spent_minor as "total_spent!: Money",
                  c.last_visit_at as "last_visit?", c.first_visit_at as "first_visit?",
@@ -239,10 +240,10 @@ pub async fn insert(tx: &mut TenantTx, v: &ClientValues) -> Result<Client, AppEr
     let created: Option<Client> = query_client!(
         "with c as (
              insert into clients (first_name, middle_name, last_name, phone, email, card_number, birth_date,
-                                  gender, source, notes, discount_bp, bonus_balance_minor)
+                                  gender, source, notes, discount_bp, bonus_balance_minor, messages_opt_out)
              values ($1, coalesce($2, ''), coalesce($3, ''), $4, nullif($5, ''), nullif($6, ''),
                      nullif($7, '')::date, nullif($8, ''), nullif($9, ''), coalesce($10, ''),
-                     coalesce($11, 0), coalesce($12, 0))
+                     coalesce($11, 0), coalesce($12, 0), coalesce($13, false))
              on conflict (salon_id, phone) where deleted_at is null do nothing
              returning *
          )
@@ -260,6 +261,7 @@ pub async fn insert(tx: &mut TenantTx, v: &ClientValues) -> Result<Client, AppEr
         v.notes,
         v.discount as Option<Percent>,
         v.bonus_balance as Option<Money>,
+        v.messages_opt_out,
     )
     .fetch_optional(tx.conn())
     .await?;
@@ -297,6 +299,7 @@ pub async fn update(tx: &mut TenantTx, id: ClientId, v: &ClientValues) -> Result
                  notes               = coalesce($11, notes),
                  discount_bp         = coalesce($12, discount_bp),
                  bonus_balance_minor = coalesce($13, bonus_balance_minor),
+                 messages_opt_out    = coalesce($14, messages_opt_out),
                  updated_at          = now()
              where id = $1 and deleted_at is null
              returning *
@@ -316,6 +319,7 @@ pub async fn update(tx: &mut TenantTx, id: ClientId, v: &ClientValues) -> Result
         v.notes,
         v.discount as Option<Percent>,
         v.bonus_balance as Option<Money>,
+        v.messages_opt_out,
     )
     .fetch_optional(&mut *savepoint)
     .await;

@@ -5,6 +5,13 @@
 //! its own that builds the mail when it runs) in its transaction, and the worker sends it,
 //! retrying while the mail server refuses.
 
+pub mod appointments;
+mod job;
+pub mod sms;
+pub mod visits;
+
+pub use job::{Channel, SentMessage, VisitMessage, VisitParts, visit_messages};
+
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};

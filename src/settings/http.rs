@@ -75,6 +75,11 @@ pub async fn update_salon_settings(
     let after = changes.apply(&before, today)?;
     if after != before {
         store::save(&mut tx, &after).await?;
+        let reminders_move = (before.reminder_hours_before, before.quiet_hours_start, before.quiet_hours_end, &before.timezone)
+            != (after.reminder_hours_before, after.quiet_hours_start, after.quiet_hours_end, &after.timezone);
+        if reminders_move {
+            crate::messaging::visits::reminder_rules_changed(&mut tx).await?;
+        }
         let (was, now) = difference(&before, &after)?;
         audit::record(
             &mut tx,

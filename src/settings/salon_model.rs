@@ -11,7 +11,7 @@ use super::{
     check::{Checks, TextRule, is_currency},
     hours::apply_hours,
 };
-use crate::error::AppError;
+use crate::{clock::HhMm, error::AppError};
 
 /// The salon's settings (`GET`/`PUT /settings/salon`). Text fields are `""` when not set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -47,6 +47,12 @@ pub struct SalonSettings {
     pub booking_horizon_days: i32,
     /// Until how many hours before the start a client may cancel (0 to 720).
     pub cancellation_window_hours: i32,
+    /// Whether messages about visits may go to clients by SMS (each one is paid for).
+    pub sms_enabled: bool,
+    /// Reminders due between `quietHoursStart` and `quietHoursEnd` (salon time) wait until
+    /// the end; equal times mean no quiet hours.
+    pub quiet_hours_start: HhMm,
+    pub quiet_hours_end: HhMm,
 }
 
 /// Links to the salon's profiles (a URL or an `@handle`), `""` when not set.
@@ -93,6 +99,9 @@ pub struct SalonChanges {
     pub booking_horizon_days: Option<i64>,
     #[serde(default, deserialize_with = "crate::http::whole::number")]
     pub cancellation_window_hours: Option<i64>,
+    pub sms_enabled: Option<bool>,
+    pub quiet_hours_start: Option<HhMm>,
+    pub quiet_hours_end: Option<HhMm>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -129,6 +138,9 @@ impl SalonChanges {
             || self.booking_min_lead_minutes.is_some()
             || self.booking_horizon_days.is_some()
             || self.cancellation_window_hours.is_some()
+            || self.sms_enabled.is_some()
+            || self.quiet_hours_start.is_some()
+            || self.quiet_hours_end.is_some()
     }
 
     /// The settings after these changes, or every problem with them (nothing applies then).
@@ -270,6 +282,15 @@ impl SalonChanges {
         if let Some(on) = self.online_booking_enabled {
             s.online_booking_enabled = on;
         }
+        if let Some(on) = self.sms_enabled {
+            s.sms_enabled = on;
+        }
+        if let Some(t) = self.quiet_hours_start {
+            s.quiet_hours_start = t;
+        }
+        if let Some(t) = self.quiet_hours_end {
+            s.quiet_hours_end = t;
+        }
     }
 }
 
@@ -315,6 +336,9 @@ mod tests {
             booking_min_lead_minutes: 60,
             booking_horizon_days: 60,
             cancellation_window_hours: 24,
+            sms_enabled: false,
+            quiet_hours_start: HhMm::parse("21:00").unwrap(),
+            quiet_hours_end: HhMm::parse("09:00").unwrap(),
         }
     }
 

@@ -7,6 +7,7 @@ use anyhow::Context;
 
 use super::salon_model::{SalonSettings, SocialUrls, StoredDay, WeekHours};
 use crate::{
+    clock::HhMm,
     error::AppError,
     tenancy::{Lock, TenantTx, salon::{self, SalonProfile}},
 };
@@ -40,6 +41,9 @@ pub async fn load(tx: &mut TenantTx, lock: Lock) -> Result<SalonSettings, AppErr
         booking_min_lead_minutes: row.booking_min_lead_minutes,
         booking_horizon_days: row.booking_horizon_days,
         cancellation_window_hours: row.cancellation_window_hours,
+        sms_enabled: row.sms_enabled,
+        quiet_hours_start: HhMm(row.quiet_hours_start),
+        quiet_hours_end: HhMm(row.quiet_hours_end),
     })
 }
 
@@ -68,6 +72,9 @@ pub async fn save(tx: &mut TenantTx, s: &SalonSettings) -> Result<(), AppError> 
         booking_min_lead_minutes: s.booking_min_lead_minutes,
         booking_horizon_days: s.booking_horizon_days,
         cancellation_window_hours: s.cancellation_window_hours,
+        sms_enabled: s.sms_enabled,
+        quiet_hours_start: s.quiet_hours_start.0,
+        quiet_hours_end: s.quiet_hours_end.0,
     })
     .await
 }

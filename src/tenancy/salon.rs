@@ -3,7 +3,7 @@
 //! app role its own salon's row alone. SQL elsewhere reads the `salon_facts` view instead
 //! (migrations/0010_domain_exports.sql).
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveTime};
 use serde_json::Value;
 
 use super::TenantTx;
@@ -47,6 +47,11 @@ pub struct SalonProfile {
     pub booking_min_lead_minutes: i32,
     pub booking_horizon_days: i32,
     pub cancellation_window_hours: i32,
+    /// Whether visit messages may go by SMS (the salon pays for them).
+    pub sms_enabled: bool,
+    /// Wall-clock hours in which no reminder is sent; start = end means none.
+    pub quiet_hours_start: NaiveTime,
+    pub quiet_hours_end: NaiveTime,
 }
 
 /// `sqlx::query_as!(SalonProfile, ..)` reading the salon's row, then `$tail`.
@@ -57,7 +62,8 @@ macro_rules! query_profile {
             r#"select name, legal_name, city, address, phone, email, website, description, opening_date,
                     btrim(currency) as "currency!", timezone, working_hours,
                     instagram_url, facebook_url, telegram_url, slot_step_minutes, reminder_hours_before,
-                    online_booking_enabled, booking_min_lead_minutes, booking_horizon_days, cancellation_window_hours
+                    online_booking_enabled, booking_min_lead_minutes, booking_horizon_days, cancellation_window_hours,
+                    sms_enabled, quiet_hours_start, quiet_hours_end
              from salons where id = app.current_salon_id() "#
                 + $tail
         )
@@ -82,7 +88,8 @@ pub async fn save_profile(tx: &mut TenantTx, s: &SalonProfile) -> Result<(), App
             description = $8, opening_date = $9, currency = $10, timezone = $11, working_hours = $12,
             instagram_url = $13, facebook_url = $14, telegram_url = $15, slot_step_minutes = $16,
             reminder_hours_before = $17, online_booking_enabled = $18, booking_min_lead_minutes = $19,
-            booking_horizon_days = $20, cancellation_window_hours = $21, updated_at = now()
+            booking_horizon_days = $20, cancellation_window_hours = $21, sms_enabled = $22,
+            quiet_hours_start = $23, quiet_hours_end = $24, updated_at = now()
          where id = app.current_salon_id()",
         s.name,
         s.legal_name,
@@ -105,6 +112,9 @@ pub async fn save_profile(tx: &mut TenantTx, s: &SalonProfile) -> Result<(), App
         s.booking_min_lead_minutes,
         s.booking_horizon_days,
         s.cancellation_window_hours,
+        s.sms_enabled,
+        s.quiet_hours_start,
+        s.quiet_hours_end,
     )
     .execute(tx.conn())
     .await?;

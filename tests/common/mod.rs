@@ -50,6 +50,12 @@ pub fn redis_url() -> String {
 
 /// Settings for a test server; `overrides` replace single keys.
 pub fn test_config(db: &str, outbox: &std::path::Path, overrides: &[(&str, &str)]) -> Config {
+    let map = test_env(db, outbox, overrides);
+    Config::from_lookup(&|k| map.get(k).cloned()).expect("test configuration is valid")
+}
+
+/// The settings of [`test_config`] as environment variables: for the binary run as a process.
+pub fn test_env(db: &str, outbox: &std::path::Path, overrides: &[(&str, &str)]) -> HashMap<String, String> {
     let mut map: HashMap<String, String> = [
         ("DATABASE_URL", app_url(db)),
         ("DATABASE_OWNER_URL", owner_url(db)),
@@ -67,7 +73,7 @@ pub fn test_config(db: &str, outbox: &std::path::Path, overrides: &[(&str, &str)
     for (k, v) in overrides {
         map.insert((*k).to_owned(), (*v).to_owned());
     }
-    Config::from_lookup(&|k| map.get(k).cloned()).expect("test configuration is valid")
+    map
 }
 
 /// Name of a template database migrated with the current migrations and policies; created

@@ -68,14 +68,6 @@ async fn pending_of(app: &TestApp, purpose: &str) -> i64 {
     .unwrap()
 }
 
-/// Makes every pending job due now, as if their time had come.
-async fn all_due_now(app: &TestApp) {
-    sqlx::query("update graphile_worker._private_jobs set run_at = now() where locked_at is null")
-        .execute(&mut app.su().await)
-        .await
-        .unwrap();
-}
-
 async fn put(app: &TestApp, who: &Session, path: &str, body: Value) -> Value {
     let res = app.put(path, &who.access, body).await;
     assert_eq!(res.status, StatusCode::OK, "{path}: {}", res.text);
@@ -154,7 +146,7 @@ async fn a_dst_week_in_kyiv_reminds_at_the_wall_clock_hour() {
     }
     // The reminder names the visit's wall-clock time: 14:00 on the morning after the change.
     app.freeze_clock("2027-03-24T06:00:00Z");
-    all_due_now(&app).await;
+    common::all_due_now(&app).await;
     app.run_jobs().await;
     let mails = smtp.wait_for(22).await;
     assert_eq!(mails.len(), 22, "a confirmation and a reminder for each of the 11 visits");
@@ -303,38 +295,6 @@ async fn another_salons_visit_messages_are_out_of_reach() {
     assert!(forged.is_err(), "B cannot write a message into A");
 }
 
-/// Books `n` visits two days ahead in the salon, each for its own client with an e-mail, queues
-/// their messages as the calendar does, and makes the `n` reminders due now (their
-/// confirmations are dropped, so the reminders are all there is); answers the e-mails.
-async fn many_visits(app: &TestApp, salon: i64, n: i64) -> Vec<String> {
-    let mut su = app.su().await;
-    let starts = Utc::now() + chrono::Duration::days(2);
-    let ids: Vec<i64> = sqlx::query_scalar(
-        "with c as (
-             insert into clients (salon_id, first_name, last_name, phone, email)
-             select $1, 'Клієнт', i::text, '+38067' || lpad(i::text, 7, '0'), 'client' || i || '@example.test'
-             from generate_series(1, $2) i returning id, last_name
-         )
-         insert into appointments (salon_id, client_id, client_name, date, start_time, end_time, starts_at, ends_at, service_name)
-         select $1, c.id, 'Клієнт ' || c.last_name, ($3 at time zone 'Europe/Kyiv')::date, '10:00', '11:00', $3, $3 + interval '1 hour', 'Стрижка'
-         from c returning id",
-    )
-    .bind(salon)
-    .bind(n)
-    .bind(starts)
-    .fetch_all(&mut su)
-    .await
-    .unwrap();
-    let mut tx = app.state.db.begin(SalonId(salon)).await.unwrap();
-    for id in ids {
-        visits::visit_changed(&mut tx, id, None, VisitState { starts_at: starts, stage: Stage::Upcoming }).await.unwrap();
-    }
-    tx.commit().await.unwrap();
-    sqlx::query("delete from graphile_worker._private_jobs where key like '%:notice:%'").execute(&mut su).await.unwrap();
-    all_due_now(app).await;
-    (1..=n).map(|i| format!("client{i}@example.test")).collect()
-}
-
 /// Each `(recipient, subject)` delivered, with how often.
 fn deliveries(smtp: &SmtpServer) -> HashMap<(String, String), usize> {
     let mut seen = HashMap::new();
@@ -373,7 +333,7 @@ async fn sent_rows(app: &TestApp) -> i64 {
 #[tokio::test]
 async fn a_worker_killed_in_the_middle_of_200_reminders_delivers_each_exactly_once() {
     let (app, smtp, admin) = salon_with_smtp().await;
-    let clients = many_visits(&app, admin.salon_id(), 200).await;
+    let clients = common::due_reminders(&app, admin.salon_id(), 200).await;
 
     let mut worker = worker_process(&app, &smtp);
     smtp.wait_for(60).await;
@@ -410,7 +370,7 @@ async fn a_worker_killed_in_the_middle_of_200_reminders_delivers_each_exactly_on
 #[tokio::test]
 async fn two_workers_deliver_1000_reminders_with_no_duplicate() {
     let (app, smtp, admin) = salon_with_smtp().await;
-    many_visits(&app, admin.salon_id(), 1000).await;
+    common::due_reminders(&app, admin.salon_id(), 1000).await;
     let one = app.start_worker();
     let two = app.start_worker();
     smtp.wait_for(1000).await;

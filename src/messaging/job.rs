@@ -50,6 +50,20 @@ pub enum Channel {
     Email,
 }
 
+/// Where a message stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum MessageStatus {
+    /// Being sent, or waiting for another attempt after a temporary failure (see `error`).
+    Sending,
+    Sent,
+    /// Refused by the provider, or out of attempts.
+    Failed,
+    /// Not sent: the client opted out or has no contact to reach.
+    Skipped,
+}
+
 /// The visit as a message needs it.
 struct Facts {
     status: String,
@@ -267,12 +281,12 @@ async fn settle(
     outcome: Result<Sent, Failure>,
 ) -> Result<Option<anyhow::Error>, crate::error::AppError> {
     let (status, provider_id, segments, error, retry) = match outcome {
-        Ok(sent) => ("sent", sent.provider_id, sent.segments, None, None),
-        Err(Failure::Refused(reason)) => ("failed", None, None, Some(reason), None),
+        Ok(sent) => (MessageStatus::Sent, sent.provider_id, sent.segments, None, None),
+        Err(Failure::Refused(reason)) => (MessageStatus::Failed, None, None, Some(reason), None),
         Err(Failure::Retry(e)) if attempts >= i32::from(VisitMessage::MAX_ATTEMPTS) => {
-            ("failed", None, None, Some(format!("{e:#}")), None)
+            (MessageStatus::Failed, None, None, Some(format!("{e:#}")), None)
         }
-        Err(Failure::Retry(e)) => ("sending", None, None, Some(format!("{e:#}")), Some(e)),
+        Err(Failure::Retry(e)) => (MessageStatus::Sending, None, None, Some(format!("{e:#}")), Some(e)),
     };
     sqlx::query!(
         "update visit_messages
@@ -280,7 +294,7 @@ async fn settle(
              sent_at = case when $2 = 'sent' then now() end
          where id = $1",
         id,
-        status,
+        status as MessageStatus,
         provider_id,
         segments,
         error,
@@ -300,8 +314,7 @@ pub struct SentMessage {
     pub channel: Option<Channel>,
     /// The phone or e-mail it went to; `""` when not sent or hidden from the user.
     pub recipient: String,
-    /// `sending` (being sent, or waiting for a retry), `sent`, `failed`, `skipped`.
-    pub status: String,
+    pub status: MessageStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provider_id: Option<String>,
     /// Why it failed or was not sent.
@@ -322,7 +335,7 @@ pub struct SentMessage {
 pub async fn visit_messages(tx: &mut TenantTx, appointment: i64) -> Result<Vec<SentMessage>, crate::error::AppError> {
     Ok(sqlx::query_as!(
         SentMessage,
-        r#"select id, purpose as "purpose: Purpose", channel as "channel?: Channel", recipient, status, provider_id,
+        r#"select id, purpose as "purpose: Purpose", channel as "channel?: Channel", recipient, status as "status: MessageStatus", provider_id,
                   error, segments, attempts, visit_at, created_at, sent_at
            from visit_messages where appointment_id = $1 order by created_at, id"#,
         appointment,

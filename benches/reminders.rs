@@ -82,7 +82,7 @@ async fn drain(app: &TestApp, smtp: &SmtpServer, concurrency: &str) {
     let seeding = Instant::now();
     for s in 0..SALONS {
         let admin = app.new_salon(&format!("Салон {s}")).await;
-        common::due_reminders(app, admin.salon_id(), REMINDERS_PER_SALON).await;
+        common::visits::due_reminders(app, admin.salon_id(), REMINDERS_PER_SALON).await;
     }
     println!(
         "drain ({SALONS} salons x {REMINDERS_PER_SALON} reminders due at once, one worker, JOBS_CONCURRENCY={concurrency}, \

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod cast;
+pub mod smtp;
 pub mod visits;
 
 use std::{
@@ -17,7 +18,6 @@ use std::{
 // Each test binary uses some of these.
 #[allow(unused_imports)]
 pub use cast::{Cast, booking, id};
-pub use visits::{all_due_now, due_reminders};
 
 use adelante::{AppState, Config, app, tenancy};
 use reqwest::{Method, StatusCode};

@@ -12,7 +12,8 @@ use super::TestApp;
 /// confirmations are dropped, so the reminders are all there is); answers the e-mails.
 pub async fn due_reminders(app: &TestApp, salon: i64, n: i64) -> Vec<String> {
     let mut su = app.su().await;
-    let starts = chrono::Utc::now() + chrono::Duration::days(2);
+    // Whole seconds: PostgreSQL keeps microseconds, and the job compares the visit's start.
+    let starts = chrono::DurationRound::duration_trunc(chrono::Utc::now() + chrono::Duration::days(2), chrono::Duration::seconds(1)).unwrap();
     let ids: Vec<i64> = sqlx::query_scalar(
         "with c as (
              insert into clients (salon_id, first_name, last_name, phone, email)

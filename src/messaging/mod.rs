@@ -5,6 +5,9 @@
 //! its own that builds the mail when it runs) in its transaction, and the worker sends it,
 //! retrying while the mail server refuses.
 
+pub mod sms;
+pub use sms::{E164, Sms, SmsError, SmsSent};
+
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};

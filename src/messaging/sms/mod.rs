@@ -116,7 +116,7 @@ impl std::fmt::Debug for Sms {
 
 /// A phone number in E.164 (`+380671234567`), read like client phones (Ukraine when no country
 /// code is given). Serialised as the plain string.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String")]
 pub struct E164(String);
 

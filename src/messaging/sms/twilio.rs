@@ -103,6 +103,8 @@ mod tests {
     #[test]
     fn sms_twilio_operator_and_server_trouble_is_temporary() {
         assert!(matches!(classify(StatusCode::UNAUTHORIZED, refusal(20003)), SmsError::Temporary(_)));
+        let forbidden = Refusal { code: None, message: None };
+        assert!(matches!(classify(StatusCode::FORBIDDEN, forbidden), SmsError::Temporary(_)));
         assert!(matches!(classify(StatusCode::BAD_REQUEST, refusal(21606)), SmsError::Temporary(_)));
         assert!(matches!(classify(StatusCode::TOO_MANY_REQUESTS, refusal(20429)), SmsError::Temporary(_)));
         let none = Refusal { code: None, message: None };

@@ -67,6 +67,18 @@ pub struct Config {
     pub upload_dir: PathBuf,
     /// Largest avatar upload accepted (413 above).
     pub avatar_max_bytes: usize,
+    pub sms: SmsProvider,
+}
+
+/// The SMS driver (`SMS_PROVIDER`) with its credentials. The API URLs are the providers' own
+/// unless overridden (tests point them at loopback).
+#[derive(Clone, Debug)]
+pub enum SmsProvider {
+    /// Writes each message to the log instead of sending it (the embedded default).
+    Log,
+    TurboSms { token: SecretString, sender: String, api_url: String },
+    /// `from` is a number or alphanumeric sender, or a Messaging Service SID (`MG…`).
+    Twilio { account_sid: String, auth_token: SecretString, from: String, api_url: String },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,6 +96,7 @@ impl std::fmt::Debug for Config {
             .field("allowed_origins", &self.allowed_origins)
             .field("redis", &self.redis_url.is_some())
             .field("smtp", &self.smtp_url.is_some())
+            .field("sms", &self.sms)
             .finish_non_exhaustive()
     }
 }
@@ -122,6 +135,37 @@ impl Reader<'_> {
 
     fn minutes(&mut self, key: &str, default: u64) -> Duration {
         Duration::from_secs(self.parse(key, default) * 60)
+    }
+
+    /// An `http(s)` base URL, kept without its trailing slash so paths can follow it.
+    fn base_url(&mut self, key: &str, default: &str) -> String {
+        let url = self.or(key, default).trim().trim_end_matches('/').to_owned();
+        if !url::Url::parse(&url).is_ok_and(|u| matches!(u.scheme(), "http" | "https")) {
+            self.problems.push(format!("{key} must be an http(s) URL, not {url:?}"));
+        }
+        url
+    }
+
+    /// Credentials are required only for the provider that is chosen.
+    fn sms(&mut self) -> SmsProvider {
+        match self.or("SMS_PROVIDER", "log").trim() {
+            "log" => SmsProvider::Log,
+            "turbosms" => SmsProvider::TurboSms {
+                token: self.required("TURBOSMS_TOKEN").into(),
+                sender: self.required("TURBOSMS_SENDER"),
+                api_url: self.base_url("TURBOSMS_API_URL", "https://api.turbosms.ua"),
+            },
+            "twilio" => SmsProvider::Twilio {
+                account_sid: self.required("TWILIO_ACCOUNT_SID"),
+                auth_token: self.required("TWILIO_AUTH_TOKEN").into(),
+                from: self.required("TWILIO_FROM"),
+                api_url: self.base_url("TWILIO_API_URL", "https://api.twilio.com"),
+            },
+            other => {
+                self.problems.push(format!("SMS_PROVIDER must be log, turbosms or twilio, not {other:?}"));
+                SmsProvider::Log
+            }
+        }
     }
 }
 
@@ -187,6 +231,7 @@ impl Config {
             public_url: r.or("PUBLIC_URL", "http://localhost:8000").trim_end_matches('/').to_owned(),
             upload_dir: PathBuf::from(r.or("UPLOAD_DIR", "var/uploads")),
             avatar_max_bytes: r.parse("AVATAR_MAX_BYTES", 5 * 1024 * 1024),
+            sms: r.sms(),
         };
         if config.metrics_token.as_ref().is_some_and(|t| t.expose_secret().len() < 16) {
             r.problems.push("METRICS_TOKEN must be at least 16 characters".into());
@@ -282,5 +327,66 @@ mod tests {
         assert_eq!(c.allowed_origins, ["http://localhost:3000", "https://crm.example.com"]);
         assert_eq!(c.access_token_ttl, Duration::from_secs(1800));
         assert!(c.redis_url.is_none());
+    }
+
+    fn sms_config(pairs: &[(&str, &str)]) -> Result<Config, String> {
+        let base = [("DATABASE_URL", "postgres://a"), ("DATABASE_OWNER_URL", "postgres://b"), ("JWT_SECRET", "0123456789abcdef0123456789abcdef")];
+        Config::from_lookup(&lookup(&[&base[..], pairs].concat()))
+    }
+
+    #[test]
+    fn sms_goes_to_the_log_by_default() {
+        assert!(matches!(sms_config(&[]).unwrap().sms, SmsProvider::Log));
+    }
+
+    #[test]
+    fn sms_provider_names_each_missing_credential() {
+        let err = sms_config(&[("SMS_PROVIDER", "turbosms")]).unwrap_err();
+        assert!(err.contains("TURBOSMS_TOKEN is not set") && err.contains("TURBOSMS_SENDER is not set"), "{err}");
+        let err = sms_config(&[("SMS_PROVIDER", "twilio"), ("TWILIO_FROM", "+15005550006")]).unwrap_err();
+        assert!(err.contains("TWILIO_ACCOUNT_SID is not set") && err.contains("TWILIO_AUTH_TOKEN is not set"), "{err}");
+        assert!(!err.contains("TWILIO_FROM"), "{err}");
+    }
+
+    #[test]
+    fn sms_rejects_unknown_provider_and_bad_api_url() {
+        let err = sms_config(&[("SMS_PROVIDER", "smsc")]).unwrap_err();
+        assert!(err.contains("SMS_PROVIDER must be log, turbosms or twilio"), "{err}");
+        let err = sms_config(&[("SMS_PROVIDER", "turbosms"), ("TURBOSMS_TOKEN", "t"), ("TURBOSMS_SENDER", "Salon"), ("TURBOSMS_API_URL", "api.turbosms.ua")])
+            .unwrap_err();
+        assert!(err.contains("TURBOSMS_API_URL must be an http(s) URL"), "{err}");
+    }
+
+    #[test]
+    fn sms_settings_are_read_and_kept_out_of_debug() {
+        let c = sms_config(&[
+            ("SMS_PROVIDER", "twilio"),
+            ("TWILIO_ACCOUNT_SID", "AC0123"),
+            ("TWILIO_AUTH_TOKEN", "twilio-secret-token"),
+            ("TWILIO_FROM", "MG0123"),
+            ("TWILIO_API_URL", "http://127.0.0.1:9/"),
+        ])
+        .unwrap();
+        let SmsProvider::Twilio { account_sid, auth_token, from, api_url } = &c.sms else { panic!("{:?}", c.sms) };
+        assert_eq!((account_sid.as_str(), from.as_str(), api_url.as_str()), ("AC0123", "MG0123", "http://127.0.0.1:9"));
+        assert_eq!(auth_token.expose_secret(), "twilio-secret-token");
+        assert!(!format!("{c:?}").contains("twilio-secret-token"), "{c:?}");
+    }
+
+    /// Provider settings are read only when that provider is chosen, so the general check
+    /// above never asks for them.
+    #[test]
+    fn sms_settings_are_in_env_example() {
+        for provider in ["turbosms", "twilio"] {
+            let asked = std::cell::RefCell::new(Vec::<String>::new());
+            let _ = Config::from_lookup(&|k| {
+                asked.borrow_mut().push(k.to_owned());
+                (k == "SMS_PROVIDER").then(|| provider.to_owned())
+            });
+            let example = include_str!("../.env.example");
+            for key in asked.into_inner() {
+                assert!(example.lines().any(|l| l.starts_with(&format!("{key}="))), "{key} missing from .env.example");
+            }
+        }
     }
 }

@@ -10,7 +10,8 @@ mod job;
 pub mod sms;
 pub mod visits;
 
-pub use job::{Channel, SentMessage, VisitMessage, VisitParts, visit_messages};
+pub use job::{Channel, MessageStatus, SentMessage, VisitMessage, VisitParts, visit_messages};
+pub use sms::{E164, Sms, SmsError, SmsSent};
 
 use std::path::PathBuf;
 

@@ -346,7 +346,7 @@ impl WorkerProcess {
         let env = common::test_env(
             &app.db_name,
             &app.outbox,
-            &[("SMTP_URL", &smtp.url()), ("JOBS_RECOVERY_AFTER_SECONDS", "3"), ("JOBS_CONCURRENCY", "4"), ("RUST_LOG", "info")],
+            &[("SMTP_URL", &smtp.url()), ("JOBS_RECOVERY_AFTER_SECONDS", "3"), ("JOBS_CONCURRENCY", "4"), ("RUST_LOG", "info,graphile_worker=debug,sqlx=warn")],
         );
         let log = app.outbox.join(format!("worker-{n}.log"));
         let out = std::fs::File::create(&log).unwrap();

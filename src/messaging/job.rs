@@ -143,7 +143,7 @@ impl Job for VisitMessage {
                 None => Err(Failure::Refused("невірний номер телефону".into())),
             },
         };
-        let retry = settle(&mut tx, id, attempts, outcome).await?;
+        let retry = settle(&mut tx, id, channel, attempts, outcome).await?;
         tx.commit().await?;
         match retry {
             Some(error) => Err(error),
@@ -277,6 +277,7 @@ async fn record_skip(tx: &mut TenantTx, m: &VisitMessage, reason: &str) -> Resul
 async fn settle(
     tx: &mut TenantTx,
     id: i64,
+    channel: Channel,
     attempts: i32,
     outcome: Result<Sent, Failure>,
 ) -> Result<Option<anyhow::Error>, crate::error::AppError> {
@@ -301,6 +302,16 @@ async fn settle(
     )
     .execute(tx.conn())
     .await?;
+    let channel = match channel {
+        Channel::Sms => "sms",
+        Channel::Email => "email",
+    };
+    let outcome = match status {
+        MessageStatus::Sending => "retried",
+        MessageStatus::Sent => "sent",
+        MessageStatus::Failed | MessageStatus::Skipped => "failed",
+    };
+    metrics::counter!("adelante_visit_messages_total", "channel" => channel, "outcome" => outcome).increment(1);
     Ok(retry)
 }
 

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod cast;
+pub mod smtp;
 
 use std::{
     collections::HashMap,

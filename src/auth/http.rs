@@ -251,7 +251,8 @@ pub async fn setup(
     let user = store::find_user(&mut tx, row.user_id).await?.ok_or(AppError::NotFound)?;
     let notes = invitations::notify_setup(&mut tx, &user).await?;
     let answer = sign_in(&state, &mut tx, user, ip.as_deref(), ua.as_deref()).await?;
-    SendEmail::enqueue(&mut tx, invitations::setup_email(&answer.user)).await?;
+    let notice = invitations::setup_email(&mut tx, &answer.user).await?;
+    SendEmail::enqueue(&mut tx, notice).await?;
     tx.commit().await?;
 
     // Committed: what follows is best effort and never turns the answer into an error.

@@ -11,7 +11,8 @@ use adelante::messaging::{
     visit_email, visit_sms,
 };
 use chrono::{DateTime, Utc};
-use common::smtp::SmtpServer;
+use common::{TestApp, smtp::SmtpServer};
+use serde_json::json;
 
 fn mailer(server: &SmtpServer) -> Mailer {
     Mailer::new(Some(&server.url()), std::env::temp_dir(), "Adelante <noreply@adelante.test>").unwrap()
@@ -213,4 +214,24 @@ fn visit_sms_are_short_and_name_the_salon_and_time() {
         assert!(sms.starts_with("Весна:") && sms.contains("11.12 о 14:30"), "{sms}");
         assert!(sms.chars().count() <= 70, "{sms}");
     }
+}
+
+#[tokio::test]
+async fn the_apps_mails_go_out_over_smtp_with_html() {
+    let server = SmtpServer::start().await;
+    let app = TestApp::spawn_with(&[("SMTP_URL", &server.url())]).await;
+    let admin = app.new_salon("Весна & Ко").await;
+    let res = app.post("/api/v1/auth/forgot-password", None, json!({"email": admin.email})).await;
+    assert!(res.status.is_success(), "{}", res.text);
+
+    app.run_jobs().await;
+    let mails = server.wait_for(2).await;
+    assert!(mails.iter().all(|m| m.to == [admin.email.clone()]), "{mails:?}");
+    let welcome = mails.iter().find(|m| m.header("Subject").is_some_and(|s| s.starts_with("Ласкаво просимо"))).expect("a welcome");
+    assert_eq!(welcome.header("Subject").as_deref(), Some("Ласкаво просимо до Adelante — Весна & Ко"));
+    assert!(welcome.text().contains("Вітаємо, Олена!"), "{}", welcome.text());
+    assert!(welcome.html().unwrap().contains("Весна &amp; Ко"));
+    let reset = mails.iter().find(|m| m.text().contains("/reset-password?token=")).expect("the reset");
+    assert!(reset.html().unwrap().contains("/reset-password?token="));
+    assert!(reset.attachments().is_empty());
 }

@@ -235,3 +235,56 @@ async fn the_apps_mails_go_out_over_smtp_with_html() {
     assert!(reset.html().unwrap().contains("/reset-password?token="));
     assert!(reset.attachments().is_empty());
 }
+
+const RECEIPTS: &str = "/api/v1/finances/receipts";
+
+#[tokio::test]
+async fn a_receipt_is_mailed_with_its_pdf_to_the_client_or_a_given_address() {
+    let server = SmtpServer::start().await;
+    let app = TestApp::spawn_with(&[("SMTP_URL", &server.url())]).await;
+    let admin = app.new_salon("Весна").await;
+    let client = app
+        .created_id(&admin, "/api/v1/clients", json!({"firstName": "Марія", "phone": format!("+38067{}", common::rand_digits(7)), "email": "maria@example.com"}))
+        .await;
+    let receipt = app.created(&admin, RECEIPTS, json!({"amount": 1250.5, "paymentMethod": "Готівка", "clientId": client})).await;
+    let number = receipt["receiptNumber"].as_str().unwrap();
+    let path = format!("{RECEIPTS}/{}/email", common::id(&receipt));
+
+    let to_client = app.post(&path, Some(&admin.access), json!({})).await;
+    assert_eq!(to_client.status.as_u16(), 202, "{}", to_client.text);
+    let elsewhere = app.post(&path, Some(&admin.access), json!({"email": " Buh@Example.com "})).await;
+    assert_eq!(elsewhere.status.as_u16(), 202, "{}", elsewhere.text);
+    assert!(!to_client.text.contains("maria@"), "the answer does not show the client's address");
+
+    app.run_jobs().await;
+    let mails = server.wait_for(3).await; // the welcome and two receipts
+    for to in ["maria@example.com", "buh@example.com"] {
+        let mail = mails.iter().find(|m| m.to == [to]).unwrap_or_else(|| panic!("a receipt to {to}: {mails:?}"));
+        assert_eq!(mail.header("Subject"), Some(format!("Чек № {number} — Весна")));
+        assert!(mail.text().contains("1 250,50 ₴") && mail.text().contains("Марія"), "{}", mail.text());
+        assert!(mail.html().unwrap().contains(number));
+        let [(name, kind, pdf)] = &mail.attachments()[..] else { panic!("one attachment: {}", mail.raw) };
+        assert_eq!((name.as_str(), kind.as_str()), (format!("receipt-{}.pdf", common::id(&receipt)).as_str(), "application/pdf"));
+        assert!(pdf.starts_with(b"%PDF"), "a PDF");
+    }
+}
+
+#[tokio::test]
+async fn a_receipt_mail_needs_an_address_and_the_salons_own_receipt() {
+    let server = SmtpServer::start().await;
+    let app = TestApp::spawn_with(&[("SMTP_URL", &server.url())]).await;
+    let (a, b) = (app.new_salon("Alpha").await, app.new_salon("Beta").await);
+    let receipt = app.created(&a, RECEIPTS, json!({"amount": 100, "paymentMethod": "Готівка"})).await;
+    let path = format!("{RECEIPTS}/{}/email", common::id(&receipt));
+
+    app.post(&path, Some(&b.access), json!({"email": "spy@example.com"})).await.assert_error(404, "not_found");
+    let none = app.post(&path, Some(&a.access), json!({})).await;
+    none.assert_error(422, "validation_error");
+    assert!(none.text.contains("email"), "{}", none.text);
+    app.post(&path, Some(&a.access), json!({"email": "not-an-address"})).await.assert_error(422, "validation_error");
+    app.post(&format!("{RECEIPTS}/999999/email"), Some(&a.access), json!({"email": "x@example.com"})).await.assert_error(404, "not_found");
+
+    app.run_jobs().await;
+    let mails = server.wait_for(2).await;
+    assert_eq!(mails.len(), 2, "the two welcomes, no receipt: {mails:?}");
+}

@@ -5,9 +5,12 @@
 use chrono::{DateTime, Datelike, Utc, Weekday};
 
 use super::{
-    Attachment, Email, SalonContacts, ics,
+    Attachment, Email, ics,
     templates::{self, VisitMail},
 };
+
+/// Also here: the module is where callers of [`visit_email`] look for it.
+pub use super::SalonContacts;
 
 /// Which message about a visit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -114,7 +114,7 @@ mod tests {
 
     #[test]
     fn an_event_is_in_utc_with_crlf_lines() {
-        let at = |h| DateTime::parse_from_rfc3339(&format!("2026-12-12T{h}:30:00+02:00")).unwrap().to_utc();
+        let at = |h| DateTime::parse_from_rfc3339(&format!("2026-12-12T{h:02}:30:00+02:00")).unwrap().to_utc();
         let ics = calendar(
             &Event { uid: "appointment-7@3.adelante", starts_at: at(14), ends_at: at(15), summary: "Стрижка — Весна", location: "", description: "" },
             at(9),

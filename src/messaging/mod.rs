@@ -72,8 +72,9 @@ pub enum Mailer {
 }
 
 impl Mailer {
-    /// SMTP when `smtp_url` is set (`smtp://`, `smtps://` with credentials in the URL),
-    /// otherwise `.eml` files under `outbox_dir`.
+    /// SMTP when `smtp_url` is set, otherwise `.eml` files under `outbox_dir`. In lettre's URL
+    /// form `smtps://` is TLS and `smtp://…?tls=required` STARTTLS; a bare `smtp://` is plain
+    /// SMTP without TLS (what the tests' loopback server speaks).
     pub fn new(smtp_url: Option<&str>, outbox_dir: PathBuf, from: &str) -> anyhow::Result<Self> {
         let from: Mailbox = from.parse().map_err(|e| anyhow::anyhow!("MAIL_FROM is not a mailbox: {e}"))?;
         Ok(match smtp_url {

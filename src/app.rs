@@ -59,6 +59,7 @@ pub fn job_kinds(state: &AppState) -> jobs::worker::Kinds {
     jobs::worker::Kinds::new(state.db.clone(), state.platform.clone())
         .kind::<messaging::SendEmail>(state.mailer.clone())
         .kind::<links::LinkMail>(links::LinkParts { mailer: state.mailer.clone(), config: state.config.clone() })
+        .kind::<crate::finances::EmailReceipt>(crate::finances::EmailReceiptParts { mailer: state.mailer.clone(), config: state.config.clone() })
         .kind::<clients::ClientImport>(clients::ImportParts {
             versions: state.versions.clone(),
             realtime: state.realtime.clone(),
@@ -67,7 +68,7 @@ pub fn job_kinds(state: &AppState) -> jobs::worker::Kinds {
             versions: state.versions.clone(),
             realtime: state.realtime.clone(),
         })
-        .kind::<messaging::VisitMessage>(messaging::VisitParts { mailer: state.mailer.clone(), sms: state.sms.clone() })
+        .kind::<messaging::SendVisitMessage>(messaging::VisitParts { mailer: state.mailer.clone(), sms: state.sms.clone() })
         .kind::<messaging::visits::ReplanReminders>(())
 }
 

@@ -68,6 +68,7 @@ const PROTECTED: &[(&str, &str, &str)] = &[
     ("POST", "/api/v1/finances/receipts", "finances.receipt.print+appointments.process_payment"),
     ("GET", "/api/v1/finances/receipts/{id}", "finances.receipt.print"),
     ("GET", "/api/v1/finances/receipts/{id}/pdf", "finances.receipt.print"),
+    ("POST", "/api/v1/finances/receipts/{id}/email", "finances.receipt.print"),
     // inventory
     ("GET", "/api/v1/inventory/categories", "inventory"),
     ("GET", "/api/v1/inventory/export", "inventory.movements.export"),

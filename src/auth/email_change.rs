@@ -16,7 +16,10 @@ use crate::{
     audit,
     error::{AppError, constraint_of},
     ids::UserId,
-    messaging::{Email, SendEmail},
+    messaging::{
+        SalonContacts, SendEmail,
+        templates::{self, EmailChanged},
+    },
     tenancy::TenantTx,
 };
 
@@ -118,15 +121,8 @@ pub(super) async fn confirm(state: &Parts, token: &OpaqueToken) -> Result<&'stat
         },
     )
     .await?;
-    let notice = Email {
-        to: row.old_email,
-        subject: "E-mail для входу в Adelante змінено".into(),
-        text: format!(
-            "Вітаємо!\n\nE-mail для входу у ваш обліковий запис Adelante змінено на {}.\n\
-             Якщо це зробили не ви, негайно повідомте адміністратора салону.\n",
-            row.new_email
-        ),
-    };
+    let salon = SalonContacts::read(&mut tx).await?;
+    let notice = templates::render(&EmailChanged { new_email: row.new_email }, &row.old_email, &salon);
     SendEmail::enqueue(&mut tx, notice).await?;
     tx.commit().await?;
     state.versions.bump(token.salon).await;

@@ -25,12 +25,15 @@ use crate::{
     error::AppError,
     http::{AppJson, AppPath},
     ids::UserId,
-    messaging::SendEmail,
+    messaging::{
+        SalonContacts, SendEmail,
+        templates::{self, Welcome},
+    },
     notifications,
     tenancy::{EmailAccount, HostSalon, Lock, SalonStatus, TenantTx},
 };
 
-/// Registers a salon and its first administrator, and signs them in.
+/// Registers a salon and its first administrator, signs them in and welcomes them by mail.
 ///
 /// One e-mail may have accounts in several salons (sign-in without a subdomain tells them
 /// apart by password). Registering is refused (409 `email_taken`) only when the e-mail and
@@ -85,6 +88,9 @@ pub async fn register(
         before: None, after: Some(serde_json::json!({ "name": salon_name })), ip: ip.as_deref(),
     })
     .await?;
+    let welcome = Welcome { first_name: user.first_name.clone(), login_url: format!("{}/login", state.config.frontend_url) };
+    let welcome = templates::render(&welcome, &user.email, &SalonContacts::read(&mut tx).await?);
+    SendEmail::enqueue(&mut tx, welcome).await?;
     let answer = sign_in(&state, &mut tx, user, ip.as_deref(), ua.as_deref()).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, axum::Json(answer)))
@@ -251,7 +257,8 @@ pub async fn setup(
     let user = store::find_user(&mut tx, row.user_id).await?.ok_or(AppError::NotFound)?;
     let notes = invitations::notify_setup(&mut tx, &user).await?;
     let answer = sign_in(&state, &mut tx, user, ip.as_deref(), ua.as_deref()).await?;
-    SendEmail::enqueue(&mut tx, invitations::setup_email(&answer.user)).await?;
+    let notice = invitations::setup_email(&mut tx, &answer.user).await?;
+    SendEmail::enqueue(&mut tx, notice).await?;
     tx.commit().await?;
 
     // Committed: what follows is best effort and never turns the answer into an error.

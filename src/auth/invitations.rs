@@ -23,7 +23,10 @@ use crate::{
     config::Config,
     error::AppError,
     ids::UserId,
-    messaging::Email,
+    messaging::{
+        Email, SalonContacts,
+        templates::{self, AccountReady},
+    },
     notifications::{self, NewNotification, Notification},
     tenancy::{Lock, SalonId, SalonStatus, TenantTx},
 };
@@ -255,13 +258,7 @@ pub(super) async fn notify_setup(tx: &mut TenantTx, user: &UserOut) -> Result<Ve
 }
 
 /// The notice that an account's password was set up (queued with the change).
-pub(super) fn setup_email(user: &UserOut) -> Email {
-    Email {
-        to: user.email.clone(),
-        subject: "Ваш обліковий запис в Adelante налаштовано".into(),
-        text: "Вітаємо!\n\nДля вашого облікового запису в Adelante щойно встановлено пароль.\n\
-               Якщо це зробили не ви, негайно повідомте адміністратора салону: він може деактивувати \
-               обліковий запис і надіслати нове запрошення.\n"
-            .into(),
-    }
+pub(super) async fn setup_email(tx: &mut TenantTx, user: &UserOut) -> Result<Email, AppError> {
+    let salon = SalonContacts::read(tx).await?;
+    Ok(templates::render(&AccountReady {}, &user.email, &salon))
 }

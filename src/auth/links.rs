@@ -16,7 +16,10 @@ use crate::{
     config::Config,
     error::AppError,
     jobs::{self, Job, Salon, When},
-    messaging::{Email, Mailer},
+    messaging::{
+        Email, Mailer, SalonContacts,
+        templates::{self, EmailChange, Invitation, PasswordReset},
+    },
     tenancy::TenantTx,
 };
 
@@ -56,33 +59,48 @@ impl LinkMail {
     async fn mint(self, tx: &mut TenantTx, config: &Config) -> Result<Option<Email>, AppError> {
         let secret = OpaqueToken::new_secret();
         let hash = sha256(&secret);
-        let salon = tx.salon();
-        let token = |id| OpaqueToken { salon, id, secret: secret.clone() }.encode();
+        let salon = SalonContacts::read(tx).await?;
+        let salon_id = tx.salon();
+        let token = |id| OpaqueToken { salon: salon_id, id, secret: secret.clone() }.encode();
         Ok(match self {
             LinkMail::Invitation(id) => sqlx::query!(
-                r#"update invitations i set token_hash = $2
-                   from users u join salon_facts s on s.salon_id = u.salon_id
-                   where i.id = $1 and u.id = i.user_id and i.used_at is null and i.expires_at > now()
-                     and u.is_active and u.password_set_at is null
-                   returning u.email, u.first_name, s.name as "salon_name!""#,
+                "update invitations i set token_hash = $2
+                 from users u
+                 where i.id = $1 and u.id = i.user_id and i.used_at is null and i.expires_at > now()
+                   and u.is_active and u.password_set_at is null
+                 returning u.email, u.first_name",
                 id,
                 hash,
             )
             .fetch_optional(tx.conn())
             .await?
-            .map(|row| invitation_email(config, row.email, &row.first_name, &row.salon_name, &token(id))),
-            LinkMail::PasswordReset(id) => sqlx::query!(
-                r#"update password_resets r set token_hash = $2
-                   from users u join salon_facts s on s.salon_id = u.salon_id
-                   where r.id = $1 and u.id = r.user_id and r.used_at is null and r.expires_at > now() and u.is_active
-                   returning u.email, s.name as "salon_name!""#,
+            .map(|row| {
+                let mail = Invitation {
+                    first_name: row.first_name,
+                    link: format!("{}/api/v1/auth/invitations/{}", config.public_url, token(id)),
+                    days: config.invite_ttl.as_secs().div_ceil(86_400),
+                    minutes: OPENED_WINDOW.as_secs() / 60,
+                };
+                templates::render(&mail, &row.email, &salon)
+            }),
+            LinkMail::PasswordReset(id) => sqlx::query_scalar!(
+                "update password_resets r set token_hash = $2
+                 from users u
+                 where r.id = $1 and u.id = r.user_id and r.used_at is null and r.expires_at > now() and u.is_active
+                 returning u.email",
                 id,
                 hash,
             )
             .fetch_optional(tx.conn())
             .await?
-            .map(|row| reset_email(config, row.email, &row.salon_name, &token(id))),
-            LinkMail::EmailChange(id) => sqlx::query!(
+            .map(|to: String| {
+                let mail = PasswordReset {
+                    link: format!("{}/reset-password?token={}", config.frontend_url, token(id)),
+                    minutes: config.password_reset_ttl.as_secs() / 60,
+                };
+                templates::render(&mail, &to, &salon)
+            }),
+            LinkMail::EmailChange(id) => sqlx::query_scalar!(
                 "update email_changes c set token_hash = $2
                  from users u
                  where c.id = $1 and u.id = c.user_id and c.used_at is null and c.expires_at > now() and u.is_active
@@ -92,7 +110,13 @@ impl LinkMail {
             )
             .fetch_optional(tx.conn())
             .await?
-            .map(|row| email_change_email(config, row.new_email, &token(id))),
+            .map(|to: String| {
+                let mail = EmailChange {
+                    link: format!("{}/api/v1/auth/email-changes/{}", config.public_url, token(id)),
+                    hours: super::email_change::LINK_TTL.as_secs() / 3600,
+                };
+                templates::render(&mail, &to, &salon)
+            }),
         })
     }
 }
@@ -115,54 +139,4 @@ impl Job for LinkMail {
 /// A secret for a link row before its mail is minted: random, and never told to anyone.
 pub(super) fn unmailed_hash() -> Vec<u8> {
     sha256(&OpaqueToken::new_secret())
-}
-
-fn invitation_email(config: &Config, to: String, first_name: &str, salon_name: &str, token: &str) -> Email {
-    let link = format!("{}/api/v1/auth/invitations/{token}", config.public_url);
-    let days = config.invite_ttl.as_secs().div_ceil(86_400);
-    let greeting = if first_name.is_empty() {
-        "Вітаємо!".to_owned()
-    } else {
-        format!("Вітаємо, {first_name}!")
-    };
-    Email {
-        to,
-        subject: format!("Запрошення до Adelante — {salon_name}"),
-        text: format!(
-            "{greeting}\n\nАдміністратор салону «{salon_name}» створив для вас обліковий запис в Adelante.\n\
-             Щоб встановити пароль, відкрийте посилання (діє {days} дн., лише для одного входу):\n\n{link}\n\n\
-             Після переходу за посиланням у вас буде {} хв, щоб задати пароль.\n\
-             Якщо ви не чекали цього листа, просто проігноруйте його.\n",
-            OPENED_WINDOW.as_secs() / 60
-        ),
-    }
-}
-
-fn reset_email(config: &Config, to: String, salon_name: &str, token: &str) -> Email {
-    let minutes = config.password_reset_ttl.as_secs() / 60;
-    let link = format!("{}/reset-password?token={token}", config.frontend_url);
-    Email {
-        to,
-        subject: format!("Відновлення пароля — {salon_name}"),
-        text: format!(
-            "Вітаємо!\n\nХтось (можливо, ви) попросив відновити пароль до Adelante для салону «{salon_name}».\n\
-             Щоб встановити новий пароль, відкрийте посилання (діє {minutes} хв):\n\n{link}\n\n\
-             Якщо ви не просили відновлення, просто проігноруйте цей лист.\n"
-        ),
-    }
-}
-
-fn email_change_email(config: &Config, to: String, token: &str) -> Email {
-    let link = format!("{}/api/v1/auth/email-changes/{token}", config.public_url);
-    Email {
-        to,
-        subject: "Підтвердіть новий e-mail в Adelante".into(),
-        text: format!(
-            "Вітаємо!\n\nУ профілі Adelante попросили змінити e-mail для входу на цю адресу.\n\
-             Щоб підтвердити зміну, відкрийте посилання (діє {} год, один раз):\n\n{link}\n\n\
-             Доки зміну не підтверджено, для входу використовується попередній e-mail.\n\
-             Якщо ви не просили цієї зміни, просто проігноруйте лист.\n",
-            super::email_change::LINK_TTL.as_secs() / 3600
-        ),
-    }
 }

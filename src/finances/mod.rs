@@ -16,7 +16,7 @@
 //! | `POST /finances/operations` of any other type (income, expense, deposit, withdrawal, transfer) | `finances.movements.view` and `finances.accounts_cashboxes.access` |
 //! | `PUT /finances/operations/{id}`, `POST /finances/operations/{id}/reverse` (corrections of the books) | `finances.accounts_cashboxes.access` |
 //! | `POST /finances/documents`, `PATCH /finances/documents/{id}/status` | `finances.accounts_cashboxes.access` |
-//! | `/finances/receipts` (read, create, PDF) | `finances.receipt.print` |
+//! | `/finances/receipts` (read, create, PDF, e-mail) | `finances.receipt.print` |
 //! | `POST/PUT/DELETE /finances/payment-methods` | `finances.payment_settings` |
 //! | `POST/PUT/DELETE /finances/cash-registers` | `finances.accounts_cashboxes.access` |
 //! | `GET /finances/export` | `finances.reports.period` |
@@ -44,7 +44,7 @@ pub use defaults::ensure_defaults;
 pub use documents::model::Document;
 pub use methods::PaymentMethod;
 pub use operations::model::Operation;
-pub use receipts::model::Receipt;
+pub use receipts::{EmailReceipt, EmailReceiptParts, model::Receipt};
 pub use registers::CashRegister;
 
 crate::permission!(FinancesModule = "finances");

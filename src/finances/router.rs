@@ -29,6 +29,7 @@ where
         .routes(routes!(receipts::http::list_receipts, receipts::http::create_receipt))
         .routes(routes!(receipts::http::get_receipt))
         .routes(routes!(receipts::http::receipt_pdf))
+        .routes(routes!(receipts::http::email_receipt))
         .routes(routes!(http::get_dashboard))
         .routes(routes!(http::export_finances))
 }

@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     Mailer,
-    appointments::{SalonContacts, Visit, VisitMessage as Template, visit_email, visit_sms},
+    SalonContacts,
+    appointments::{Visit, VisitMessage as Template, visit_email, visit_sms},
     sms::{E164, Sms, SmsError},
     visits::Purpose,
 };
@@ -27,7 +28,7 @@ use crate::{
 /// Sends the message of `purpose` about the visit `appointment` starting at `visit_at`, if it
 /// is still wanted when the job runs.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-pub struct VisitMessage {
+pub struct SendVisitMessage {
     pub appointment: i64,
     pub purpose: Purpose,
     pub visit_at: DateTime<Utc>,
@@ -89,7 +90,7 @@ enum Plan {
     Send(Channel, String),
 }
 
-impl Job for VisitMessage {
+impl Job for SendVisitMessage {
     const KIND: &'static str = "visit_message";
     const MAX_ATTEMPTS: i16 = 8;
     type Parts = VisitParts;
@@ -185,7 +186,7 @@ impl From<SmsError> for Failure {
     }
 }
 
-impl VisitMessage {
+impl SendVisitMessage {
     /// Whether and how the message goes out, given the visit as it is now.
     fn plan(&self, f: &Facts, sms_enabled: bool, now: DateTime<Utc>) -> Plan {
         let upcoming = !f.deleted && matches!(f.status.as_str(), "scheduled" | "confirmed");
@@ -233,7 +234,7 @@ async fn facts(tx: &mut TenantTx, appointment: i64) -> Result<Option<Facts>, cra
 /// a second job for the same message waits here. `None` when the message is settled already.
 async fn claim(
     tx: &mut TenantTx,
-    m: &VisitMessage,
+    m: &SendVisitMessage,
     channel: Channel,
     recipient: &str,
 ) -> Result<Option<(i64, i32)>, crate::error::AppError> {
@@ -257,7 +258,7 @@ async fn claim(
 }
 
 /// Records a message that is not sent, and why; a settled one stays as it is.
-async fn record_skip(tx: &mut TenantTx, m: &VisitMessage, reason: &str) -> Result<(), crate::error::AppError> {
+async fn record_skip(tx: &mut TenantTx, m: &SendVisitMessage, reason: &str) -> Result<(), crate::error::AppError> {
     sqlx::query!(
         "insert into visit_messages (appointment_id, purpose, visit_at, status, error)
          values ($1, $2, $3, 'skipped', $4)
@@ -284,7 +285,7 @@ async fn settle(
     let (status, provider_id, segments, error, retry) = match outcome {
         Ok(sent) => (MessageStatus::Sent, sent.provider_id, sent.segments, None, None),
         Err(Failure::Refused(reason)) => (MessageStatus::Failed, None, None, Some(reason), None),
-        Err(Failure::Retry(e)) if attempts >= i32::from(VisitMessage::MAX_ATTEMPTS) => {
+        Err(Failure::Retry(e)) if attempts >= i32::from(SendVisitMessage::MAX_ATTEMPTS) => {
             (MessageStatus::Failed, None, None, Some(format!("{e:#}")), None)
         }
         Err(Failure::Retry(e)) => (MessageStatus::Sending, None, None, Some(format!("{e:#}")), Some(e)),

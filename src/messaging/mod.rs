@@ -3,14 +3,18 @@
 //!
 //! Mail is never sent from a request: the request enqueues a job ([`SendEmail`], or a kind of
 //! its own that builds the mail when it runs) in its transaction, and the worker sends it,
-//! retrying while the mail server refuses.
+//! retrying while the mail server refuses. Every mail's words are a template
+//! ([`templates`]) framed by the salon's name and contacts ([`SalonContacts`]).
 
 pub mod appointments;
+mod contacts;
+mod ics;
 mod job;
 pub mod sms;
+pub mod templates;
 pub mod visits;
 
-pub use job::{Channel, MessageStatus, SentMessage, VisitMessage, VisitParts, visit_messages};
+pub use job::{Channel, MessageStatus, SendVisitMessage, SentMessage, VisitParts, visit_messages};
 pub use sms::{E164, Sms, SmsError, SmsSent};
 
 use std::path::PathBuf;
@@ -20,16 +24,51 @@ use serde::{Deserialize, Serialize};
 use crate::jobs::{self, Job, Salon, When};
 use crate::{error::AppError, tenancy::TenantTx};
 
+pub use appointments::{Visit, VisitMessage, visit_email, visit_sms};
+pub use contacts::SalonContacts;
+
 use lettre::{
     AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
-    message::{Mailbox, header::ContentType},
+    message::{Mailbox, MultiPart, SinglePart, header::ContentType},
 };
 
+/// One mail: plain text always, HTML beside it when the template has one, and attachments.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Email {
     pub to: String,
     pub subject: String,
     pub text: String,
+    /// Absent in jobs queued before mails had HTML.
+    #[serde(default)]
+    pub html: Option<String>,
+    /// Small files only: a queued [`SendEmail`] keeps them in its payload. What can be built
+    /// when the job runs (a receipt's PDF) is built then, by a job kind of its own.
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file attached to an [`Email`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Attachment {
+    pub filename: String,
+    /// A MIME type, with parameters if any (`text/calendar; method=PUBLISH`).
+    pub content_type: String,
+    /// Base64 in JSON, so a queued mail stays a readable JSON payload.
+    #[serde(with = "base64_bytes")]
+    pub bytes: Vec<u8>,
+}
+
+mod base64_bytes {
+    use base64::{Engine, engine::general_purpose::STANDARD};
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        STANDARD.decode(String::deserialize(d)?).map_err(D::Error::custom)
+    }
 }
 
 #[derive(Clone)]
@@ -39,8 +78,9 @@ pub enum Mailer {
 }
 
 impl Mailer {
-    /// SMTP when `smtp_url` is set (`smtp://`, `smtps://` with credentials in the URL),
-    /// otherwise `.eml` files under `outbox_dir`.
+    /// SMTP when `smtp_url` is set, otherwise `.eml` files under `outbox_dir`. In lettre's URL
+    /// form `smtps://` is TLS and `smtp://…?tls=required` STARTTLS; a bare `smtp://` is plain
+    /// SMTP without TLS (what the tests' loopback server speaks).
     pub fn new(smtp_url: Option<&str>, outbox_dir: PathBuf, from: &str) -> anyhow::Result<Self> {
         let from: Mailbox = from.parse().map_err(|e| anyhow::anyhow!("MAIL_FROM is not a mailbox: {e}"))?;
         Ok(match smtp_url {
@@ -56,12 +96,12 @@ impl Mailer {
         let from = match self {
             Mailer::Smtp { from, .. } | Mailer::Outbox { from, .. } => from.clone(),
         };
-        let message = Message::builder()
-            .from(from)
-            .to(email.to.parse()?)
-            .subject(&email.subject)
-            .header(ContentType::TEXT_PLAIN)
-            .body(email.text.clone())?;
+        // lettre encodes a non-ASCII subject as RFC 2047 encoded words.
+        let builder = Message::builder().from(from).to(email.to.parse()?).subject(&email.subject);
+        let message = match body(email)? {
+            Body::Single(part) => builder.singlepart(part)?,
+            Body::Multi(parts) => builder.multipart(parts)?,
+        };
         match self {
             Mailer::Smtp { transport, .. } => {
                 transport.send(message).await?;
@@ -80,6 +120,32 @@ impl Mailer {
             Mailer::Smtp { .. } => None,
         }
     }
+}
+
+enum Body {
+    Single(SinglePart),
+    Multi(MultiPart),
+}
+
+/// Text alone; text and HTML as multipart/alternative; either inside multipart/mixed with the
+/// attachments after it.
+fn body(email: &Email) -> anyhow::Result<Body> {
+    let readable = match &email.html {
+        Some(html) => Body::Multi(MultiPart::alternative_plain_html(email.text.clone(), html.clone())),
+        None => Body::Single(SinglePart::plain(email.text.clone())),
+    };
+    if email.attachments.is_empty() {
+        return Ok(readable);
+    }
+    let mut mixed = match readable {
+        Body::Single(part) => MultiPart::mixed().singlepart(part),
+        Body::Multi(parts) => MultiPart::mixed().multipart(parts),
+    };
+    for a in &email.attachments {
+        let content_type = ContentType::parse(&a.content_type)?;
+        mixed = mixed.singlepart(lettre::message::Attachment::new(a.filename.clone()).body(a.bytes.clone(), content_type));
+    }
+    Ok(Body::Multi(mixed))
 }
 
 /// Sends one e-mail whose whole text is known when it is enqueued. Mails that carry a secret

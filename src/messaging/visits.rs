@@ -17,7 +17,7 @@ use chrono::{DateTime, Duration, LocalResult, NaiveDateTime, NaiveTime, TimeZone
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use super::job::VisitMessage;
+use super::job::SendVisitMessage;
 use crate::{
     error::AppError,
     jobs::{self, Job, Salon, When},
@@ -67,14 +67,14 @@ pub async fn visit_changed(
         (_, Stage::Upcoming) => {
             schedule_reminder(tx, appointment, after.starts_at).await?;
             if after.starts_at > now {
-                let notice = VisitMessage { appointment, purpose: Purpose::Confirmation, visit_at: after.starts_at };
+                let notice = SendVisitMessage { appointment, purpose: Purpose::Confirmation, visit_at: after.starts_at };
                 jobs::enqueue(tx, &notice, When::now().keyed(notice_key(appointment))).await?;
             }
         }
         (Some(at), Stage::CalledOff) => {
             jobs::cancel(tx, &reminder_key(appointment)).await?;
             if at > now {
-                let notice = VisitMessage { appointment, purpose: Purpose::Cancellation, visit_at: at };
+                let notice = SendVisitMessage { appointment, purpose: Purpose::Cancellation, visit_at: at };
                 jobs::enqueue(tx, &notice, When::now().keyed(notice_key(appointment))).await?;
             }
         }
@@ -133,7 +133,7 @@ async fn plan_reminder(
 ) -> Result<(), AppError> {
     match rules.due(starts_at, tx.clock().now()) {
         Some(due) => {
-            let reminder = VisitMessage { appointment, purpose: Purpose::Reminder, visit_at: starts_at };
+            let reminder = SendVisitMessage { appointment, purpose: Purpose::Reminder, visit_at: starts_at };
             jobs::enqueue(tx, &reminder, When::at(due).keyed(reminder_key(appointment))).await?;
         }
         None => {

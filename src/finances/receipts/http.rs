@@ -10,12 +10,13 @@ use axum::{
 };
 
 use super::{
-    model::{NewReceipt, Receipt, ReceiptFilter},
-    print::{self, Slip},
+    mail::{self, EmailReceipt},
+    model::{NewReceipt, Receipt, ReceiptEmail, ReceiptFilter},
+    print::Slip,
     store,
 };
 use crate::{
-    auth::{Can, ClientIp},
+    auth::{Can, ClientIp, normalise_email},
     config::Config,
     finances::{
         ReceiptPrint,
@@ -24,7 +25,7 @@ use crate::{
     error::AppError,
     http::{AppJson, AppPath, AppQuery, page::Unpaged},
     realtime::{Event, Hub},
-    tenancy::{SalonClock, TenantTx},
+    tenancy::TenantTx,
 };
 
 /// Receipts matching the filters, newest first, with their lines; every match unless `limit`
@@ -100,20 +101,38 @@ pub async fn receipt_pdf(
     AppPath(id): AppPath<i64>,
 ) -> Result<Response, AppError> {
     let receipt = store::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
-    let salon = crate::tenancy::salon::name(&mut tx).await?;
-    let zone = SalonClock::read(&mut tx).await?.zone();
+    let slip = Slip::read(&mut tx, &config.frontend_url, receipt).await?;
     tx.commit().await?;
-    let slip = Slip {
-        salon,
-        paid_at: receipt.paid_at.with_timezone(&zone).format("%d.%m.%Y %H:%M").to_string(),
-        url: format!("{}/receipts/{}", config.frontend_url, receipt.id),
-        receipt,
-    };
-    let span = tracing::Span::current();
-    let bytes = tokio::task::spawn_blocking(move || span.in_scope(|| print::render(&slip)))
-        .await
-        .map_err(|e| AppError::Internal(e.into()))??;
+    let bytes = slip.pdf().await?;
     Ok(pdf_response(bytes, &format!("receipt-{id}.pdf")))
+}
+
+/// Mails the receipt with its PDF to `email`, or else to the client's e-mail. The mail is
+/// queued (202) and its PDF rendered when it goes out. The answer does not repeat the address:
+/// not everyone who may print a receipt may see the client's contacts.
+#[utoipa::path(post, path = "/finances/receipts/{id}/email", tag = "finances", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = ReceiptEmail,
+    responses((status = 202, description = "the mail is queued"), (status = 403), (status = 404),
+              (status = 422, description = "`email` is not an e-mail, or none was given and the client has none")))]
+pub async fn email_receipt(
+    _: Can<ReceiptPrint>,
+    mut tx: TenantTx,
+    AppPath(id): AppPath<i64>,
+    AppJson(input): AppJson<ReceiptEmail>,
+) -> Result<StatusCode, AppError> {
+    let receipt = store::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    let to = match (input.email, receipt.client_id) {
+        (Some(given), _) => given,
+        (None, Some(client)) => mail::client_email(&mut tx, client).await?.unwrap_or_default(),
+        (None, None) => String::new(),
+    };
+    if to.trim().is_empty() {
+        return Err(AppError::field("email", "У клієнта немає e-mail: вкажіть адресу"));
+    }
+    let to = normalise_email("email", &to)?;
+    EmailReceipt { receipt: id, to }.enqueue(&mut tx).await?;
+    tx.commit().await?;
+    Ok(StatusCode::ACCEPTED)
 }
 
 /// A PDF download.

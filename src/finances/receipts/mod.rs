@@ -7,9 +7,12 @@
 //! record nothing (one payment per appointment). Reversing the payment cancels the receipt.
 
 pub mod http;
+mod mail;
 pub mod model;
 mod print;
 pub mod store;
+
+pub use self::mail::{EmailReceipt, EmailReceiptParts};
 
 use self::{
     model::{NewReceipt, Receipt},

@@ -92,6 +92,13 @@ pub struct NewReceipt {
     pub comment: Option<String>,
 }
 
+/// `POST /finances/receipts/{id}/email`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ReceiptEmail {
+    /// Where to send it; default the client's e-mail.
+    pub email: Option<String>,
+}
+
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query, rename_all = "camelCase")]

@@ -2,9 +2,13 @@
 //! total, how it was paid, and a QR code linking to the receipt in the web app.
 
 use super::model::Receipt;
-use crate::finances::{
-    enums::ReceiptStatus,
-    pdf::{Sheet, Weight, qr_ops, uah},
+use crate::{
+    error::AppError,
+    finances::{
+        enums::ReceiptStatus,
+        pdf::{Sheet, Weight, qr_ops, uah},
+    },
+    tenancy::{SalonClock, TenantTx, salon},
 };
 
 /// What the slip shows besides the receipt itself.
@@ -15,6 +19,30 @@ pub struct Slip {
     /// `{FRONTEND_URL}/receipts/{id}`, encoded in the QR code.
     pub url: String,
     pub receipt: Receipt,
+}
+
+impl Slip {
+    /// The slip of `receipt`: the salon's name, the payment time on its clock, and the link to
+    /// the receipt in the web app at `frontend_url`.
+    pub async fn read(tx: &mut TenantTx, frontend_url: &str, receipt: Receipt) -> Result<Slip, AppError> {
+        let salon = salon::name(tx).await?;
+        let zone = SalonClock::read(tx).await?.zone();
+        Ok(Slip {
+            salon,
+            paid_at: receipt.paid_at.with_timezone(&zone).format("%d.%m.%Y %H:%M").to_string(),
+            url: format!("{frontend_url}/receipts/{}", receipt.id),
+            receipt,
+        })
+    }
+
+    /// The PDF, rendered off the runtime (in the current span).
+    pub async fn pdf(self) -> Result<Vec<u8>, AppError> {
+        let span = tracing::Span::current();
+        let rendered = tokio::task::spawn_blocking(move || span.in_scope(|| render(&self)))
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
+        Ok(rendered?)
+    }
 }
 
 const WIDTH: f32 = 80.0;
@@ -32,7 +60,7 @@ fn status_text(s: ReceiptStatus) -> &'static str {
     }
 }
 
-/// Renders the slip. CPU-bound: call it from `spawn_blocking`. The slip is laid out once on
+/// Renders the slip. CPU-bound: [`Slip::pdf`] calls it from `spawn_blocking`. The slip is laid out once on
 /// a long strip to learn its length, then on a page of exactly that length.
 pub fn render(slip: &Slip) -> anyhow::Result<Vec<u8>> {
     let title = format!("Чек {}", slip.receipt.receipt_number);

@@ -90,6 +90,14 @@ async fn drain(app: &TestApp, smtp: &SmtpServer, concurrency: &str) {
          loopback SMTP; target: >= 500/s); seeded in {:.1} s",
         seeding.elapsed().as_secs_f64()
     );
+    // The hundred owners' welcome mails are not part of the figure.
+    sqlx::query(
+        "delete from graphile_worker._private_jobs j using graphile_worker._private_tasks t
+         where t.id = j.task_id and t.identifier = 'send_email'",
+    )
+    .execute(&mut app.su().await)
+    .await
+    .unwrap();
     let start = Instant::now();
     let worker = app.start_worker();
     let deadline = Instant::now() + Duration::from_secs(600);

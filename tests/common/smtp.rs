@@ -116,6 +116,11 @@ impl SmtpServer {
         self.shared.accepted.lock().unwrap().clone()
     }
 
+    /// Forgets what was accepted so far (a salon's welcome mail, say).
+    pub fn clear(&self) {
+        self.shared.accepted.lock().unwrap().clear();
+    }
+
     /// How many messages were accepted so far.
     pub fn count(&self) -> usize {
         self.shared.accepted.lock().unwrap().len()

@@ -279,8 +279,9 @@ async fn a_receipt_mail_needs_an_address_and_the_salons_own_receipt() {
 
     app.post(&path, Some(&b.access), json!({"email": "spy@example.com"})).await.assert_error(404, "not_found");
     let none = app.post(&path, Some(&a.access), json!({})).await;
-    none.assert_error(422, "validation_error");
+    none.assert_error(409, "no_email");
     assert!(none.text.contains("email"), "{}", none.text);
+    app.post(&path, Some(&a.access), json!({"email": " "})).await.assert_error(409, "no_email");
     app.post(&path, Some(&a.access), json!({"email": "not-an-address"})).await.assert_error(422, "validation_error");
     app.post(&format!("{RECEIPTS}/999999/email"), Some(&a.access), json!({"email": "x@example.com"})).await.assert_error(404, "not_found");
 

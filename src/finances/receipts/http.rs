@@ -113,7 +113,8 @@ pub async fn receipt_pdf(
 #[utoipa::path(post, path = "/finances/receipts/{id}/email", tag = "finances", security(("bearer" = [])),
     params(("id" = i64, Path)), request_body = ReceiptEmail,
     responses((status = 202, description = "the mail is queued"), (status = 403), (status = 404),
-              (status = 422, description = "`email` is not an e-mail, or none was given and the client has none")))]
+              (status = 409, description = "no `email` was given and the receipt's client has none"),
+              (status = 422, description = "`email` is not an e-mail")))]
 pub async fn email_receipt(
     _: Can<ReceiptPrint>,
     mut tx: TenantTx,
@@ -121,13 +122,15 @@ pub async fn email_receipt(
     AppJson(input): AppJson<ReceiptEmail>,
 ) -> Result<StatusCode, AppError> {
     let receipt = store::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
-    let to = match (input.email, receipt.client_id) {
+    let given = input.email.filter(|e| !e.trim().is_empty());
+    let to = match (given, receipt.client_id) {
         (Some(given), _) => given,
         (None, Some(client)) => mail::client_email(&mut tx, client).await?.unwrap_or_default(),
         (None, None) => String::new(),
     };
+    // A valid request that the receipt's state cannot serve (no address anywhere): 409.
     if to.trim().is_empty() {
-        return Err(AppError::field("email", "У клієнта немає e-mail: вкажіть адресу"));
+        return Err(AppError::conflict("no_email", "У клієнта немає e-mail: вкажіть адресу"));
     }
     let to = normalise_email("email", &to)?;
     EmailReceipt { receipt: id, to }.enqueue(&mut tx).await?;

@@ -45,6 +45,19 @@ pub fn nullable_if(
     OneOfBuilder::new().item(schema).item(ObjectBuilder::new().schema_type(Type::Null)).into()
 }
 
+/// The schema of a sum of amounts (a balance, a period's revenue): a number with at most two
+/// decimals and no bound, since many amounts within the input bound add up past it.
+pub fn total() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::Number)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Double)))
+        .description(Some("A sum of amounts of the salon's currency, with at most two decimals."))
+        .multiple_of(Some(0.01))
+        .examples([450.5])
+        .into()
+}
+
 /// `schema_with` helpers for fields (`Money`, `Option<Money>`).
 pub fn non_negative() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
     non_negative_schema(false)

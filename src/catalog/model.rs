@@ -50,6 +50,7 @@ pub struct ServiceStatistics {
     /// Appointments with this service that are neither deleted nor cancelled.
     pub total_bookings: i64,
     /// Sum of the prices of completed appointments.
+    #[schema(schema_with = crate::money::total)]
     pub total_revenue: Money,
     /// Always 0 until reviews exist.
     pub average_rating: f64,

@@ -140,6 +140,7 @@ pub struct Client {
     /// Completed visits.
     pub total_visits: i32,
     /// Sum of the prices of completed visits.
+    #[schema(schema_with = crate::money::total)]
     pub total_spent: Money,
     /// Start of the latest completed visit.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -162,6 +163,7 @@ pub struct Client {
 #[serde(rename_all = "camelCase")]
 pub struct ClientStatistics {
     pub total_visits: i64,
+    #[schema(schema_with = crate::money::total)]
     pub total_spent: Money,
     /// `totalSpent / totalVisits`, rounded to the kopiyka; 0 without visits.
     pub average_check: Money,

@@ -54,18 +54,21 @@ impl Period {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DayAmount {
     pub date: Ymd,
+    #[schema(schema_with = crate::money::total)]
     pub amount: Money,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CategoryAmount {
     pub category: String,
+    #[schema(schema_with = crate::money::total)]
     pub amount: Money,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TopService {
     pub name: String,
+    #[schema(schema_with = crate::money::total)]
     pub revenue: Money,
     pub count: i64,
 }
@@ -75,8 +78,11 @@ pub struct TopService {
 pub struct Dashboard {
     pub date_from: Ymd,
     pub date_to: Ymd,
+    #[schema(schema_with = crate::money::total)]
     pub total_revenue: Money,
+    #[schema(schema_with = crate::money::total)]
     pub total_expenses: Money,
+    #[schema(schema_with = crate::money::total)]
     pub net_income: Money,
     /// Every day of the period, zero included.
     pub revenue_by_day: Vec<DayAmount>,

@@ -21,6 +21,7 @@ pub struct CashRegister {
     #[serde(rename = "type")]
     pub kind: RegisterType,
     /// Completed incoming minus outgoing operations, to the kopiyka.
+    #[schema(schema_with = crate::money::total)]
     pub balance: Money,
     /// ISO 4217 code: the salon's currency.
     pub currency: String,

@@ -218,6 +218,7 @@ pub struct RecordStatistics {
     /// Calendar status `no-show`.
     pub no_show: i64,
     /// What the matching records' payments brought in.
+    #[schema(schema_with = crate::money::total)]
     pub total_revenue: Money,
 }
 

@@ -102,6 +102,7 @@ pub struct StaffStatistics {
     pub total_appointments: i64,
     pub completed_appointments: i64,
     /// Sum of the prices of completed appointments.
+    #[schema(schema_with = crate::money::total)]
     pub total_revenue: Money,
     /// Always 0 until reviews exist.
     pub average_rating: f64,

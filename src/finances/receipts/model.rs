@@ -42,6 +42,7 @@ pub struct Receipt {
     pub total: Money,
     pub status: ReceiptStatus,
     /// The register's balance right after this payment.
+    #[schema(schema_with = crate::money::total)]
     pub balance_after: Money,
     pub source: ReceiptSource,
     pub author: String,

@@ -56,10 +56,11 @@ fn api_routes() -> OpenApiRouter<AppState> {
 /// every kind (see [`crate::jobs`]).
 pub fn job_kinds(state: &AppState) -> jobs::worker::Kinds {
     use crate::{auth::links, clients, inventory, messaging};
+    let mail = messaging::MailParts { mailer: state.mailer.clone(), config: state.config.clone() };
     jobs::worker::Kinds::new(state.db.clone(), state.platform.clone())
         .kind::<messaging::SendEmail>(state.mailer.clone())
-        .kind::<links::LinkMail>(links::LinkParts { mailer: state.mailer.clone(), config: state.config.clone() })
-        .kind::<crate::finances::EmailReceipt>(crate::finances::EmailReceiptParts { mailer: state.mailer.clone(), config: state.config.clone() })
+        .kind::<links::LinkMail>(mail.clone())
+        .kind::<crate::finances::EmailReceipt>(mail)
         .kind::<clients::ClientImport>(clients::ImportParts {
             versions: state.versions.clone(),
             realtime: state.realtime.clone(),

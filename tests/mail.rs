@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use adelante::messaging::{
-    Email, Mailer, SalonContacts, Visit, VisitMessage,
+    Email, Mailer, SalonContacts, Visit, Purpose,
     templates::{self, AccountReady, EmailChange, EmailChanged, Invitation, PasswordReset, ReceiptMail, Welcome},
     visit_email, visit_sms,
 };
@@ -136,9 +136,9 @@ fn every_mail(salon: &SalonContacts) -> Vec<(Email, Vec<&'static str>)> {
             &ReceiptMail { client_name: "Марія".into(), number: "ЧК-2026-000001".into(), amount: "1 250,00 грн".into(), paid_at: "11.12.2026 14:30".into() },
             to, salon),
          vec!["ЧК-2026-000001", "1 250,00 грн", "11.12.2026 14:30"]),
-        (visit_email(VisitMessage::Confirmation, &visit, salon, to), vec!["підтверджено", "Стрижка", "Ірина", "пт, 11 грудня о 14:30", "15:45"]),
-        (visit_email(VisitMessage::Reminder, &visit, salon, to), vec!["Нагадуємо", "Стрижка", "пт, 11 грудня о 14:30"]),
-        (visit_email(VisitMessage::Cancellation, &visit, salon, to), vec!["скасовано", "Стрижка", "пт, 11 грудня о 14:30"]),
+        (visit_email(Purpose::Confirmation, &visit, salon, to), vec!["підтверджено", "Стрижка", "Ірина", "пт, 11 грудня о 14:30", "15:45"]),
+        (visit_email(Purpose::Reminder, &visit, salon, to), vec!["Нагадуємо", "Стрижка", "пт, 11 грудня о 14:30"]),
+        (visit_email(Purpose::Cancellation, &visit, salon, to), vec!["скасовано", "Стрижка", "пт, 11 грудня о 14:30"]),
     ]
 }
 
@@ -183,7 +183,7 @@ fn a_hostile_salon_name_is_escaped_in_html_and_kept_in_text() {
 fn the_confirmation_carries_the_visit_as_an_ics_event_in_utc() {
     let mut salon = salon("Весна");
     salon.address = "Київ, вул. Хрещатик, 22; 2 поверх".into();
-    let mail = visit_email(VisitMessage::Confirmation, &visit("Стрижка, укладка; фарба \\ тонування\nдругий рядок"), &salon, "m@example.com");
+    let mail = visit_email(Purpose::Confirmation, &visit("Стрижка, укладка; фарба \\ тонування\nдругий рядок"), &salon, "m@example.com");
 
     let [ics] = &mail.attachments[..] else { panic!("one attachment: {:?}", mail.attachments) };
     assert_eq!(ics.filename, "visit.ics");
@@ -202,14 +202,14 @@ fn the_confirmation_carries_the_visit_as_an_ics_event_in_utc() {
     ] {
         assert!(lines.contains(&line), "{line} in\n{unfolded}");
     }
-    for kind in [VisitMessage::Reminder, VisitMessage::Cancellation] {
+    for kind in [Purpose::Reminder, Purpose::Cancellation] {
         assert!(visit_email(kind, &visit("Стрижка"), &salon, "m@example.com").attachments.is_empty());
     }
 }
 
 #[test]
 fn visit_sms_are_short_and_name_the_salon_and_time() {
-    for kind in [VisitMessage::Confirmation, VisitMessage::Reminder, VisitMessage::Cancellation] {
+    for kind in [Purpose::Confirmation, Purpose::Reminder, Purpose::Cancellation] {
         let sms = visit_sms(kind, &visit("Манікюр"), &salon("Весна"));
         assert!(sms.starts_with("Весна:") && sms.contains("11.12 о 14:30"), "{sms}");
         assert!(sms.chars().count() <= 70, "{sms}");

@@ -323,6 +323,32 @@ async fn temporary_objects_cannot_hijack_the_platform_functions() {
     assert_eq!(app.login_ok(&a.email, PASSWORD).await.user_id, a.user_id);
 }
 
+/// Migration 0003 created `app.refresh_client_visits` and `app.appointments_refresh_client` with
+/// `search_path = pg_catalog, public`; an applied migration cannot change, so
+/// policies/00_grants.sql re-pins them on every `migrate`. Every function of ours that pins a
+/// search path, definer or not, must end it with `pg_temp`: otherwise a temporary table could
+/// shadow one it reads.
+#[tokio::test]
+async fn every_function_of_ours_that_pins_a_search_path_ends_it_with_pg_temp() {
+    let app = TestApp::spawn().await;
+    let paths: Vec<(String, String)> = sqlx::query_as(
+        "select p.oid::regprocedure::text, substr(c, length('search_path=') + 1)
+         from pg_proc p join pg_namespace n on n.oid = p.pronamespace, unnest(p.proconfig) c
+         where n.nspname in ('app', 'public', 'platform') and c like 'search_path=%'
+           and p.proowner in ('adelante_owner'::regrole, 'adelante_platform'::regrole)",
+    )
+    .fetch_all(&mut app.su().await)
+    .await
+    .unwrap();
+    for named in ["app.refresh_client_visits(bigint,bigint)", "app.appointments_refresh_client()"] {
+        assert!(paths.iter().any(|(f, _)| f == named), "{named} pins no search_path: {paths:?}");
+    }
+    for (function, path) in &paths {
+        let last = path.split(',').map(str::trim).filter(|s| !s.is_empty()).next_back();
+        assert_eq!(last, Some("pg_temp"), "{function} has search_path {path}");
+    }
+}
+
 #[tokio::test]
 async fn every_security_definer_function_searches_pg_temp_last_and_the_platform_role_creates_nothing() {
     let app = TestApp::spawn().await;

@@ -17,7 +17,7 @@ use crate::{
     error::AppError,
     jobs::{self, Job, Salon, When},
     messaging::{
-        Email, Mailer, SalonContacts,
+        Email, MailParts, SalonContacts,
         templates::{self, EmailChange, Invitation, PasswordReset},
     },
     tenancy::TenantTx,
@@ -33,19 +33,6 @@ pub enum LinkMail {
     PasswordReset(i64),
     /// `email_changes.id`: the confirmation sent to the new address.
     EmailChange(i64),
-}
-
-/// What the job needs: the mailer, and the addresses and lifetimes links are built from.
-#[derive(Clone)]
-pub struct LinkParts {
-    pub mailer: Mailer,
-    pub config: std::sync::Arc<Config>,
-}
-
-impl std::fmt::Debug for LinkParts {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LinkParts").field("mailer", &self.mailer).finish_non_exhaustive()
-    }
 }
 
 impl LinkMail {
@@ -123,9 +110,9 @@ impl LinkMail {
 
 impl Job for LinkMail {
     const KIND: &'static str = "link_mail";
-    type Parts = LinkParts;
+    type Parts = MailParts;
 
-    async fn run(self, salon: &Salon, parts: &LinkParts) -> anyhow::Result<()> {
+    async fn run(self, salon: &Salon, parts: &MailParts) -> anyhow::Result<()> {
         let mut tx = salon.begin().await?;
         let Some(mail) = self.mint(&mut tx, &parts.config).await? else {
             tracing::info!(link = ?self, "link used, expired or replaced before its mail went out: not sent");

@@ -44,7 +44,7 @@ pub use defaults::ensure_defaults;
 pub use documents::model::Document;
 pub use methods::PaymentMethod;
 pub use operations::model::Operation;
-pub use receipts::{EmailReceipt, EmailReceiptParts, model::Receipt};
+pub use receipts::{EmailReceipt, model::Receipt};
 pub use registers::CashRegister;
 
 crate::permission!(FinancesModule = "finances");

@@ -6,19 +6,12 @@ use chrono::{DateTime, Datelike, Utc, Weekday};
 
 use super::{
     Attachment, Email, ics,
+    visits::Purpose,
     templates::{self, VisitMail},
 };
 
 /// Also here: the module is where callers of [`visit_email`] look for it.
 pub use super::SalonContacts;
-
-/// Which message about a visit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum VisitMessage {
-    Confirmation,
-    Reminder,
-    Cancellation,
-}
 
 /// The visit a message is about.
 #[derive(Debug, Clone)]
@@ -32,11 +25,11 @@ pub struct Visit {
 }
 
 /// The mail to `to`. A confirmation carries the visit as an `.ics` event.
-pub fn visit_email(kind: VisitMessage, visit: &Visit, salon: &SalonContacts, to: &str) -> Email {
+pub fn visit_email(kind: Purpose, visit: &Visit, salon: &SalonContacts, to: &str) -> Email {
     let template = match kind {
-        VisitMessage::Confirmation => "visit_confirmation",
-        VisitMessage::Reminder => "visit_reminder",
-        VisitMessage::Cancellation => "visit_cancellation",
+        Purpose::Confirmation => "visit_confirmation",
+        Purpose::Reminder => "visit_reminder",
+        Purpose::Cancellation => "visit_cancellation",
     };
     let mail = VisitMail {
         template,
@@ -47,22 +40,22 @@ pub fn visit_email(kind: VisitMessage, visit: &Visit, salon: &SalonContacts, to:
         until: visit.ends_at.with_timezone(&salon.zone).format("%H:%M").to_string(),
     };
     let mut email = templates::render(&mail, to, salon);
-    if kind == VisitMessage::Confirmation {
+    if kind == Purpose::Confirmation {
         email.attachments.push(calendar_file(visit, salon));
     }
     email
 }
 
 /// The SMS: one line, as short as the facts allow (70 Cyrillic characters fill a segment).
-pub fn visit_sms(kind: VisitMessage, visit: &Visit, salon: &SalonContacts) -> String {
+pub fn visit_sms(kind: Purpose, visit: &Visit, salon: &SalonContacts) -> String {
     let at = visit.starts_at.with_timezone(&salon.zone).format("%d.%m о %H:%M");
     match kind {
-        VisitMessage::Confirmation => format!("{}: ви записані на {}, {at}", salon.name, visit.service),
-        VisitMessage::Reminder => format!("{}: чекаємо вас {at}, {}", salon.name, visit.service),
-        VisitMessage::Cancellation if salon.phone.is_empty() => {
+        Purpose::Confirmation => format!("{}: ви записані на {}, {at}", salon.name, visit.service),
+        Purpose::Reminder => format!("{}: чекаємо вас {at}, {}", salon.name, visit.service),
+        Purpose::Cancellation if salon.phone.is_empty() => {
             format!("{}: запис {at} скасовано", salon.name)
         }
-        VisitMessage::Cancellation => format!("{}: запис {at} скасовано. {}", salon.name, salon.phone),
+        Purpose::Cancellation => format!("{}: запис {at} скасовано. {}", salon.name, salon.phone),
     }
 }
 
@@ -153,7 +146,7 @@ mod tests {
 
     #[test]
     fn an_sms_fits_one_segment_for_a_short_name() {
-        for kind in [VisitMessage::Confirmation, VisitMessage::Reminder, VisitMessage::Cancellation] {
+        for kind in [Purpose::Confirmation, Purpose::Reminder, Purpose::Cancellation] {
             let sms = visit_sms(kind, &visit(), &salon());
             assert!(sms.chars().count() <= 70, "{sms} is {} characters", sms.chars().count());
             assert!(sms.contains("12.12 о 14:30"), "{sms}");

@@ -4,7 +4,10 @@ use serde::Serialize;
 
 use crate::{
     error::AppError,
-    tenancy::{TenantTx, salon},
+    tenancy::{
+        SalonId, TenantTx,
+        salon::{self, SalonProfile},
+    },
 };
 
 /// The salon's name and contacts as its mails print them (empty strings for what is not set),
@@ -28,17 +31,20 @@ impl SalonContacts {
     /// The transaction's salon, from its profile.
     pub async fn read(tx: &mut TenantTx) -> Result<SalonContacts, AppError> {
         let id = tx.salon();
-        let p = salon::profile(tx, false).await?;
-        let zone = p.timezone.parse().map_err(|e| anyhow::anyhow!("salon {id} has timezone {:?}: {e}", p.timezone))?;
-        Ok(SalonContacts {
+        Ok(Self::of(id, &salon::profile(tx, false).await?))
+    }
+
+    /// Salon `id`'s contacts from its profile, for a caller that has read the profile already.
+    pub fn of(id: SalonId, p: &SalonProfile) -> SalonContacts {
+        SalonContacts {
             address: address_line(&p.city, &p.address),
-            name: p.name,
-            phone: p.phone,
-            email: p.email,
-            website: p.website,
-            zone,
+            name: p.name.clone(),
+            phone: p.phone.clone(),
+            email: p.email.clone(),
+            website: p.website.clone(),
+            zone: crate::clock::zone(&p.timezone),
             slug_or_id: id.to_string(),
-        })
+        }
     }
 }
 

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::{
     Mailer,
     SalonContacts,
-    appointments::{Visit, VisitMessage as Template, visit_email, visit_sms},
+    appointments::{Visit, visit_email, visit_sms},
     sms::{E164, Sms, SmsError},
     visits::Purpose,
 };
@@ -67,8 +67,10 @@ pub enum MessageStatus {
 
 /// The visit as a message needs it.
 struct Facts {
-    status: String,
-    deleted: bool,
+    /// Booked and still to come: not deleted, scheduled or confirmed.
+    upcoming: bool,
+    /// Cancelled or deleted.
+    called_off: bool,
     starts_at: DateTime<Utc>,
     ends_at: DateTime<Utc>,
     client_name: String,
@@ -100,8 +102,8 @@ impl Job for SendVisitMessage {
         let Some(facts) = facts(&mut tx, self.appointment).await? else {
             return Ok(());
         };
-        let sms_enabled = salon::profile(&mut tx, false).await?.sms_enabled;
-        let (channel, recipient) = match self.plan(&facts, sms_enabled, tx.clock().now()) {
+        let profile = salon::profile(&mut tx, false).await?;
+        let (channel, recipient) = match self.plan(&facts, profile.sms_enabled, tx.clock().now()) {
             Plan::Obsolete => return Ok(()),
             Plan::Skip(reason) => {
                 record_skip(&mut tx, &self, reason).await?;
@@ -113,7 +115,7 @@ impl Job for SendVisitMessage {
             // Sent, failed or skipped already: the message is settled.
             return Ok(tx.commit().await?);
         };
-        let contacts = SalonContacts::read(&mut tx).await?;
+        let contacts = SalonContacts::of(salon.id(), &profile);
         let visit = Visit {
             appointment_id: self.appointment,
             client_name: facts.client_name,
@@ -122,22 +124,17 @@ impl Job for SendVisitMessage {
             starts_at: facts.starts_at,
             ends_at: facts.ends_at,
         };
-        let template = match self.purpose {
-            Purpose::Confirmation => Template::Confirmation,
-            Purpose::Reminder => Template::Reminder,
-            Purpose::Cancellation => Template::Cancellation,
-        };
         let outcome = match channel {
             Channel::Email => parts
                 .mailer
-                .send(&visit_email(template, &visit, &contacts, &recipient))
+                .send(&visit_email(self.purpose, &visit, &contacts, &recipient))
                 .await
                 .map(|()| Sent { provider_id: None, segments: None })
                 .map_err(Failure::of_mail),
             Channel::Sms => match E164::parse(&recipient) {
                 Some(to) => parts
                     .sms
-                    .send(&to, &visit_sms(template, &visit, &contacts))
+                    .send(&to, &visit_sms(self.purpose, &visit, &contacts))
                     .await
                     .map(|s| Sent { provider_id: s.provider_id, segments: Some(s.segments as i32) })
                     .map_err(Failure::from),
@@ -189,10 +186,9 @@ impl From<SmsError> for Failure {
 impl SendVisitMessage {
     /// Whether and how the message goes out, given the visit as it is now.
     fn plan(&self, f: &Facts, sms_enabled: bool, now: DateTime<Utc>) -> Plan {
-        let upcoming = !f.deleted && matches!(f.status.as_str(), "scheduled" | "confirmed");
         let wanted = match self.purpose {
-            Purpose::Confirmation | Purpose::Reminder => upcoming && f.starts_at == self.visit_at,
-            Purpose::Cancellation => !upcoming && (f.deleted || f.status == "cancelled") && f.told,
+            Purpose::Confirmation | Purpose::Reminder => f.upcoming && f.starts_at == self.visit_at,
+            Purpose::Cancellation => f.called_off && f.told,
         };
         if !wanted || self.visit_at <= now {
             return Plan::Obsolete;
@@ -213,7 +209,8 @@ impl SendVisitMessage {
 async fn facts(tx: &mut TenantTx, appointment: i64) -> Result<Option<Facts>, crate::error::AppError> {
     Ok(sqlx::query_as!(
         Facts,
-        r#"select a.status as "status!", a.deleted_at is not null as "deleted!", a.starts_at as "starts_at!",
+        r#"select a.deleted_at is null and a.status in ('scheduled', 'confirmed') as "upcoming!",
+                  a.deleted_at is not null or a.status = 'cancelled' as "called_off!", a.starts_at as "starts_at!",
                   a.ends_at as "ends_at!", a.client_name as "client_name!", a.service_name as "service!",
                   sn.name as "master?", coalesce(cl.phone, nullif(a.client_phone, '')) as "phone?",
                   nullif(cl.email, '') as "email?", coalesce(cl.messages_opt_out, false) as "opted_out!",

@@ -24,7 +24,8 @@ use serde::{Deserialize, Serialize};
 use crate::jobs::{self, Job, Salon, When};
 use crate::{error::AppError, tenancy::TenantTx};
 
-pub use appointments::{Visit, VisitMessage, visit_email, visit_sms};
+pub use appointments::{Visit, visit_email, visit_sms};
+pub use visits::Purpose;
 pub use contacts::SalonContacts;
 
 use lettre::{
@@ -146,6 +147,14 @@ fn body(email: &Email) -> anyhow::Result<Body> {
         mixed = mixed.singlepart(lettre::message::Attachment::new(a.filename.clone()).body(a.bytes.clone(), content_type));
     }
     Ok(Body::Multi(mixed))
+}
+
+/// What a mail job that builds its mail when it runs needs: the mailer, and the settings its
+/// links and addresses come from (the web app's address, link lifetimes).
+#[derive(Debug, Clone)]
+pub struct MailParts {
+    pub mailer: Mailer,
+    pub config: std::sync::Arc<crate::config::Config>,
 }
 
 /// Sends one e-mail whose whole text is known when it is enqueued. Mails that carry a secret

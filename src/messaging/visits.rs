@@ -163,7 +163,7 @@ pub struct ReminderRules {
 
 impl ReminderRules {
     pub async fn read(tx: &mut TenantTx) -> Result<Self, AppError> {
-        let p = salon::profile(tx, false).await?;
+        let p = salon::reminder_settings(tx).await?;
         Ok(Self {
             zone: crate::clock::zone(&p.timezone),
             hours_before: p.reminder_hours_before,

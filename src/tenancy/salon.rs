@@ -21,6 +21,25 @@ pub async fn currency(tx: &mut TenantTx) -> Result<String, AppError> {
         .await?)
 }
 
+/// When the salon's reminders go out: the few columns a booking reads, not the whole profile.
+#[derive(Debug, Clone)]
+pub struct ReminderSettings {
+    pub timezone: String,
+    pub reminder_hours_before: i32,
+    pub quiet_hours_start: NaiveTime,
+    pub quiet_hours_end: NaiveTime,
+}
+
+pub async fn reminder_settings(tx: &mut TenantTx) -> Result<ReminderSettings, AppError> {
+    Ok(sqlx::query_as!(
+        ReminderSettings,
+        "select timezone, reminder_hours_before, quiet_hours_start, quiet_hours_end
+         from salons where id = app.current_salon_id()"
+    )
+    .fetch_one(tx.conn())
+    .await?)
+}
+
 /// The salon's editable profile and preferences: every column the app role may update
 /// (policies/00_grants.sql), as stored.
 #[derive(Debug, Clone)]

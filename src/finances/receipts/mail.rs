@@ -2,18 +2,15 @@
 //! the address; the job renders the PDF when it runs, so the queue holds no file, and the PDF
 //! shows the receipt as it stands then (cancelled, if it was cancelled meanwhile).
 
-use std::sync::Arc;
-
 use serde::{Deserialize, Serialize};
 
 use super::{print::Slip, store};
 use crate::{
-    config::Config,
     error::AppError,
     finances::pdf::uah,
     ids::ClientId,
     jobs::{self, Job, Salon, When},
-    messaging::{Attachment, Mailer, SalonContacts, templates},
+    messaging::{Attachment, MailParts, SalonContacts, templates},
     tenancy::TenantTx,
 };
 
@@ -22,19 +19,6 @@ use crate::{
 pub struct EmailReceipt {
     pub receipt: i64,
     pub to: String,
-}
-
-/// What the job needs: the mailer, and the web app's address the slip's QR code links to.
-#[derive(Clone)]
-pub struct EmailReceiptParts {
-    pub mailer: Mailer,
-    pub config: Arc<Config>,
-}
-
-impl std::fmt::Debug for EmailReceiptParts {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EmailReceiptParts").field("mailer", &self.mailer).finish_non_exhaustive()
-    }
 }
 
 impl EmailReceipt {
@@ -46,9 +30,9 @@ impl EmailReceipt {
 
 impl Job for EmailReceipt {
     const KIND: &'static str = "email_receipt";
-    type Parts = EmailReceiptParts;
+    type Parts = MailParts;
 
-    async fn run(self, salon: &Salon, parts: &EmailReceiptParts) -> anyhow::Result<()> {
+    async fn run(self, salon: &Salon, parts: &MailParts) -> anyhow::Result<()> {
         let mut tx = salon.begin().await?;
         let Some(receipt) = store::get(&mut tx, self.receipt).await? else {
             tracing::info!(receipt = self.receipt, "receipt gone before its mail went out: not sent");

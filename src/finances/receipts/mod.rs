@@ -12,7 +12,7 @@ pub mod model;
 mod print;
 pub mod store;
 
-pub use self::mail::{EmailReceipt, EmailReceiptParts};
+pub use self::mail::EmailReceipt;
 
 use self::{
     model::{NewReceipt, Receipt},

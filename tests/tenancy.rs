@@ -344,7 +344,7 @@ async fn every_function_of_ours_that_pins_a_search_path_ends_it_with_pg_temp() {
         assert!(paths.iter().any(|(f, _)| f == named), "{named} pins no search_path: {paths:?}");
     }
     for (function, path) in &paths {
-        let last = path.split(',').map(str::trim).filter(|s| !s.is_empty()).next_back();
+        let last = path.split(',').map(str::trim).rfind(|s| !s.is_empty());
         assert_eq!(last, Some("pg_temp"), "{function} has search_path {path}");
     }
 }

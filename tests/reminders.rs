@@ -300,6 +300,56 @@ async fn a_cancellation_reaches_a_client_who_was_told_and_only_them() {
     assert_ne!(mails[0].header("Subject"), mails[1].header("Subject"));
     let history: Vec<Value> = notifications(&app, &admin, told).await.iter().map(|n| n["purpose"].clone()).collect();
     assert_eq!(history, [json!("confirmation"), json!("cancellation")]);
+
+    // Restored at the same time after the cancellation went out: the client is told again.
+    put(&app, &admin, &format!("/api/v1/appointments/{told}"), json!({"status": "scheduled"})).await;
+    app.run_jobs().await;
+    let mails = smtp.wait_for(3).await;
+    assert_eq!((mails.len(), mails[2].to[0].as_str()), (3, "told@example.test"));
+    assert_eq!(mails[2].header("Subject"), mails[0].header("Subject"), "a confirmation again");
+    let history: Vec<Value> = notifications(&app, &admin, told).await.iter().map(|n| n["purpose"].clone()).collect();
+    assert_eq!(history, [json!("confirmation"), json!("cancellation"), json!("confirmation")]);
+    app.run_jobs().await;
+    assert_eq!(smtp.count(), 3, "each change told once");
+}
+
+#[tokio::test]
+async fn a_visit_moved_away_and_back_is_confirmed_at_each_time_and_reminded_once() {
+    let (app, smtp, admin) = salon_with_smtp().await;
+    let day = (Utc::now() + chrono::Duration::days(5)).with_timezone(&Kyiv).date_naive().to_string();
+    client_with_email(&app, &admin, "+380671110012", "moved@example.test").await;
+    let id = book_for(&app, &admin, "+380671110012", &day, "10:00", "11:00").await;
+    let path = format!("/api/v1/appointments/{id}");
+    app.run_jobs().await;
+    put(&app, &admin, &path, json!({"date": day, "startTime": "12:00", "endTime": "13:00"})).await;
+    app.run_jobs().await;
+    put(&app, &admin, &path, json!({"date": day, "startTime": "10:00", "endTime": "11:00"})).await;
+    app.run_jobs().await;
+    let mails = smtp.wait_for(3).await;
+    let texts: Vec<bool> = mails.iter().map(|m| m.text().contains("10:00")).collect();
+    assert_eq!(texts, [true, false, true], "10:00, then 12:00, then 10:00 again");
+
+    // The reminder: one, whatever the moves.
+    common::visits::all_due_now(&app).await;
+    app.run_jobs().await;
+    let mails = smtp.wait_for(4).await;
+    assert_ne!(mails[3].header("Subject"), mails[0].header("Subject"), "the fourth is the reminder");
+    let reminders = notifications(&app, &admin, id).await.iter().filter(|n| n["purpose"] == "reminder").count();
+    assert_eq!(reminders, 1);
+}
+
+#[tokio::test]
+async fn a_refused_address_is_recorded_failed_and_not_retried() {
+    let (app, smtp, admin) = salon_with_smtp().await;
+    let date = (Utc::now() + chrono::Duration::days(5)).with_timezone(&Kyiv).date_naive().to_string();
+    client_with_email(&app, &admin, "+380671110013", "refused@example.test").await;
+    let id = book_for(&app, &admin, "+380671110013", &date, "10:00", "11:00").await;
+    app.run_jobs().await;
+    let sent = notifications(&app, &admin, id).await;
+    assert_eq!((&sent[0]["status"], sent[0]["attempts"].as_i64()), (&json!("failed"), Some(1)), "{sent:?}");
+    assert!(sent[0]["error"].as_str().unwrap().contains("550"), "{sent:?}");
+    assert_eq!(pending_of(&app, "confirmation").await, 0, "not queued for another attempt");
+    assert_eq!(smtp.count(), 0);
 }
 
 #[tokio::test]

@@ -120,6 +120,35 @@ pub async fn enqueue<J: Job>(tx: &mut TenantTx, job: &J, when: When) -> Result<i
     Ok(id)
 }
 
+/// Puts several jobs of one kind on the queue as part of `tx`, in one round trip (a booking's
+/// confirmation and reminder, a salon's re-planned reminders). Keys must differ within one
+/// call. Answers how many jobs were added or replaced.
+pub async fn enqueue_all<J: Job>(tx: &mut TenantTx, jobs: impl IntoIterator<Item = (J, When)>) -> Result<u64, AppError> {
+    let salon = tx.salon();
+    let (mut payloads, mut run_at, mut keys) = (Vec::new(), Vec::new(), Vec::new());
+    for (job, when) in jobs {
+        payloads.push(serde_json::to_value(Envelope { salon, job }).map_err(anyhow::Error::from)?);
+        run_at.push(when.at);
+        keys.push(when.key.as_deref().map(|k| queue_key(salon, k)));
+    }
+    if payloads.is_empty() {
+        return Ok(0);
+    }
+    let added = sqlx::query_scalar!(
+        r#"select count(*) as "n!" from graphile_worker.add_jobs(array(
+               select row($1::text, payload, null, run_at, $2::int, job_key, null, null)::graphile_worker.job_spec
+               from unnest($3::json[], $4::timestamptz[], $5::text[]) as spec(payload, run_at, job_key)))"#,
+        J::KIND,
+        i32::from(J::MAX_ATTEMPTS),
+        &payloads,
+        &run_at as &[Option<DateTime<Utc>>],
+        &keys as &[Option<String>],
+    )
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(added as u64)
+}
+
 /// Removes the salon's pending job under `key`, as part of `tx`; a job that is running at that
 /// moment finishes but is not retried. Answers whether there was one.
 pub async fn cancel(tx: &mut TenantTx, key: &str) -> Result<bool, AppError> {
@@ -128,4 +157,17 @@ pub async fn cancel(tx: &mut TenantTx, key: &str) -> Result<bool, AppError> {
         .fetch_one(tx.conn())
         .await?;
     Ok(removed.is_some())
+}
+
+/// Removes the salon's pending jobs under `keys`, as part of `tx`, in one round trip.
+pub async fn cancel_all(tx: &mut TenantTx, keys: impl IntoIterator<Item = String>) -> Result<(), AppError> {
+    let salon = tx.salon();
+    let keys: Vec<String> = keys.into_iter().map(|k| queue_key(salon, &k)).collect();
+    if keys.is_empty() {
+        return Ok(());
+    }
+    sqlx::query_scalar!(r#"select count((graphile_worker.remove_job(key)).id) as "n!" from unnest($1::text[]) as key"#, &keys)
+        .fetch_one(tx.conn())
+        .await?;
+    Ok(())
 }

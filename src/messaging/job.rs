@@ -2,7 +2,7 @@
 //! (`visit_messages`).
 //!
 //! Never lost, never twice: the job reads the visit, claims the message's row (one per visit,
-//! purpose and visit time) and calls the provider **inside one transaction**, then records the
+//! purpose, visit time and issue) and calls the provider **inside one transaction**, then records the
 //! outcome and commits. A worker killed before the commit leaves no row behind (its transaction
 //! dies with its connection) and the job runs again once the queue recovers it; a message
 //! whose row committed as sent is never sent again, however often its job runs. A second job
@@ -32,6 +32,23 @@ pub struct SendVisitMessage {
     pub appointment: i64,
     pub purpose: Purpose,
     pub visit_at: DateTime<Utc>,
+    /// The change a confirmation or cancellation answers (random, the same on every attempt of
+    /// the job); 0 for reminders, which are one per visit time. Absent in jobs queued before.
+    #[serde(default)]
+    pub issue: i64,
+}
+
+impl SendVisitMessage {
+    /// The reminder of the visit starting at `visit_at`.
+    pub fn reminder(appointment: i64, visit_at: DateTime<Utc>) -> Self {
+        Self { appointment, purpose: Purpose::Reminder, visit_at, issue: 0 }
+    }
+
+    /// A confirmation or cancellation of the visit starting at `visit_at`, for a change just
+    /// made: a message of its own, even when an earlier change said the same.
+    pub fn notice(appointment: i64, purpose: Purpose, visit_at: DateTime<Utc>) -> Self {
+        Self { appointment, purpose, visit_at, issue: rand::Rng::gen_range(&mut rand::thread_rng(), 1..i64::MAX) }
+    }
 }
 
 /// What sending needs.
@@ -167,10 +184,7 @@ enum Failure {
 impl Failure {
     /// A mail server's permanent (5xx) answer is a refusal; anything else may pass later.
     fn of_mail(e: anyhow::Error) -> Self {
-        match e.downcast_ref::<lettre::transport::smtp::Error>() {
-            Some(smtp) if smtp.is_permanent() => Failure::Refused(smtp.to_string()),
-            _ => Failure::Retry(e),
-        }
+        if super::refused(&e) { Failure::Refused(e.to_string()) } else { Failure::Retry(e) }
     }
 }
 
@@ -236,9 +250,9 @@ async fn claim(
     recipient: &str,
 ) -> Result<Option<(i64, i32)>, crate::error::AppError> {
     let row = sqlx::query!(
-        r#"insert into visit_messages (appointment_id, purpose, visit_at, channel, recipient, status)
-           values ($1, $2, $3, $4, $5, 'sending')
-           on conflict (salon_id, appointment_id, purpose, visit_at) do update
+        r#"insert into visit_messages (appointment_id, purpose, visit_at, issue, channel, recipient, status)
+           values ($1, $2, $3, $6, $4, $5, 'sending')
+           on conflict (salon_id, appointment_id, purpose, visit_at, issue) do update
                set attempts = visit_messages.attempts + 1, channel = excluded.channel,
                    recipient = excluded.recipient, updated_at = now()
                where visit_messages.status = 'sending'
@@ -248,6 +262,7 @@ async fn claim(
         m.visit_at,
         channel as Channel,
         recipient,
+        m.issue,
     )
     .fetch_optional(tx.conn())
     .await?;
@@ -257,13 +272,14 @@ async fn claim(
 /// Records a message that is not sent, and why; a settled one stays as it is.
 async fn record_skip(tx: &mut TenantTx, m: &SendVisitMessage, reason: &str) -> Result<(), crate::error::AppError> {
     sqlx::query!(
-        "insert into visit_messages (appointment_id, purpose, visit_at, status, error)
-         values ($1, $2, $3, 'skipped', $4)
-         on conflict (salon_id, appointment_id, purpose, visit_at) do nothing",
+        "insert into visit_messages (appointment_id, purpose, visit_at, issue, status, error)
+         values ($1, $2, $3, $5, 'skipped', $4)
+         on conflict (salon_id, appointment_id, purpose, visit_at, issue) do nothing",
         m.appointment,
         m.purpose as Purpose,
         m.visit_at,
         reason,
+        m.issue,
     )
     .execute(tx.conn())
     .await?;

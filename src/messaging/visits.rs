@@ -65,16 +65,26 @@ pub async fn visit_changed(
     match (was, after.stage) {
         (Some(at), Stage::Upcoming) if at == after.starts_at => {}
         (_, Stage::Upcoming) => {
-            schedule_reminder(tx, appointment, after.starts_at).await?;
-            if after.starts_at > now {
-                let notice = SendVisitMessage { appointment, purpose: Purpose::Confirmation, visit_at: after.starts_at };
-                jobs::enqueue(tx, &notice, When::now().keyed(notice_key(appointment))).await?;
+            let rules = ReminderRules::read(tx).await?;
+            let mut jobs = Vec::with_capacity(2);
+            match rules.due(after.starts_at, now) {
+                Some(due) => jobs.push(reminder(appointment, after.starts_at, due)),
+                // A new visit has no reminder to take back.
+                None if was.is_some() => {
+                    jobs::cancel(tx, &reminder_key(appointment)).await?;
+                }
+                None => {}
             }
+            if after.starts_at > now {
+                let notice = SendVisitMessage::notice(appointment, Purpose::Confirmation, after.starts_at);
+                jobs.push((notice, When::now().keyed(notice_key(appointment))));
+            }
+            jobs::enqueue_all(tx, jobs).await?;
         }
         (Some(at), Stage::CalledOff) => {
             jobs::cancel(tx, &reminder_key(appointment)).await?;
             if at > now {
-                let notice = SendVisitMessage { appointment, purpose: Purpose::Cancellation, visit_at: at };
+                let notice = SendVisitMessage::notice(appointment, Purpose::Cancellation, at);
                 jobs::enqueue(tx, &notice, When::now().keyed(notice_key(appointment))).await?;
             }
         }
@@ -111,36 +121,28 @@ impl Job for ReplanReminders {
         )
         .fetch_all(tx.conn())
         .await?;
+        let (mut due, mut none_due) = (Vec::new(), Vec::new());
         for visit in upcoming {
-            plan_reminder(&mut tx, &rules, visit.id, visit.starts_at).await?;
+            match rules.due(visit.starts_at, now) {
+                Some(at) => due.push(reminder(visit.id, visit.starts_at, at)),
+                None => none_due.push(reminder_key(visit.id)),
+            }
+        }
+        // Bounded statements, however many visits the salon has ahead.
+        for chunk in due.chunks(1_000) {
+            jobs::enqueue_all(&mut tx, chunk.iter().cloned()).await?;
+        }
+        for chunk in none_due.chunks(1_000) {
+            jobs::cancel_all(&mut tx, chunk.iter().cloned()).await?;
         }
         Ok(tx.commit().await?)
     }
 }
 
-/// Queues the visit's reminder at its due time, replacing a pending one; removes the pending
-/// one when no reminder is due (reminders off, or the time has passed).
-async fn schedule_reminder(tx: &mut TenantTx, appointment: i64, starts_at: DateTime<Utc>) -> Result<(), AppError> {
-    let rules = ReminderRules::read(tx).await?;
-    plan_reminder(tx, &rules, appointment, starts_at).await
-}
-
-async fn plan_reminder(
-    tx: &mut TenantTx,
-    rules: &ReminderRules,
-    appointment: i64,
-    starts_at: DateTime<Utc>,
-) -> Result<(), AppError> {
-    match rules.due(starts_at, tx.clock().now()) {
-        Some(due) => {
-            let reminder = SendVisitMessage { appointment, purpose: Purpose::Reminder, visit_at: starts_at };
-            jobs::enqueue(tx, &reminder, When::at(due).keyed(reminder_key(appointment))).await?;
-        }
-        None => {
-            jobs::cancel(tx, &reminder_key(appointment)).await?;
-        }
-    }
-    Ok(())
+/// The reminder of a visit starting at `starts_at`, due at `due`, replacing a pending one.
+fn reminder(appointment: i64, starts_at: DateTime<Utc>, due: DateTime<Utc>) -> (SendVisitMessage, When) {
+    let job = SendVisitMessage::reminder(appointment, starts_at);
+    (job, When::at(due).keyed(reminder_key(appointment)))
 }
 
 fn reminder_key(appointment: i64) -> String {

@@ -67,12 +67,14 @@ async fn a_held_mail_is_stored_once_released_and_dropped_when_its_sender_dies() 
     let server = SmtpServer::start().await;
     server.hold(true);
 
-    let dying = tokio::spawn({
-        let mailer = mailer(&server);
-        async move { mailer.send(&email("lost@example.com", "Втрачений")).await }
-    });
+    // A sender that hands a message over and dies before the answer: its connection closes.
+    // (Written by hand: lettre's pool would keep an aborted sender's connection open.)
+    let mut dying = tokio::net::TcpStream::connect(server.url().trim_start_matches("smtp://")).await.unwrap();
+    for line in ["EHLO dying", "MAIL FROM:<a@example.com>", "RCPT TO:<lost@example.com>", "DATA", "Subject: x\r\n\r\nlost\r\n."] {
+        tokio::io::AsyncWriteExt::write_all(&mut dying, format!("{line}\r\n").as_bytes()).await.unwrap();
+    }
     until_held(&server, 1).await;
-    dying.abort();
+    drop(dying);
     until_held(&server, 0).await;
     assert!(server.messages().is_empty(), "a mail whose sender died is never stored");
 
@@ -234,6 +236,31 @@ async fn the_apps_mails_go_out_over_smtp_with_html() {
     let reset = mails.iter().find(|m| m.text().contains("/reset-password?token=")).expect("the reset");
     assert!(reset.html().unwrap().contains("/reset-password?token="));
     assert!(reset.attachments().is_empty());
+}
+
+#[tokio::test]
+async fn a_mail_the_server_refuses_for_good_is_not_retried() {
+    let server = SmtpServer::start().await;
+    let app = TestApp::spawn_with(&[("SMTP_URL", &server.url())]).await;
+    let admin = app.new_salon("Студія").await;
+    app.run_jobs().await;
+    server.wait_for(1).await;
+    server.clear();
+
+    let refused = mailer(&server).send(&email("refused@example.test", "Ні")).await.expect_err("550");
+    assert!(adelante::messaging::refused(&refused), "a 550 is a refusal: {refused:#}");
+    let mut tx = app.state.db.begin(adelante::tenancy::SalonId(admin.salon_id())).await.unwrap();
+    adelante::messaging::SendEmail::enqueue(&mut tx, email("refused@example.test", "Ні")).await.unwrap();
+    adelante::messaging::SendEmail::enqueue(&mut tx, email("olena@example.test", "Так")).await.unwrap();
+    tx.commit().await.unwrap();
+    app.run_jobs().await;
+
+    assert_eq!(server.wait_for(1).await[0].to, ["olena@example.test"]);
+    let left: i64 = sqlx::query_scalar("select count(*) from graphile_worker._private_jobs")
+        .fetch_one(&mut app.su().await)
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "the refused mail is done with, not waiting for another attempt");
 }
 
 const RECEIPTS: &str = "/api/v1/finances/receipts";

@@ -119,7 +119,7 @@ impl Job for LinkMail {
             return Ok(());
         };
         tx.commit().await?;
-        parts.mailer.send(&mail).await
+        parts.mailer.deliver(&mail).await
     }
 }
 

@@ -114,6 +114,20 @@ impl Mailer {
         Ok(())
     }
 
+    /// Sends `email` from a job: a mail server's permanent refusal (a 5xx answer: no such
+    /// mailbox, a rejected address) is logged and counted, and answered `Ok` so the job is not
+    /// retried; any other failure is the job's error, retried later.
+    pub async fn deliver(&self, email: &Email) -> anyhow::Result<()> {
+        match self.send(email).await {
+            Err(e) if refused(&e) => {
+                tracing::warn!(to = %email.to, subject = %email.subject, error = %e, "the mail server refused the mail for good");
+                metrics::counter!("adelante_mail_refused_total").increment(1);
+                Ok(())
+            }
+            result => result,
+        }
+    }
+
     /// The outbox folder, when mail is written to files.
     pub fn outbox_dir(&self) -> Option<&PathBuf> {
         match self {
@@ -121,6 +135,11 @@ impl Mailer {
             Mailer::Smtp { .. } => None,
         }
     }
+}
+
+/// Whether sending failed on a mail server's permanent (5xx) answer, which no retry mends.
+pub fn refused(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<lettre::transport::smtp::Error>().is_some_and(lettre::transport::smtp::Error::is_permanent)
 }
 
 enum Body {
@@ -174,7 +193,7 @@ impl Job for SendEmail {
     type Parts = Mailer;
 
     async fn run(self, _salon: &Salon, mailer: &Mailer) -> anyhow::Result<()> {
-        mailer.send(&self.0).await
+        mailer.deliver(&self.0).await
     }
 }
 

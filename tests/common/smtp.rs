@@ -1,5 +1,6 @@
 //! A real SMTP server on loopback: enough of RFC 5321 for lettre's client (EHLO, MAIL, RCPT,
 //! DATA, RSET, NOOP, QUIT; many connections, several messages each), keeping what it accepts.
+//! It refuses every `refused@…` recipient for good (550), as a server does a mailbox it lacks.
 //!
 //! `hold(true)` withholds the answer to the end of each message's DATA and keeps the message
 //! aside: released, a message whose client is still connected is stored and answered 250; one
@@ -179,6 +180,8 @@ async fn session(stream: TcpStream, shared: Arc<Shared>, mut holding: watch::Rec
                 to.clear();
                 "250 OK\r\n"
             }
+            // A mailbox that does not exist, for tests of permanent refusals.
+            "RCPT" if address(&command).starts_with("refused@") => "550 5.1.1 No such mailbox\r\n",
             "RCPT" => {
                 to.push(address(&command));
                 "250 OK\r\n"

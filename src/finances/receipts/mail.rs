@@ -50,7 +50,7 @@ impl Job for EmailReceipt {
         let filename = format!("receipt-{}.pdf", slip.receipt.id);
         let mut email = templates::render(&words, &self.to, &contacts);
         email.attachments.push(Attachment { filename, content_type: "application/pdf".into(), bytes: slip.pdf().await? });
-        parts.mailer.send(&email).await
+        parts.mailer.deliver(&email).await
     }
 }
 

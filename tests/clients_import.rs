@@ -462,7 +462,7 @@ fn full_card(first: &str, phone: &str) -> Value {
     json!({"firstName": first, "middleName": "Іванівна", "lastName": "Петренко", "phone": phone,
            "email": format!("{}@example.com", phone.trim_start_matches('+')), "cardNumber": "0012",
            "birthDate": "1990-5-3", "gender": "female", "source": "vip", "discount": 12.5, "bonusBalance": 100.25,
-           "notes": "Алергія на аміак"})
+           "notes": "Алергія на аміак", "messagesOptOut": true})
 }
 
 #[tokio::test]
@@ -499,7 +499,8 @@ async fn the_export_has_ukrainian_headers_text_phones_and_real_dates() {
         }
         other => panic!("birth date is not an Excel date: {other:?}"),
     }
-    assert!(matches!(row[18], Data::DateTime(_)), "{:?}", row[18]);
+    assert!(matches!(row[19], Data::DateTime(_)), "{:?}", row[19]);
+    assert_eq!((head[13].as_str(), row[13].clone()), ("Без повідомлень", Data::String("так".into())), "Марія opted out");
     assert_eq!((row[10].clone(), row[11].clone()), (Data::Float(12.5), Data::Float(100.25)));
     let visits = &book[1].1;
     assert_eq!(visits.len(), 2);
@@ -537,7 +538,7 @@ async fn export_then_import_gives_the_same_clients() {
 
     let card = |c: &Value| {
         let keys = ["firstName", "middleName", "lastName", "name", "phone", "email", "birthDate", "cardNumber",
-                    "gender", "source", "notes", "discount", "bonusBalance", "segment"];
+                    "gender", "source", "notes", "discount", "bonusBalance", "segment", "messagesOptOut"];
         keys.iter().map(|k| (k.to_string(), c.get(*k).cloned().unwrap_or(Value::Null))).collect::<Vec<_>>()
     };
     let (mine, theirs) = (clients(&app, &a).await, clients(&app, &b).await);

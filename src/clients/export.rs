@@ -144,10 +144,10 @@ pub(super) async fn workbook(tx: &mut TenantTx, user: &CurrentUser, q: &ExportQu
 
 /// Headers of the clients sheet; the import recognises the card's columns by these names and
 /// ignores the figures.
-const CLIENT_HEADERS: [(&str, f64); 19] = [
+const CLIENT_HEADERS: [(&str, f64); 20] = [
     ("ID", 8.0), ("Ім'я", 16.0), ("По батькові", 16.0), ("Прізвище", 18.0), ("Телефон", 16.0), ("Email", 24.0),
     ("Дата народження", 16.0), ("Стать", 9.0), ("Категорія", 12.0), ("Номер картки", 14.0), ("Знижка, %", 10.0),
-    ("Бонуси", 10.0), ("Примітки", 30.0), ("Сегмент", 14.0), ("Візитів", 8.0), ("Витрачено, ₴", 13.0),
+    ("Бонуси", 10.0), ("Примітки", 30.0), ("Без повідомлень", 12.0), ("Сегмент", 14.0), ("Візитів", 8.0), ("Витрачено, ₴", 13.0),
     ("Перший візит", 17.0), ("Останній візит", 17.0), ("Додано", 17.0),
 ];
 const VISIT_HEADERS: [(&str, f64); 10] = [
@@ -209,16 +209,19 @@ fn write_client(s: &mut Worksheet, r: u32, c: &Client, zone: Tz, f: &Formats) ->
     if !c.notes.is_empty() {
         s.text(r, 12, &c.notes)?;
     }
-    s.text(r, 13, segment_label(c.segment))?;
-    s.write_number(r, 14, f64::from(c.total_visits))?;
-    s.money(r, 15, c.total_spent, f)?;
+    if c.messages_opt_out {
+        s.text(r, 13, "так")?;
+    }
+    s.text(r, 14, segment_label(c.segment))?;
+    s.write_number(r, 15, f64::from(c.total_visits))?;
+    s.money(r, 16, c.total_spent, f)?;
     if let Some(first) = c.first_visit {
-        s.local_datetime(r, 16, first, zone, f)?;
+        s.local_datetime(r, 17, first, zone, f)?;
     }
     if let Some(last) = c.last_visit {
-        s.local_datetime(r, 17, last, zone, f)?;
+        s.local_datetime(r, 18, last, zone, f)?;
     }
-    s.local_datetime(r, 18, c.created_at, zone, f)?;
+    s.local_datetime(r, 19, c.created_at, zone, f)?;
     Ok(())
 }
 

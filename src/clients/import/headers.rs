@@ -16,6 +16,7 @@ pub enum Column {
     Discount,
     Bonus,
     Notes,
+    MessagesOptOut,
 }
 
 /// Header names, compared after lower-casing and dropping everything but letters and digits
@@ -48,6 +49,10 @@ const ALIASES: &[(&str, Column)] = &[
     ("примітки", Column::Notes), ("примітка", Column::Notes), ("коментар", Column::Notes),
     ("коментарі", Column::Notes), ("notes", Column::Notes), ("note", Column::Notes),
     ("comment", Column::Notes), ("comments", Column::Notes),
+    ("безповідомлень", Column::MessagesOptOut), ("відмовавідповідомлень", Column::MessagesOptOut),
+    ("неповідомляти", Column::MessagesOptOut), ("messagesoptout", Column::MessagesOptOut),
+    ("optout", Column::MessagesOptOut), ("nomessages", Column::MessagesOptOut),
+    ("donotcontact", Column::MessagesOptOut),
 ];
 
 pub fn column_of(header: &str) -> Option<Column> {

@@ -39,6 +39,8 @@ pub struct Card {
     pub discount_bp: Option<i32>,
     pub bonus_minor: Option<i64>,
     pub notes: Option<String>,
+    /// The client asked not to be messaged about visits.
+    pub messages_opt_out: Option<bool>,
 }
 
 /// A row that was not imported, by its number in the spreadsheet.
@@ -241,6 +243,10 @@ fn read_cell(
             Ok(v) => card.notes = Some(v),
             Err(p) => fail!("Примітки", p),
         },
+        Column::MessagesOptOut => match yes_no(&text) {
+            Some(v) => card.messages_opt_out = Some(v),
+            None => fail!("Без повідомлень", "так або ні (yes, no)"),
+        },
     }
     Ok(())
 }
@@ -315,6 +321,15 @@ fn gender_of(text: &str) -> Option<&'static str> {
     }
 }
 
+/// A yes/no cell: words in Ukrainian or English, 1/0, +/−, or a spreadsheet's TRUE/FALSE.
+fn yes_no(text: &str) -> Option<bool> {
+    match text.trim().to_lowercase().trim_end_matches('.') {
+        "так" | "да" | "yes" | "y" | "true" | "1" | "+" => Some(true),
+        "ні" | "нет" | "no" | "n" | "false" | "0" | "-" | "−" => Some(false),
+        _ => None,
+    }
+}
+
 fn category_of(text: &str) -> Option<&'static str> {
     match text.trim().to_lowercase().as_str() {
         "vip" | "віп" => Some("vip"),
@@ -383,6 +398,22 @@ mod tests {
         let mut rows = vec![vec![t("Ім'я"), t("Телефон")]];
         rows.extend((0..=MAX_ROWS).map(|_| vec![t("А"), t("1")]));
         assert_eq!(read(rows).err(), Some(RowsError::TooManyRows));
+    }
+
+    #[test]
+    fn an_opt_out_column_reads_yes_and_no() {
+        let r = read(vec![
+            vec![t("Ім'я"), t("Телефон"), t("Без повідомлень")],
+            vec![t("Олена"), t("0671234567"), t("так")],
+            vec![t("Ірина"), t("0671234568"), Cell::Bool(false)],
+            vec![t("Оксана"), t("0671234569"), t("")],
+            vec![t("Марія"), t("0671234570"), t("можливо")],
+        ])
+        .unwrap();
+        let opted: Vec<Option<bool>> = r.cards.iter().map(|c| c.messages_opt_out).collect();
+        assert_eq!(opted, [Some(true), Some(false), None], "an empty cell keeps the card's choice");
+        assert_eq!(r.errors.len(), 1);
+        assert!(r.errors[0].error.starts_with("Без повідомлень"), "{:?}", r.errors);
     }
 
     #[test]

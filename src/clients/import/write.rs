@@ -61,6 +61,7 @@ struct Columns {
     discount_bp: Vec<Option<i32>>,
     bonus_minor: Vec<Option<i64>>,
     notes: Vec<Option<String>>,
+    messages_opt_out: Vec<Option<bool>>,
 }
 
 impl Columns {
@@ -79,21 +80,22 @@ impl Columns {
             c.discount_bp.push(card.discount_bp);
             c.bonus_minor.push(card.bonus_minor);
             c.notes.push(card.notes.clone());
+            c.messages_opt_out.push(card.messages_opt_out);
         }
         c
     }
 }
 
 /// `query_scalar!($head + <the columns of `$c` unnested as `u`> + $tail)`, the arrays bound as
-/// `$1`..`$12` (element nullability is not checked at compile time, hence the casts).
+/// `$1`..`$13` (element nullability is not checked at compile time, hence the casts).
 macro_rules! query_unnested {
     ($head:literal, $tail:literal, $c:expr) => {
         sqlx::query_scalar!(
             $head
                 + "unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[], $7::text[],
-                          $8::text[], $9::text[], $10::int[], $11::bigint[], $12::text[])
+                          $8::text[], $9::text[], $10::int[], $11::bigint[], $12::text[], $13::bool[])
                        as u (first_name, middle_name, last_name, phone, email, birth_date, gender, source,
-                             card_number, discount_bp, bonus_minor, notes) "
+                             card_number, discount_bp, bonus_minor, notes, messages_opt_out) "
                 + $tail,
             $c.first_name.as_slice(),
             &$c.middle_name as &[Option<String>],
@@ -107,6 +109,7 @@ macro_rules! query_unnested {
             &$c.discount_bp as &[Option<i32>],
             &$c.bonus_minor as &[Option<i64>],
             &$c.notes as &[Option<String>],
+            &$c.messages_opt_out as &[Option<bool>],
         )
     };
 }
@@ -118,10 +121,10 @@ pub async fn batch(tx: &mut TenantTx, cards: &[Card], policy: OnDuplicate) -> Re
     let all = Columns::of(cards.iter());
     let inserted: Vec<String> = query_unnested!(
         "insert into clients (first_name, middle_name, last_name, phone, email, birth_date, gender,
-                              source, card_number, discount_bp, bonus_balance_minor, notes)
+                              source, card_number, discount_bp, bonus_balance_minor, notes, messages_opt_out)
          select first_name, coalesce(middle_name, ''), coalesce(last_name, ''), phone, email, birth_date,
                 gender, source, card_number, coalesce(discount_bp, 0), coalesce(bonus_minor, 0),
-                coalesce(notes, '')
+                coalesce(notes, ''), coalesce(messages_opt_out, false)
          from ",
         r#"on conflict (salon_id, phone) where deleted_at is null do nothing
          returning phone as "phone!""#,
@@ -154,6 +157,7 @@ pub async fn batch(tx: &mut TenantTx, cards: &[Card], policy: OnDuplicate) -> Re
                  discount_bp         = coalesce(u.discount_bp, c.discount_bp),
                  bonus_balance_minor = coalesce(u.bonus_minor, c.bonus_balance_minor),
                  notes               = coalesce(u.notes, c.notes),
+                 messages_opt_out    = coalesce(u.messages_opt_out, c.messages_opt_out),
                  updated_at          = now()
              from ",
         r#"where c.phone = u.phone and c.deleted_at is null

@@ -62,6 +62,24 @@ async fn a_mail_sent_over_smtp_reads_back_decoded() {
     assert_eq!(mails[1].text().replace("\r\n", "\n").trim_end(), ".one dot\n..two dots\n.\nend");
 }
 
+/// A mail's body and its closing dot are two writes: on a socket with Nagle's algorithm on, the
+/// dot waits for the server's delayed ACK (40 ms on Linux) every time. Thirty mails in a row on
+/// one kept connection take a few milliseconds each without that wait and over 1.2 s with it.
+#[tokio::test]
+async fn mails_go_out_on_one_kept_connection_without_waiting_for_delayed_acks() {
+    let server = SmtpServer::start().await;
+    let mailer = mailer(&server);
+    mailer.send(&email("first@example.com", "Перший")).await.unwrap();
+    let started = std::time::Instant::now();
+    for i in 0..30 {
+        mailer.send(&email(&format!("c{i}@example.com"), "Нагадування")).await.unwrap();
+    }
+    let took = started.elapsed();
+    assert_eq!(server.count(), 31);
+    assert_eq!(server.connections(), 1, "one connection, kept between mails");
+    assert!(took < Duration::from_millis(600), "30 mails took {took:?}: the closing dots waited for ACKs");
+}
+
 #[tokio::test]
 async fn a_held_mail_is_stored_once_released_and_dropped_when_its_sender_dies() {
     let server = SmtpServer::start().await;

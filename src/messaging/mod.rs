@@ -11,6 +11,7 @@ mod contacts;
 mod ics;
 mod job;
 pub mod sms;
+mod smtp;
 pub mod templates;
 pub mod visits;
 
@@ -29,9 +30,11 @@ pub use visits::Purpose;
 pub use contacts::SalonContacts;
 
 use lettre::{
-    AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
+    AsyncFileTransport, AsyncTransport, Message, Tokio1Executor,
     message::{Mailbox, MultiPart, SinglePart, header::ContentType},
 };
+
+pub use smtp::Smtp;
 
 /// One mail: plain text always, HTML beside it when the template has one, and attachments.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -74,18 +77,18 @@ mod base64_bytes {
 
 #[derive(Clone)]
 pub enum Mailer {
-    Smtp { transport: AsyncSmtpTransport<Tokio1Executor>, from: Mailbox },
+    Smtp { smtp: std::sync::Arc<Smtp>, from: Mailbox },
     Outbox { transport: AsyncFileTransport<Tokio1Executor>, dir: PathBuf, from: Mailbox },
 }
 
 impl Mailer {
-    /// SMTP when `smtp_url` is set, otherwise `.eml` files under `outbox_dir`. In lettre's URL
-    /// form `smtps://` is TLS and `smtp://…?tls=required` STARTTLS; a bare `smtp://` is plain
-    /// SMTP without TLS (what the tests' loopback server speaks).
+    /// SMTP when `smtp_url` is set ([`Smtp`]: `smtps://` is TLS, `smtp://…?tls=required`
+    /// STARTTLS, a bare `smtp://` plain SMTP without TLS, what the tests' loopback server
+    /// speaks), otherwise `.eml` files under `outbox_dir`.
     pub fn new(smtp_url: Option<&str>, outbox_dir: PathBuf, from: &str) -> anyhow::Result<Self> {
         let from: Mailbox = from.parse().map_err(|e| anyhow::anyhow!("MAIL_FROM is not a mailbox: {e}"))?;
         Ok(match smtp_url {
-            Some(url) => Mailer::Smtp { transport: AsyncSmtpTransport::<Tokio1Executor>::from_url(url)?.build(), from },
+            Some(url) => Mailer::Smtp { smtp: std::sync::Arc::new(Smtp::from_url(url)?), from },
             None => {
                 std::fs::create_dir_all(&outbox_dir)?;
                 Mailer::Outbox { transport: AsyncFileTransport::new(&outbox_dir), dir: outbox_dir, from }
@@ -104,9 +107,7 @@ impl Mailer {
             Body::Multi(parts) => builder.multipart(parts)?,
         };
         match self {
-            Mailer::Smtp { transport, .. } => {
-                transport.send(message).await?;
-            }
+            Mailer::Smtp { smtp, .. } => smtp.send(&message).await?,
             Mailer::Outbox { transport, .. } => {
                 transport.send(message).await?;
             }
@@ -200,7 +201,7 @@ impl Job for SendEmail {
 impl std::fmt::Debug for Mailer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Mailer::Smtp { from, .. } => write!(f, "Mailer::Smtp({from})"),
+            Mailer::Smtp { smtp, from } => write!(f, "Mailer::{smtp:?}({from})"),
             Mailer::Outbox { dir, from, .. } => write!(f, "Mailer::Outbox({}, {from})", dir.display()),
         }
     }

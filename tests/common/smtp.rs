@@ -81,6 +81,7 @@ fn collect_attachments(mail: &mailparse::ParsedMail<'_>, found: &mut Vec<(String
 struct Shared {
     accepted: Mutex<Vec<Delivered>>,
     held: AtomicUsize,
+    connections: AtomicUsize,
 }
 
 pub struct SmtpServer {
@@ -100,6 +101,7 @@ impl SmtpServer {
             let shared = shared.clone();
             tokio::spawn(async move {
                 while let Ok((stream, _)) = listener.accept().await {
+                    shared.connections.fetch_add(1, Ordering::SeqCst);
                     tokio::spawn(session(stream, shared.clone(), holding.clone()));
                 }
             })
@@ -142,6 +144,11 @@ impl SmtpServer {
     /// While on, messages are kept aside unanswered (see the module's documentation).
     pub fn hold(&self, on: bool) {
         self.hold.send_replace(on);
+    }
+
+    /// Connections clients opened so far.
+    pub fn connections(&self) -> usize {
+        self.shared.connections.load(Ordering::SeqCst)
     }
 
     /// Messages kept aside right now.

@@ -35,11 +35,12 @@ services-down:
 build:
 	$(CARGO) build --release --locked
 
-## Writes .env from .env.example with a fresh JWT secret, once.
+## Writes .env from .env.example with a fresh JWT secret and secrets key, once.
 env:
 	@if [ ! -f .env ]; then \
 		secret=$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'); \
-		sed "s/^JWT_SECRET=.*/JWT_SECRET=$$secret/" .env.example > .env; \
+		key=$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'); \
+		sed -e "s/^JWT_SECRET=.*/JWT_SECRET=$$secret/" -e "s/^SECRETS_KEY=.*/SECRETS_KEY=$$key/" .env.example > .env; \
 		echo "wrote .env (edit it to change settings)"; \
 	fi
 

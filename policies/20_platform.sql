@@ -86,9 +86,34 @@ begin
 end
 $$;
 
+-- A Telegram webhook names only its hook: which salon's bot it is and the hash of the secret
+-- Telegram must echo. Nothing else of the bot (its sealed token stays behind RLS).
+grant select on telegram_bots to adelante_platform;
+
+create or replace function platform.telegram_hook(p_hook text)
+returns table (salon_id bigint, bot_id bigint, secret_hash bytea)
+language sql stable security definer
+set search_path = pg_catalog, public, pg_temp
+as $$
+    select b.salon_id, b.bot_id, b.secret_hash from public.telegram_bots b where b.hook = p_hook
+$$;
+
+-- The platform bot's sign-in on the bare domain: the active accounts linked to this Telegram
+-- user, in whichever salon (active salons only), without credentials.
+create or replace function platform.telegram_accounts(p_telegram_id bigint)
+returns table (salon_id bigint, salon_slug text, salon_name text, user_id bigint)
+language sql stable security definer
+set search_path = pg_catalog, public, pg_temp
+as $$
+    select s.id, s.slug, s.name, u.id
+    from public.users u join public.salons s on s.id = u.salon_id
+    where u.telegram_id = p_telegram_id and u.is_active and s.status = 'active'
+    order by s.id
+$$;
+
 -- Housekeeping across salons for the worker: forgets sessions and reset links that can no
 -- longer be used. Returns how many rows went.
-grant select, delete on sessions, password_resets to adelante_platform;
+grant select, delete on sessions, password_resets, telegram_updates to adelante_platform;
 
 create or replace function platform.purge_expired()
 returns bigint
@@ -98,6 +123,7 @@ as $$
 declare
     sessions_gone bigint;
     resets_gone bigint;
+    updates_gone bigint;
 begin
     delete from public.sessions
         where expires_at < now() - interval '7 days'
@@ -106,7 +132,10 @@ begin
     delete from public.password_resets
         where expires_at < now() - interval '1 day';
     get diagnostics resets_gone = row_count;
-    return sessions_gone + resets_gone;
+    delete from public.telegram_updates
+        where received_at < now() - interval '7 days';
+    get diagnostics updates_gone = row_count;
+    return sessions_gone + resets_gone + updates_gone;
 end
 $$;
 
@@ -115,12 +144,16 @@ alter function platform.login_accounts(text, bigint) owner to adelante_platform;
 alter function platform.email_accounts(text) owner to adelante_platform;
 alter function platform.create_salon(text, text, text) owner to adelante_platform;
 alter function platform.purge_expired() owner to adelante_platform;
+alter function platform.telegram_hook(text) owner to adelante_platform;
+alter function platform.telegram_accounts(bigint) owner to adelante_platform;
 
 revoke all on function platform.salon_by_slug(text), platform.login_accounts(text, bigint),
-    platform.email_accounts(text), platform.create_salon(text, text, text), platform.purge_expired()
+    platform.email_accounts(text), platform.create_salon(text, text, text), platform.purge_expired(),
+    platform.telegram_hook(text), platform.telegram_accounts(bigint)
     from public;
 grant execute on function platform.salon_by_slug(text), platform.login_accounts(text, bigint),
-    platform.email_accounts(text), platform.create_salon(text, text, text), platform.purge_expired()
+    platform.email_accounts(text), platform.create_salon(text, text, text), platform.purge_expired(),
+    platform.telegram_hook(text), platform.telegram_accounts(bigint)
     to adelante_app;
 
 revoke create on schema platform from adelante_platform;

@@ -50,6 +50,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(crate::inventory::router::router())
         .merge(crate::settings::router::router())
         .merge(crate::overview::router::router())
+        .merge(crate::telegram::router::router())
 }
 
 /// The job kinds this binary runs, each given the parts it needs: the only place that names
@@ -69,8 +70,18 @@ pub fn job_kinds(state: &AppState) -> jobs::worker::Kinds {
             versions: state.versions.clone(),
             realtime: state.realtime.clone(),
         })
-        .kind::<messaging::SendVisitMessage>(messaging::VisitParts { mailer: state.mailer.clone(), sms: state.sms.clone() })
+        .kind::<messaging::SendVisitMessage>(messaging::VisitParts {
+            mailer: state.mailer.clone(),
+            sms: state.sms.clone(),
+            telegram: state.telegram.clone(),
+        })
         .kind::<messaging::visits::ReplanReminders>(())
+        .kind::<messaging::telegram::TelegramPush>(state.telegram.clone())
+        .kind::<crate::telegram::HandleUpdate>(crate::telegram::BotParts {
+            api: state.telegram.clone(),
+            hub: state.realtime.clone(),
+            auth: axum::extract::FromRef::from_ref(state),
+        })
 }
 
 /// The background worker of `serve` and `worker`: the job queue, until `shutdown` turns true.
@@ -111,6 +122,7 @@ pub fn app(state: AppState) -> Router {
         .merge(Scalar::with_url("/docs", doc.clone()))
         .route("/openapi.json", get(move || async move { axum::Json(doc) }))
         .merge(api)
+        .merge(crate::telegram::router::webhooks())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.versions.clone(), crate::cache::track_writes))

@@ -68,6 +68,13 @@ pub struct Config {
     /// Largest avatar upload accepted (413 above).
     pub avatar_max_bytes: usize,
     pub sms: SmsProvider,
+    /// Seals secrets kept in the database (salons' bot tokens); without it no bot can be
+    /// connected.
+    pub secrets_key: Option<SecretString>,
+    /// The Bot API's base URL (Telegram's own; a loopback server in tests).
+    pub telegram_api_url: String,
+    /// The platform's own bot: Telegram sign-in on the bare domain.
+    pub platform_telegram_bot_token: Option<SecretString>,
 }
 
 /// The SMS driver (`SMS_PROVIDER`) with its credentials. The API URLs are the providers' own
@@ -232,7 +239,13 @@ impl Config {
             upload_dir: PathBuf::from(r.or("UPLOAD_DIR", "var/uploads")),
             avatar_max_bytes: r.parse("AVATAR_MAX_BYTES", 5 * 1024 * 1024),
             sms: r.sms(),
+            secrets_key: r.raw("SECRETS_KEY").map(Into::into),
+            telegram_api_url: r.base_url("TELEGRAM_API_URL", "https://api.telegram.org"),
+            platform_telegram_bot_token: r.raw("PLATFORM_TELEGRAM_BOT_TOKEN").map(Into::into),
         };
+        if let Some(Err(e)) = config.secrets_key.as_ref().map(|k| crate::secrets::Sealer::from_hex(k.expose_secret())) {
+            r.problems.push(e);
+        }
         if config.metrics_token.as_ref().is_some_and(|t| t.expose_secret().len() < 16) {
             r.problems.push("METRICS_TOKEN must be at least 16 characters".into());
         }

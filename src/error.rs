@@ -115,6 +115,12 @@ pub enum AppError {
     /// A 409 that names what it collided with (the booked appointment), in `conflict`.
     #[error("conflict with an existing resource: {code}")]
     ConflictWith { code: &'static str, message: String, conflict: serde_json::Value },
+    /// A service we call (the Telegram Bot API) failed or could not be reached (502).
+    #[error("upstream failed: {code}")]
+    Upstream { code: &'static str, message: String },
+    /// A part this deployment has not configured (503).
+    #[error("unavailable: {code}")]
+    Unavailable { code: &'static str, message: String },
     #[error("payload too large")]
     PayloadTooLarge,
     #[error("too many requests")]
@@ -168,6 +174,8 @@ impl AppError {
             AppError::Invalid(_) | AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             AppError::Conflict { .. } | AppError::ConflictWith { .. } => StatusCode::CONFLICT,
+            AppError::Upstream { .. } => StatusCode::BAD_GATEWAY,
+            AppError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Db(sqlx::Error::PoolTimedOut) => StatusCode::SERVICE_UNAVAILABLE,
@@ -195,6 +203,8 @@ impl AppError {
             AppError::BadRequest { code, message }
             | AppError::Unprocessable { code, message }
             | AppError::Conflict { code, message }
+            | AppError::Upstream { code, message }
+            | AppError::Unavailable { code, message }
             | AppError::ConflictWith { code, message, .. } => (*code, message.clone(), None),
             AppError::PayloadTooLarge => ("payload_too_large", "Запит завеликий".to_owned(), None),
             AppError::RateLimited { .. } => {

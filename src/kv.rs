@@ -235,11 +235,58 @@ impl Kv {
         }
         Ok(())
     }
+
+    /// Reads and removes a text value in one step: whoever takes it, takes it alone (a
+    /// single-use code).
+    pub async fn take_text(&self, key: &str) -> anyhow::Result<Option<String>> {
+        match self {
+            Kv::Redis { pool, prefix } => {
+                let mut conn = pool.get().await?;
+                Ok(redis::cmd("GETDEL").arg(format!("{prefix}{key}")).query_async(&mut conn).await?)
+            }
+            Kv::Local(local) => {
+                Ok(locked(&local.texts).remove(key).filter(|(_, until)| *until > Instant::now()).map(|(text, _)| text))
+            }
+        }
+    }
+
+    /// Stores a text value only where there is none: `false` when the key was taken already
+    /// (a Telegram update seen before).
+    pub async fn claim_text(&self, key: &str, value: &str, ttl: Duration) -> anyhow::Result<bool> {
+        match self {
+            Kv::Redis { pool, prefix } => {
+                let mut conn = pool.get().await?;
+                let ms = ttl.as_millis() as u64;
+                let set: Option<String> =
+                    redis::cmd("SET").arg(format!("{prefix}{key}")).arg(value).arg("NX").arg("PX").arg(ms).query_async(&mut conn).await?;
+                Ok(set.is_some())
+            }
+            Kv::Local(local) => {
+                let mut map = locked(&local.texts);
+                let now = Instant::now();
+                if map.get(key).is_some_and(|(_, until)| *until > now) {
+                    return Ok(false);
+                }
+                map.insert(key.to_owned(), (value.to_owned(), now + ttl));
+                Ok(true)
+            }
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn local_texts_are_taken_once_and_claimed_once() {
+        let kv = Kv::connect(None, "").unwrap();
+        kv.set_text("code", "v", Duration::from_secs(5)).await.unwrap();
+        assert_eq!(kv.take_text("code").await.unwrap().as_deref(), Some("v"));
+        assert_eq!(kv.take_text("code").await.unwrap(), None);
+        assert!(kv.claim_text("u", "1", Duration::from_secs(5)).await.unwrap());
+        assert!(!kv.claim_text("u", "1", Duration::from_secs(5)).await.unwrap());
+    }
 
     #[tokio::test]
     async fn local_counters_count_and_expire() {

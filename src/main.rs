@@ -119,6 +119,16 @@ async fn serve(config: Config, with_worker: bool) -> anyhow::Result<()> {
     let worker = with_worker.then(|| tokio::spawn(app::run_worker(state.clone(), stopped)));
     let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("binding {bind}"))?;
     tracing::info!(%bind, worker = with_worker, "serving");
+    if state.telegram.platform().is_some() {
+        // Not fatal: sign-in with Telegram on the bare domain waits until Telegram is reachable.
+        let (api, public_url) = (state.telegram.clone(), state.config.public_url.clone());
+        tokio::spawn(async move {
+            match adelante::telegram::register_platform_bot(&api, &public_url).await {
+                Ok(()) => tracing::info!("the platform bot's webhook is set"),
+                Err(e) => tracing::warn!(error = %e, "could not set the platform bot's webhook"),
+            }
+        });
+    }
     if let Some(addr) = state.config.metrics_bind {
         let metrics = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
         tracing::info!(%addr, "serving /metrics");

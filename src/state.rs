@@ -14,7 +14,7 @@ use crate::{
     config::Config,
     http::limits::SalonSlots,
     kv::Kv,
-    messaging::{Mailer, sms::Sms},
+    messaging::{Mailer, sms::Sms, telegram::TelegramApi},
     realtime::hub::Hub,
     storage::FileStore,
     tenancy::{self, AppDb, Hosts, PlatformDb},
@@ -41,6 +41,8 @@ pub struct AppState {
     pub answers: Arc<cache::Answers>,
     /// Uploaded files (avatars).
     pub files: FileStore,
+    /// The Bot API and the key of the salons' sealed bot tokens.
+    pub telegram: TelegramApi,
 }
 
 impl AppState {
@@ -70,6 +72,7 @@ impl AppState {
             trust_proxy: config.trust_proxy,
         };
         Ok(Self {
+            telegram: TelegramApi::from_config(&config)?,
             files: FileStore::from_config(&config),
             gate: Arc::new(gate),
             throttle: Throttle::new(kv.clone(), config.login_max_failures, config.login_window),
@@ -103,6 +106,8 @@ impl FromRef<AppState> for auth::Parts {
             throttle: state.throttle.clone(),
             mailer: state.mailer.clone(),
             versions: state.versions.clone(),
+            kv: state.kv.clone(),
+            telegram: state.telegram.clone(),
         }
     }
 }

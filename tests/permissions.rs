@@ -25,6 +25,10 @@ use serde_json::{Value, json};
 /// `GET /overview/records` → `overview.appointments.view`, `GET /overview/reviews` →
 /// `overview.reviews.view`, `GET /overview/changes` → `overview.summary`.
 const PROTECTED: &[(&str, &str, &str)] = &[
+    // the salon's Telegram bot
+    ("GET", "/api/v1/settings/telegram", "settings.general.access"),
+    ("PUT", "/api/v1/settings/telegram", "settings.general.access"),
+    ("DELETE", "/api/v1/settings/telegram", "settings.general.access"),
     // calendar
     ("GET", "/api/v1/appointments", "appointments"),
     ("POST", "/api/v1/appointments", "appointments.create"),
@@ -131,6 +135,10 @@ const OPEN: &[(&str, &str, Access, &str)] = &[
     ("GET", "/api/v1/auth/email-changes/{token}", Access::Public, "the confirmation link is the credential"),
     ("POST", "/api/v1/auth/logout", Access::SignedIn, "own session"),
     ("GET", "/api/v1/auth/me", Access::SignedIn, "own account"),
+    ("POST", "/api/v1/auth/telegram/link", Access::SignedIn, "own account's Telegram"),
+    ("DELETE", "/api/v1/auth/telegram/link", Access::SignedIn, "own account's Telegram"),
+    ("POST", "/api/v1/auth/telegram/init", Access::Public, "signing in with Telegram"),
+    ("GET", "/api/v1/auth/telegram/status/{auth_code}", Access::Public, "the sign-in's polling code is the credential"),
     ("POST", "/api/v1/auth/change-password", Access::SignedIn, "own password"),
     ("GET", "/api/v1/notifications", Access::SignedIn, "own notifications"),
     ("PATCH", "/api/v1/notifications/read-all", Access::SignedIn, "own notifications"),

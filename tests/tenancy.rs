@@ -609,6 +609,19 @@ async fn exported_views_show_only_the_transactions_salon_and_take_no_writes() {
     }
     let (a, b) = (&salons[0], &salons[1]);
     let mut su = app.su().await;
+    // The telegram exports show a connected bot, a client who wrote to it and a linked user.
+    for (n, admin) in salons.iter().enumerate() {
+        let salon = admin.salon_id();
+        sqlx::query("insert into telegram_bots (salon_id, bot_id, username, token_sealed, hook, secret_hash)
+                     values ($1, $2, 'bot', '\\x00', $3, decode(repeat('00', 32), 'hex'))")
+            .bind(salon).bind(1000 + n as i64).bind(format!("hook{n}hook{n}hook{n}hook{n}"))
+            .execute(&mut su).await.unwrap();
+        sqlx::query("insert into telegram_chats (salon_id, telegram_user_id, client_id)
+                     select $1, $2, id from clients where salon_id = $1 limit 1")
+            .bind(salon).bind(2000 + n as i64).execute(&mut su).await.unwrap();
+        sqlx::query("update users set telegram_id = $2 where salon_id = $1 and role = 'admin'")
+            .bind(salon).bind(3000 + n as i64).execute(&mut su).await.unwrap();
+    }
     let views: Vec<(String, Vec<String>)> = sqlx::query_as(
         "select c.relname::text, coalesce(c.reloptions, '{}')::text[] from pg_class c
          join pg_namespace n on n.oid = c.relnamespace
@@ -619,7 +632,8 @@ async fn exported_views_show_only_the_transactions_salon_and_take_no_writes() {
     .unwrap();
     let names: Vec<&str> = views.iter().map(|(v, _)| v.as_str()).collect();
     for exported in ["salon_facts", "user_names", "staff_names", "client_contacts", "catalog_services",
-                     "calendar_appointments", "finance_visit_payments", "audit_trail"] {
+                     "calendar_appointments", "finance_visit_payments", "audit_trail", "telegram_clients",
+                     "telegram_bot_tokens", "telegram_users"] {
         assert!(names.contains(&exported), "{exported} in {names:?}");
     }
 

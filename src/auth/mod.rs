@@ -23,6 +23,7 @@ pub mod permissions;
 pub mod profile;
 pub mod router;
 mod store;
+pub mod telegram;
 pub mod throttle;
 pub mod tokens;
 pub mod users;
@@ -46,6 +47,9 @@ pub struct Parts {
     pub throttle: throttle::Throttle,
     pub mailer: crate::messaging::Mailer,
     pub versions: crate::cache::Versions,
+    /// Short-lived codes (Telegram link and sign-in).
+    pub kv: crate::kv::Kv,
+    pub telegram: crate::messaging::telegram::TelegramApi,
 }
 
 const LAST_ADMIN: &str = "У салоні має залишитися хоча б один активний адміністратор";
@@ -117,6 +121,14 @@ pub async fn active_users_with_roles(
 }
 
 pub use throttle::Throttle;
+
+/// The salon's active user who linked this Telegram account (a private chat's id is its user's).
+pub async fn user_by_telegram_chat(
+    tx: &mut crate::tenancy::TenantTx,
+    telegram_id: i64,
+) -> Result<Option<crate::ids::UserId>, crate::error::AppError> {
+    store::user_by_telegram(tx, telegram_id).await
+}
 
 /// Declares a permission marker type for [`Can`], named by its id in `policies/permissions.txt`.
 #[macro_export]

@@ -25,4 +25,7 @@ where
         .routes(routes!(http::forgot_password))
         .routes(routes!(http::reset_password))
         .routes(routes!(http::change_password))
+        .routes(routes!(super::telegram::link, super::telegram::unlink))
+        .routes(routes!(super::telegram::init))
+        .routes(routes!(super::telegram::status))
 }

@@ -280,3 +280,23 @@ pub async fn spend_resets(tx: &mut TenantTx, user_id: UserId) -> Result<(), AppE
         .await?;
     Ok(())
 }
+
+/// Links (or with `None`, unlinks) the user's Telegram account.
+pub async fn set_telegram(tx: &mut TenantTx, user_id: UserId, telegram_id: Option<i64>, username: Option<&str>) -> Result<(), AppError> {
+    sqlx::query!(
+        "update users set telegram_id = $2, telegram_username = $3, updated_at = now() where id = $1",
+        user_id as UserId,
+        telegram_id,
+        username,
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// The salon's active user linked to this Telegram account.
+pub async fn user_by_telegram(tx: &mut TenantTx, telegram_id: i64) -> Result<Option<UserId>, AppError> {
+    Ok(sqlx::query_scalar!(r#"select id as "id: UserId" from users where telegram_id = $1 and is_active"#, telegram_id)
+        .fetch_optional(tx.conn())
+        .await?)
+}

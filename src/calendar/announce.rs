@@ -7,7 +7,6 @@ use super::{
     model::{Appointment, Status},
 };
 use crate::{
-    auth::CurrentUser,
     error::AppError,
     ids::UserId,
     messaging::visits::{self, Stage, VisitState},
@@ -23,15 +22,16 @@ pub(super) fn to_json(a: &Appointment) -> Result<serde_json::Value, AppError> {
 }
 
 /// The in-app notification for the member an appointment concerns (not when they made the
-/// change themselves), written in the same transaction.
+/// change themselves; `actor` is `None` for the client's own change), written in the same
+/// transaction.
 pub(super) async fn notify_staff(
     tx: &mut TenantTx,
-    actor: &CurrentUser,
+    actor: Option<UserId>,
     staff_user: Option<UserId>,
     title: &str,
     a: &Appointment,
 ) -> Result<Option<Notification>, AppError> {
-    let Some(recipient) = staff_user.filter(|u| *u != actor.id) else { return Ok(None) };
+    let Some(recipient) = staff_user.filter(|u| Some(*u) != actor) else { return Ok(None) };
     let service = if a.service_name.is_empty() { String::new() } else { format!(", {}", a.service_name) };
     let message = format!("{}{service}: {} {}–{}", a.client_name, a.date, a.start_time, a.end_time);
     let link = format!("/calendar?date={}", a.date);

@@ -273,6 +273,27 @@ pub async fn windows_of(
     Ok(by_staff)
 }
 
+/// The stored appointment as the row it was saved from, for a change of one part of it.
+pub fn row_of(a: &Appointment) -> Row {
+    Row {
+        client_id: a.client_id,
+        client_name: a.client_name.clone(),
+        client_phone: a.client_phone.clone(),
+        staff_id: a.staff_id,
+        service_id: a.service_id,
+        service_name: a.service_name.clone(),
+        date: a.date.0,
+        start_time: a.start_time.0,
+        end_time: a.end_time.0,
+        starts_at: a.starts_at,
+        ends_at: a.ends_at,
+        status: a.status,
+        kind: a.kind,
+        price: a.price,
+        notes: a.notes.clone(),
+    }
+}
+
 /// The stored appointment as a draft, for partial updates.
 pub fn draft_of(a: &Appointment) -> Draft {
     Draft {

@@ -62,7 +62,7 @@ pub(super) async fn apply_changes(
     draft.status = next_status;
 
     let resolved = book::resolve(&mut tx, user, draft, Hours::for_change(moves, c.override_schedule)).await?;
-    let saved = store::save(&mut tx, Some(id), &resolved.row, user.id).await?;
+    let saved = store::save(&mut tx, Some(id), &resolved.row, Some(user.id)).await?;
     if saved.status == Status::Completed && before.status != Status::Completed && saved.price.minor() > 0 {
         let description = format!("{} — {}", saved.service_name, saved.client_name);
         crate::finances::record_visit_income(&mut tx, saved.id, saved.client_id, saved.price, &description, user.id)
@@ -79,7 +79,7 @@ pub(super) async fn apply_changes(
     } else {
         "Запис змінено"
     };
-    let note = notify_staff(&mut tx, user, resolved.staff_user, title, &saved).await?;
+    let note = notify_staff(&mut tx, Some(user.id), resolved.staff_user, title, &saved).await?;
     let seen = Visibility::of(&mut tx, user).await?;
     tx.commit().await?;
     broadcast(hub, user.salon, event("appointment:updated", &saved, &saved, resolved.staff_user), note).await;

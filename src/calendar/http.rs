@@ -109,14 +109,14 @@ pub async fn create_appointment(
         notes: input.notes,
     };
     let resolved = book::resolve(&mut tx, &user, draft, Hours::requested(input.override_schedule)).await?;
-    let saved = store::save(&mut tx, None, &resolved.row, user.id).await?;
+    let saved = store::save(&mut tx, None, &resolved.row, Some(user.id)).await?;
     audit::record(&mut tx, audit::Change {
         user_id: Some(user.id), entity: "record", entity_id: Some(saved.id.get()), action: "created",
         before: None, after: Some(to_json(&saved)?), ip: ip.as_deref(),
     })
     .await?;
     tell_client(&mut tx, None, Some(&saved)).await?;
-    let note = notify_staff(&mut tx, &user, resolved.staff_user, "Новий запис", &saved).await?;
+    let note = notify_staff(&mut tx, Some(user.id), resolved.staff_user, "Новий запис", &saved).await?;
     let seen = Visibility::of(&mut tx, &user).await?;
     tx.commit().await?;
     broadcast(&hub, user.salon, event("appointment:created", &saved, &saved, resolved.staff_user), note).await;
@@ -189,7 +189,7 @@ pub async fn delete_appointment(
         Some(staff_id) => crate::staff::active_member(&mut tx, staff_id).await?.and_then(|m| m.user_id),
         None => None,
     };
-    let note = notify_staff(&mut tx, &user, staff_user, "Запис видалено", &before).await?;
+    let note = notify_staff(&mut tx, Some(user.id), staff_user, "Запис видалено", &before).await?;
     tx.commit().await?;
     broadcast(&hub, user.salon, event("appointment:deleted", &json!({ "id": id }), &before, staff_user), note).await;
     Ok(StatusCode::NO_CONTENT)

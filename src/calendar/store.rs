@@ -96,7 +96,8 @@ pub struct Row {
 
 /// Inserts, or updates `id`, inside a savepoint: when the no-overlap constraint refuses, the
 /// savepoint is rolled back and the answer is a 409 naming the appointment in the way.
-pub async fn save(tx: &mut TenantTx, id: Option<AppointmentId>, row: &Row, user_id: UserId) -> Result<Appointment, AppError> {
+/// `user_id` is the author of a new visit (`None`: the client booked it themselves).
+pub async fn save(tx: &mut TenantTx, id: Option<AppointmentId>, row: &Row, user_id: Option<UserId>) -> Result<Appointment, AppError> {
     let mut savepoint = tx.conn().begin().await?;
     // The fifteen stored fields, in column order, are $1..$15 of both statements.
     let saved: Result<Appointment, sqlx::Error> = match id {
@@ -121,7 +122,7 @@ pub async fn save(tx: &mut TenantTx, id: Option<AppointmentId>, row: &Row, user_
             row.kind as Kind,
             row.price as Money,
             row.notes,
-            user_id as UserId,
+            user_id as Option<UserId>,
         )
         .fetch_one(&mut *savepoint)
         .await,
@@ -191,6 +192,34 @@ async fn overlapping(tx: &mut TenantTx, row: &Row, except: Option<AppointmentId>
         except as Option<AppointmentId>,
     )
     .fetch_optional(tx.conn())
+    .await?)
+}
+
+/// The client's visits from `now` on that are not cancelled, soonest first (at most 20).
+pub async fn upcoming_of_client(tx: &mut TenantTx, client_id: ClientId, now: DateTime<Utc>) -> Result<Vec<Appointment>, AppError> {
+    Ok(query_appointment!(
+        "select",
+        "from appointments
+         where client_id = $1 and starts_at > $2 and status in ('scheduled', 'confirmed') and deleted_at is null
+         order by starts_at limit 20",
+        client_id as ClientId,
+        now,
+    )
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// The members' visits on `date` that are not cancelled, by start.
+pub async fn of_members_on(tx: &mut TenantTx, staff: &[StaffId], date: NaiveDate) -> Result<Vec<Appointment>, AppError> {
+    Ok(query_appointment!(
+        "select",
+        "from appointments
+         where staff_id = any($1) and date = $2 and status <> 'cancelled' and deleted_at is null
+         order by starts_at, id",
+        staff as &[StaffId],
+        date,
+    )
+    .fetch_all(tx.conn())
     .await?)
 }
 

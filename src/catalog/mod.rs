@@ -1,7 +1,8 @@
 //! The salon's services catalogue (contract §3.6): what the salon sells, for how long and at
 //! what price. Deleting a service archives it, so past appointments keep their service.
 //!
-//! Other domains use [`find_by_names`], [`get_ref`] and [`live_ids`] rather than the tables.
+//! Other domains use [`find_by_names`], [`get_ref`], [`live_ids`] and [`offers`] rather than the
+//! tables.
 
 mod http;
 pub mod model;
@@ -53,4 +54,26 @@ pub async fn live_ids(tx: &mut TenantTx, ids: &[ServiceId]) -> Result<Vec<Servic
         return Ok(Vec::new());
     }
     store::live_ids(tx, ids).await
+}
+
+/// A live, active service as a client choosing what to book sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offer {
+    pub id: ServiceId,
+    pub name: String,
+    pub category: String,
+    pub duration_minutes: i32,
+    pub price: Money,
+}
+
+/// The services clients may book, by category then name.
+pub async fn offers(tx: &mut TenantTx) -> Result<Vec<Offer>, AppError> {
+    Ok(sqlx::query_as!(
+        Offer,
+        r#"select id as "id: ServiceId", name, category, duration_minutes, price_minor as "price: Money"
+           from services where is_active and archived_at is null
+           order by lower(category), lower(name), id"#
+    )
+    .fetch_all(tx.conn())
+    .await?)
 }

@@ -66,6 +66,8 @@ impl Salon {
 pub struct When {
     at: Option<DateTime<Utc>>,
     key: Option<String>,
+    queue: Option<String>,
+    priority: Option<i16>,
 }
 
 impl When {
@@ -76,13 +78,27 @@ impl When {
 
     /// Not before `at`.
     pub fn at(at: DateTime<Utc>) -> Self {
-        Self { at: Some(at), key: None }
+        Self { at: Some(at), ..Self::default() }
     }
 
     /// The salon's one pending job under `key` (say `reminder:42`): enqueuing again replaces
     /// its payload and time instead of adding a second job. Keys are per salon.
     pub fn keyed(mut self, key: impl Into<String>) -> Self {
         self.key = Some(key.into());
+        self
+    }
+
+    /// Runs after the jobs queued before it under the same `queue` name have finished, one at
+    /// a time (a chat's updates, in order). Names are global: include the salon's id.
+    pub fn in_queue(mut self, queue: impl Into<String>) -> Self {
+        self.queue = Some(queue.into());
+        self
+    }
+
+    /// Lower runs first among due jobs (default 0): a client waiting in a chat goes ahead of
+    /// a batch of reminders.
+    pub fn priority(mut self, priority: i16) -> Self {
+        self.priority = Some(priority);
         self
     }
 }
@@ -108,12 +124,15 @@ pub async fn enqueue<J: Job>(tx: &mut TenantTx, job: &J, when: When) -> Result<i
     let key = when.key.as_deref().map(|k| queue_key(salon, k));
     let id = sqlx::query_scalar!(
         r#"select (graphile_worker.add_job($1::text, $2::json, run_at => $3, max_attempts => $4::int,
-                                          job_key => $5::text)).id as "id!""#,
+                                          job_key => $5::text, queue_name => $6::text,
+                                          priority => $7::int)).id as "id!""#,
         J::KIND,
         payload,
         when.at,
         i32::from(J::MAX_ATTEMPTS),
         key,
+        when.queue,
+        when.priority.map(i32::from),
     )
     .fetch_one(tx.conn())
     .await?;

@@ -56,14 +56,16 @@ impl SendVisitMessage {
 pub struct VisitParts {
     pub mailer: Mailer,
     pub sms: Sms,
+    pub telegram: super::telegram::TelegramApi,
 }
 
-/// The channel a message went by. (Telegram joins them, first in the choice, once a salon's
-/// bot can reach its clients; the table already allows it.)
+/// The channel a message went by: the salon's Telegram bot when the client linked it, else SMS
+/// when the salon sends them, else e-mail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 #[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum Channel {
+    Telegram,
     Sms,
     Email,
 }
@@ -95,6 +97,8 @@ struct Facts {
     master: Option<String>,
     phone: Option<String>,
     email: Option<String>,
+    /// The client's chat with the salon's bot, once they shared their phone there.
+    telegram_chat: Option<i64>,
     opted_out: bool,
     /// Whether the client was told of the visit before (for a cancellation).
     told: bool,
@@ -120,7 +124,8 @@ impl Job for SendVisitMessage {
             return Ok(());
         };
         let profile = salon::profile(&mut tx, false).await?;
-        let (channel, recipient) = match self.plan(&facts, profile.sms_enabled, tx.clock().now()) {
+        let bot = if facts.telegram_chat.is_some() { parts.telegram.salon_bot(&mut tx).await? } else { None };
+        let (channel, recipient) = match self.plan(&facts, bot.is_some(), profile.sms_enabled, tx.clock().now()) {
             Plan::Obsolete => return Ok(()),
             Plan::Skip(reason) => {
                 record_skip(&mut tx, &self, reason).await?;
@@ -157,6 +162,19 @@ impl Job for SendVisitMessage {
                     .map_err(Failure::from),
                 None => Err(Failure::Refused("невірний номер телефону".into())),
             },
+            Channel::Telegram => match (&bot, recipient.parse::<i64>()) {
+                (Some(bot), Ok(chat)) => {
+                    use teloxide::requests::Requester;
+                    parts
+                        .telegram
+                        .sender(&bot.token)
+                        .send_message(teloxide::types::ChatId(chat), visit_sms(self.purpose, &visit, &contacts))
+                        .await
+                        .map(|m| Sent { provider_id: Some(m.id.0.to_string()), segments: None })
+                        .map_err(Failure::of_telegram)
+                }
+                _ => Err(Failure::Refused("бот салону не підключений".into())),
+            },
         };
         let retry = settle(&mut tx, id, channel, attempts, outcome).await?;
         tx.commit().await?;
@@ -188,6 +206,17 @@ impl Failure {
     }
 }
 
+impl Failure {
+    /// Telegram's refusal of this chat (the client blocked the bot, the chat is gone) is for
+    /// good; a network failure or an exhausted 429 may pass later.
+    fn of_telegram(e: teloxide::RequestError) -> Self {
+        match e {
+            teloxide::RequestError::Api(api) => Failure::Refused(api.to_string()),
+            other => Failure::Retry(other.into()),
+        }
+    }
+}
+
 impl From<SmsError> for Failure {
     fn from(e: SmsError) -> Self {
         match e {
@@ -199,7 +228,7 @@ impl From<SmsError> for Failure {
 
 impl SendVisitMessage {
     /// Whether and how the message goes out, given the visit as it is now.
-    fn plan(&self, f: &Facts, sms_enabled: bool, now: DateTime<Utc>) -> Plan {
+    fn plan(&self, f: &Facts, bot: bool, sms_enabled: bool, now: DateTime<Utc>) -> Plan {
         let wanted = match self.purpose {
             Purpose::Confirmation | Purpose::Reminder => f.upcoming && f.starts_at == self.visit_at,
             Purpose::Cancellation => f.called_off && f.told,
@@ -209,6 +238,9 @@ impl SendVisitMessage {
         }
         if f.opted_out {
             return Plan::Skip("клієнт відмовився від повідомлень");
+        }
+        if bot && let Some(chat) = f.telegram_chat {
+            return Plan::Send(Channel::Telegram, chat.to_string());
         }
         if sms_enabled && let Some(phone) = f.phone.as_deref().and_then(E164::parse) {
             return Plan::Send(Channel::Sms, phone.as_str().to_owned());
@@ -227,12 +259,14 @@ async fn facts(tx: &mut TenantTx, appointment: i64) -> Result<Option<Facts>, cra
                   a.deleted_at is not null or a.status = 'cancelled' as "called_off!", a.starts_at as "starts_at!",
                   a.ends_at as "ends_at!", a.client_name as "client_name!", a.service_name as "service!",
                   sn.name as "master?", coalesce(cl.phone, nullif(a.client_phone, '')) as "phone?",
-                  nullif(cl.email, '') as "email?", coalesce(cl.messages_opt_out, false) as "opted_out!",
+                  nullif(cl.email, '') as "email?", tc.chat_id as "telegram_chat?",
+                  coalesce(cl.messages_opt_out, false) as "opted_out!",
                   exists (select 1 from visit_messages m
                           where m.appointment_id = a.id and m.status = 'sent' and m.purpose <> 'cancellation') as "told!"
            from calendar_appointments a
            left join client_contacts cl on cl.salon_id = a.salon_id and cl.id = a.client_id
            left join staff_names sn on sn.salon_id = a.salon_id and sn.id = a.staff_id
+           left join telegram_clients tc on tc.salon_id = a.salon_id and tc.client_id = a.client_id
            where a.id = $1"#,
         appointment,
     )
@@ -317,6 +351,7 @@ async fn settle(
     .execute(tx.conn())
     .await?;
     let channel = match channel {
+        Channel::Telegram => "telegram",
         Channel::Sms => "sms",
         Channel::Email => "email",
     };

@@ -11,6 +11,7 @@ mod contacts;
 mod ics;
 mod job;
 pub mod sms;
+pub mod telegram;
 mod smtp;
 pub mod templates;
 pub mod visits;

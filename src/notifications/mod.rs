@@ -63,11 +63,16 @@ pub struct NewNotification<'a> {
 ///
 /// Errors: a `kind` outside [`KINDS`] is a bug of the caller (500); a user who does not exist
 /// in the transaction's salon is `NotFound`.
+///
+/// A user who linked Telegram gets it there too, through the salon's bot (queued in the same
+/// transaction; nothing when the salon has no bot).
 pub async fn create(tx: &mut TenantTx, n: NewNotification<'_>) -> Result<Notification, AppError> {
     if !KINDS.contains(&n.kind) {
         return Err(AppError::Internal(anyhow::anyhow!("unknown notification kind {:?}", n.kind)));
     }
-    store::insert(tx, &n).await
+    let stored = store::insert(tx, &n).await?;
+    crate::messaging::telegram::push(tx, n.user_id, &format!("{}\n{}", n.title, n.message)).await?;
+    Ok(stored)
 }
 
 /// Pushes `notification:new` to that user's sockets only. Never fails (see

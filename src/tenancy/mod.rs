@@ -21,7 +21,7 @@ mod tx;
 pub use clock::{Clock, SalonClock};
 pub use db::{AppDb, connect, guarded_pool_options};
 pub use host::{HostSalon, Hosts, SALON_SUSPENDED, salon_slug_from_host};
-pub use platform::{EmailAccount, LoginAccount, NewSalonRow, PlatformDb, SalonRef, SalonStatus};
+pub use platform::{EmailAccount, LoginAccount, NewSalonRow, PlatformDb, SalonRef, SalonStatus, TelegramAccount, TelegramHook};
 pub use tx::TenantTx;
 
 use serde::{Deserialize, Serialize};

@@ -55,6 +55,23 @@ pub struct LoginAccount {
     pub password_hash: String,
 }
 
+/// A salon bot's webhook: whose it is and the digest of the secret Telegram must echo.
+#[derive(Debug, Clone)]
+pub struct TelegramHook {
+    pub salon_id: SalonId,
+    pub bot_id: i64,
+    pub secret_hash: Vec<u8>,
+}
+
+/// An account linked to a Telegram user, in whichever salon (Telegram sign-in on the bare domain).
+#[derive(Debug, Clone)]
+pub struct TelegramAccount {
+    pub salon_id: SalonId,
+    pub salon_slug: String,
+    pub salon_name: String,
+    pub user_id: UserId,
+}
+
 #[derive(Debug, Clone)]
 pub struct NewSalonRow {
     pub id: SalonId,
@@ -147,6 +164,31 @@ impl PlatformDb {
         .await?;
         let tenant = TenantTx::from_platform(tx, row.id, self.clock.clone()).await?;
         Ok((tenant, row))
+    }
+
+    /// The salon bot that Telegram reaches at `/telegram/{hook}`.
+    pub async fn telegram_hook(&self, hook: &str) -> Result<Option<TelegramHook>, AppError> {
+        Ok(sqlx::query_as!(
+            TelegramHook,
+            r#"select salon_id as "salon_id!: SalonId", bot_id as "bot_id!", secret_hash as "secret_hash!"
+             from platform.telegram_hook($1)"#,
+            hook,
+        )
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// The active accounts of active salons linked to this Telegram user.
+    pub async fn telegram_accounts(&self, telegram_id: i64) -> Result<Vec<TelegramAccount>, AppError> {
+        Ok(sqlx::query_as!(
+            TelegramAccount,
+            r#"select salon_id as "salon_id!: SalonId", salon_slug as "salon_slug!", salon_name as "salon_name!",
+                    user_id as "user_id!: UserId"
+             from platform.telegram_accounts($1)"#,
+            telegram_id,
+        )
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// Deletes sessions and reset links that can no longer be used, in every salon.

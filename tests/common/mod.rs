@@ -5,7 +5,9 @@
 
 pub mod cast;
 pub mod smtp;
+pub mod telegram;
 pub mod visits;
+pub mod ws;
 
 use std::{
     collections::HashMap,
@@ -29,6 +31,7 @@ use tokio::sync::OnceCell;
 pub const JWT_SECRET: &str = "test-secret-0123456789abcdef0123456789abcdef";
 pub const BASE_DOMAIN: &str = "adelante.test";
 pub const PASSWORD: &str = "correct-horse-battery";
+pub const SECRETS_KEY: &str = "5ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2e75ec2";
 
 fn pg_host() -> String {
     std::env::var("TEST_PG_HOST").unwrap_or_else(|_| "127.0.0.1:5432".into())
@@ -68,6 +71,9 @@ pub fn test_env(db: &str, outbox: &std::path::Path, overrides: &[(&str, &str)]) 
         ("BASE_DOMAIN", BASE_DOMAIN.into()),
         ("MAIL_OUTBOX_DIR", outbox.display().to_string()),
         ("DB_MAX_CONNECTIONS", "8".into()),
+        ("SECRETS_KEY", SECRETS_KEY.into()),
+        // Nothing listens there: a test that talks to Telegram starts a loopback Bot API.
+        ("TELEGRAM_API_URL", "http://127.0.0.1:9".into()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

@@ -92,9 +92,11 @@ port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
 mkdir -p "$report"
 log=$report/server.log
 server=""
+telegram=""
 
 cleanup() {
   local status=$?
+  [ -n "$telegram" ] && kill "$telegram" 2>/dev/null || true
   if [ -n "$server" ]; then
     kill -TERM "$server" 2>/dev/null || true
     wait "$server" 2>/dev/null || true
@@ -123,6 +125,33 @@ export ACCESS_TOKEN_EXPIRE_MINUTES=60
 export METRICS_BIND_ADDR= METRICS_TOKEN= SMTP_URL=
 export MAIL_OUTBOX_DIR=$work/outbox UPLOAD_DIR=$work/uploads PUBLIC_URL=http://127.0.0.1:$port
 export LOG_FORMAT=text RUST_LOG=warn,adelante=info
+export SECRETS_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+
+# Telegram's Bot API as the fuzzer's made-up bot tokens meet it: every token refused (401), so a
+# salon's "connect the bot" answers 422 on `token` and never reaches the real Telegram.
+tg_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 - "$tg_port" <<'PY' &
+import http.server, sys
+
+class Refuse(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("content-length") or 0))
+        body = b'{"ok":false,"error_code":401,"description":"Unauthorized"}'
+        self.send_response(401)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST
+
+    def log_message(self, *args):
+        pass
+
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Refuse).serve_forever()
+PY
+telegram=$!
+export TELEGRAM_API_URL=http://127.0.0.1:$tg_port
 
 cd "$work"
 say "database $db: bootstrap, migrate, demo salons"

@@ -20,7 +20,7 @@ use teloxide::{
 use super::{
     keyboard::{Action, Member},
     store,
-    update::Ctx,
+    ctx::Ctx,
 };
 use crate::{
     calendar::{Appointment, online::{self, ClientBooking, Refusal}},

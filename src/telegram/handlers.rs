@@ -11,7 +11,7 @@ use teloxide::{
 
 use teloxide::{Bot, adaptors::Throttle, requests::Requester, types::{ChatId, UpdateKind}};
 
-use super::{client, keyboard::Action, staff, update::Ctx};
+use super::{client, keyboard::Action, staff, ctx::Ctx};
 use crate::auth;
 
 /// A command as the bot reads it: `/start link_ab12` → `("start", "link_ab12")`; a command

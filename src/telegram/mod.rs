@@ -18,6 +18,7 @@
 
 pub mod connect;
 mod client;
+mod ctx;
 mod handlers;
 mod keyboard;
 pub mod router;
@@ -26,5 +27,6 @@ mod store;
 mod update;
 mod webhook;
 
-pub use update::{BotParts, HandleUpdate};
+pub use ctx::BotParts;
+pub use update::HandleUpdate;
 pub use webhook::register_platform_bot;

@@ -11,7 +11,7 @@ use teloxide::{
     types::{CallbackQuery, ChatId, InlineKeyboardButton, InlineKeyboardMarkup, User},
 };
 
-use super::update::Ctx;
+use super::ctx::Ctx;
 use crate::{
     auth::{
         self,
@@ -97,7 +97,7 @@ pub async fn day(ctx: &Ctx, from: &User, days: i64) -> anyhow::Result<()> {
     };
     let clock = SalonClock::read(&mut tx).await?;
     let date: NaiveDate = clock.today() + Duration::days(days);
-    let visits = calendar::day_of_user(&mut tx, user, date).await?;
+    let visits = calendar::agenda::day_of_user(&mut tx, user, date).await?;
     tx.commit().await?;
     let heading = format!("{} {}", if days == 0 { "Сьогодні," } else { "Завтра," }, date.format("%d.%m"));
     let text = if visits.is_empty() {

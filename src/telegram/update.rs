@@ -3,45 +3,19 @@
 use std::ops::ControlFlow;
 
 use serde::{Deserialize, Serialize};
-use teloxide::{Bot, adaptors::Throttle, dptree, types::Update};
+use teloxide::{dptree, types::Update};
 
-use super::handlers;
-use crate::{
-    auth,
-    jobs::{Job, Salon},
-    messaging::telegram::{SalonBot, TelegramApi},
-    realtime::Hub,
+use super::{
+    ctx::{BotParts, Ctx},
+    handlers,
 };
+use crate::jobs::{Job, Salon};
 
 /// An update Telegram delivered to a salon's bot, as it came.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct HandleUpdate {
     pub bot_id: i64,
     pub update: serde_json::Value,
-}
-
-/// What the bot's handlers need besides the salon's data.
-#[derive(Clone)]
-pub struct BotParts {
-    pub api: TelegramApi,
-    pub hub: Hub,
-    /// Linking accounts and signing in (codes, sessions).
-    pub auth: auth::Parts,
-}
-
-impl std::fmt::Debug for BotParts {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BotParts").field("api", &self.api).finish_non_exhaustive()
-    }
-}
-
-/// Everything a handler is given with the update: the salon, its bot and the parts.
-#[derive(Clone)]
-pub struct Ctx {
-    pub salon: Salon,
-    pub bot: Throttle<Bot>,
-    pub me: SalonBot,
-    pub parts: BotParts,
 }
 
 impl Job for HandleUpdate {

@@ -2,7 +2,7 @@
 //!
 //! 50 salons, each with its own bot and 8 clients who shared their phone, and the worker of
 //! `adelante serve` running: 2,000 webhook updates in one burst (`/start`, and the day and
-//! time screens, which run the free-slot search), 64 at a time. Printed: the time to
+//! time screens, which run the free-slot search), 64 at a time (`BENCH_IN_FLIGHT`). Printed: the time to
 //! acknowledge each update (measured by the sender on loopback, so an upper bound of the
 //! server's own), whether every one was answered 200, how long the worker took to handle them
 //! all, and that each was handled once (one answer to Telegram per update; redelivering 200 of
@@ -29,7 +29,10 @@ use serde_json::{Value, json};
 const SALONS: usize = 50;
 const CHATS_PER_SALON: i64 = 8;
 const UPDATES: usize = 2_000;
-const IN_FLIGHT: usize = 64;
+/// Requests in flight at once (`BENCH_IN_FLIGHT`).
+fn in_flight() -> usize {
+    std::env::var("BENCH_IN_FLIGHT").ok().and_then(|v| v.parse().ok()).unwrap_or(64)
+}
 
 struct Bot {
     path: String,
@@ -51,6 +54,8 @@ async fn main() {
     ])
     .await;
     app.freeze_clock("2027-03-10T07:00:00Z");
+    // The server's own latency of each request, as /metrics reports it.
+    let metrics = adelante::observability::metrics_handle();
     let _worker = app.start_worker();
 
     let mut bots = Vec::new();
@@ -110,7 +115,7 @@ async fn main() {
                 (status, t.elapsed())
             }
         })
-        .buffer_unordered(IN_FLIGHT)
+        .buffer_unordered(in_flight())
         .collect()
         .await;
     let acked = started.elapsed();
@@ -121,7 +126,7 @@ async fn main() {
     let mut times: Vec<Duration> = results.iter().map(|(_, t)| *t).collect();
     times.sort();
     let answered = answers(&api);
-    println!("telegram webhook burst: {UPDATES} updates to {SALONS} bots, {IN_FLIGHT} in flight");
+    println!("telegram webhook burst: {UPDATES} updates to {SALONS} bots, {} in flight", in_flight());
     println!(
         "  acknowledged: {ok}/{UPDATES} with 200 in {:.2} s ({:.0}/s)",
         acked.as_secs_f64(),
@@ -134,6 +139,9 @@ async fn main() {
         ms(&times, 0.99),
         times.last().unwrap().as_secs_f64() * 1000.0
     );
+    for line in metrics.render().lines().filter(|l| l.starts_with("http_request_duration_seconds{") && l.contains("/telegram/{hook}")) {
+        println!("  server-side {line}");
+    }
     println!("  all handled by the worker after {:.2} s; answers to Telegram: {answered} (one per update)", handled.as_secs_f64());
 
     // Telegram redelivers: nothing is handled twice.

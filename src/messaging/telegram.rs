@@ -8,7 +8,9 @@
 
 use std::{
     collections::HashMap,
+    future::Future,
     sync::{Arc, Mutex},
+    time::{Duration, Instant},
 };
 
 use teloxide::{
@@ -25,7 +27,7 @@ use crate::{
     ids::UserId,
     jobs::{self, Job, Salon},
     secrets::Sealer,
-    tenancy::{SalonId, TenantTx},
+    tenancy::{SalonId, TelegramHook, TenantTx},
 };
 
 /// The Bot API and the key of the sealed tokens. Cheap to clone.
@@ -36,7 +38,14 @@ pub struct TelegramApi {
     platform: Option<PlatformBot>,
     /// One send queue per bot (by token) in this process.
     senders: Arc<Mutex<HashMap<String, Throttle<Bot>>>>,
+    /// Webhook address → bot, for [`HOOK_TTL`]: a burst of updates costs no registry lookup each.
+    hooks: Arc<quick_cache::sync::Cache<String, (TelegramHook, Instant)>>,
 }
+
+/// How long a process trusts a webhook address it looked up. A bot disconnected meanwhile has
+/// its updates taken for that long and dropped by the job (it finds no bot); a reconnected bot
+/// has a new address.
+const HOOK_TTL: Duration = Duration::from_secs(30);
 
 impl std::fmt::Debug for TelegramApi {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -86,7 +95,13 @@ impl TelegramApi {
             None => None,
         };
         let platform = config.platform_telegram_bot_token.as_ref().map(|t| PlatformBot::new(t.expose_secret().to_owned()));
-        Ok(Self { api_url: config.telegram_api_url.parse()?, sealer, platform, senders: Arc::default() })
+        Ok(Self {
+            api_url: config.telegram_api_url.parse()?,
+            sealer,
+            platform,
+            senders: Arc::default(),
+            hooks: Arc::new(quick_cache::sync::Cache::new(10_000)),
+        })
     }
 
     pub fn platform(&self) -> Option<&PlatformBot> {
@@ -132,6 +147,27 @@ impl TelegramApi {
     pub fn sender(&self, token: &str) -> Throttle<Bot> {
         let mut senders = self.senders.lock().unwrap_or_else(|e| e.into_inner());
         senders.entry(token.to_owned()).or_insert_with(|| self.bot(token).throttle(Limits::default())).clone()
+    }
+
+    /// The salon bot behind a webhook address: remembered, or looked up with `fetch`.
+    pub async fn hook<F, Fut>(&self, hook: &str, fetch: F) -> Result<Option<TelegramHook>, AppError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Option<TelegramHook>, AppError>>,
+    {
+        if let Some((found, until)) = self.hooks.get(hook)
+            && until > Instant::now()
+        {
+            return Ok(Some(found));
+        }
+        let found = fetch().await?;
+        match &found {
+            Some(bot) => self.hooks.insert(hook.to_owned(), (bot.clone(), Instant::now() + HOOK_TTL)),
+            None => {
+                self.hooks.remove(hook);
+            }
+        }
+        Ok(found)
     }
 
     /// Forgets a disconnected bot's send queue.

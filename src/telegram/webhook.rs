@@ -38,7 +38,7 @@ pub async fn receive(
         let secret = Sha256::digest(bot.secret.as_bytes());
         return platform_update(&api, &auth, checked(&headers, &secret, &body)?).await;
     }
-    let Some(bot) = platform.telegram_hook(&hook).await? else { return Err(AppError::NotFound) };
+    let Some(bot) = api.hook(&hook, || platform.telegram_hook(&hook)).await? else { return Err(AppError::NotFound) };
     let (update, update_id) = checked(&headers, &bot.secret_hash, &body)?;
     let chat = chat_of(&update);
 

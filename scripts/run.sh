@@ -24,8 +24,8 @@ setting() {
 
 profile=${PROFILE:-release}
 case $profile in
-  release) bin=target/release/adelante; build_flags=(--release) ;;
-  dev) bin=target/debug/adelante; build_flags=(--all-targets) ;;
+  release) bin=${CARGO_TARGET_DIR:-target}/release/adelante; build_flags=(--release) ;;
+  dev) bin=${CARGO_TARGET_DIR:-target}/debug/adelante; build_flags=(--all-targets) ;;
   *) echo "PROFILE must be release or dev" >&2; exit 2 ;;
 esac
 

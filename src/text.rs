@@ -204,3 +204,9 @@ mod tests {
         assert_eq!(for_cell("short"), "short");
     }
 }
+
+/// `n` random letters and digits: codes and ids that go into URLs and Telegram deep links.
+pub fn random_code(n: usize) -> String {
+    use rand::{Rng, distributions::Alphanumeric};
+    rand::thread_rng().sample_iter(&Alphanumeric).take(n).map(char::from).collect()
+}

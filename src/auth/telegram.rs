@@ -40,11 +40,6 @@ fn start_key(start: &str) -> String {
     format!("tg:login-start:{start}")
 }
 
-fn random(n: usize) -> String {
-    use rand::{Rng, distributions::Alphanumeric};
-    rand::thread_rng().sample_iter(&Alphanumeric).take(n).map(char::from).collect()
-}
-
 fn deep_link(bot: &str, start: &str) -> String {
     format!("https://t.me/{bot}?start={start}")
 }
@@ -85,7 +80,7 @@ pub struct LinkAnswer {
 pub async fn link(State(parts): State<Parts>, user: CurrentUser, mut tx: TenantTx) -> Result<Json<LinkAnswer>, AppError> {
     let bot = parts.telegram.bot_username(&mut tx).await?.ok_or_else(no_bot)?;
     tx.commit().await?;
-    let code = random(24);
+    let code = crate::text::random_code(24);
     let value = serde_json::to_string(&LinkCode { salon: user.salon, user: user.id }).map_err(anyhow::Error::from)?;
     parts.kv.set_text(&link_key(&code), &value, CODE_TTL).await.map_err(kv_failed)?;
     Ok(Json(LinkAnswer {
@@ -204,7 +199,7 @@ pub async fn init(State(parts): State<Parts>, HostSalon(host): HostSalon) -> Res
         None => parts.telegram.platform_username().await?,
     }
     .ok_or_else(no_bot)?;
-    let (auth_code, start) = (random(32), random(24));
+    let (auth_code, start) = (crate::text::random_code(32), crate::text::random_code(24));
     let state = LoginState { status: LoginStatus::Pending, salon: host, start: start.clone(), account: None, telegram_id: None };
     let value = serde_json::to_string(&state).map_err(anyhow::Error::from)?;
     parts.kv.set_text(&login_key(&auth_code), &value, CODE_TTL).await.map_err(kv_failed)?;

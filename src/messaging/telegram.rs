@@ -170,6 +170,12 @@ impl TelegramApi {
         Ok(found)
     }
 
+    /// Forgets a disconnected bot's webhook address in this process at once (others within
+    /// [`HOOK_TTL`]).
+    pub fn forget_hook(&self, hook: &str) {
+        self.hooks.remove(hook);
+    }
+
     /// Forgets a disconnected bot's send queue.
     pub fn forget(&self, token: &str) {
         self.senders.lock().unwrap_or_else(|e| e.into_inner()).remove(token);

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use axum::{Json, extract::State, http::StatusCode};
-use rand::{Rng, distributions::Alphanumeric};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use teloxide::{
@@ -88,8 +87,8 @@ pub async fn connect_telegram(
     }
 
     let previous = store::bot(&mut tx).await?;
-    let hook = random(32);
-    let secret = random(48);
+    let hook = crate::text::random_code(32);
+    let secret = crate::text::random_code(48);
     let sealed = sealer.seal(user.salon, token);
     store::connect(&mut tx, store::NewBot {
         bot_id: me.user.id.0 as i64,
@@ -126,7 +125,7 @@ pub async fn disconnect_telegram(
     ClientIp(ip): ClientIp,
 ) -> Result<StatusCode, AppError> {
     let Some(bot) = api.salon_bot(&mut tx).await? else {
-        if store::disconnect(&mut tx).await? {
+        if store::disconnect(&mut tx).await?.is_some() {
             tx.commit().await?;
         }
         return Ok(StatusCode::NO_CONTENT);
@@ -135,7 +134,9 @@ pub async fn disconnect_telegram(
         // The token is forgotten anyway: updates that still arrive find no hook and get a 404.
         tracing::warn!(error = %e, bot = %bot.username, "deleteWebhook failed; the bot is disconnected regardless");
     }
-    store::disconnect(&mut tx).await?;
+    if let Some(hook) = store::disconnect(&mut tx).await? {
+        api.forget_hook(&hook);
+    }
     audit::record(&mut tx, audit::Change {
         user_id: Some(user.id), entity: "telegram_bot", entity_id: Some(bot.bot_id), action: "disconnected",
         before: Some(serde_json::json!({ "botUsername": bot.username })), after: None, ip: ip.as_deref(),
@@ -170,11 +171,6 @@ pub(super) fn refused(e: RequestError, field: &str) -> AppError {
             message: format!("Telegram недоступний, спробуйте пізніше ({other})"),
         },
     }
-}
-
-/// Letters and digits, as a webhook path id and a secret token allow.
-pub(super) fn random(n: usize) -> String {
-    rand::thread_rng().sample_iter(&Alphanumeric).take(n).map(char::from).collect()
 }
 
 #[cfg(test)]

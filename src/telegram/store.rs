@@ -48,9 +48,9 @@ pub async fn connect(tx: &mut TenantTx, bot: NewBot<'_>) -> Result<(), AppError>
     Ok(())
 }
 
-/// Forgets the salon's bot; answers whether there was one.
-pub async fn disconnect(tx: &mut TenantTx) -> Result<bool, AppError> {
-    Ok(sqlx::query!("delete from telegram_bots").execute(tx.conn()).await?.rows_affected() > 0)
+/// Forgets the salon's bot; answers its webhook address when there was one.
+pub async fn disconnect(tx: &mut TenantTx) -> Result<Option<String>, AppError> {
+    Ok(sqlx::query_scalar!("delete from telegram_bots returning hook").fetch_optional(tx.conn()).await?)
 }
 
 /// Records an update as taken; `false` when it was taken before (Telegram delivered it again).
